@@ -1,0 +1,85 @@
+"""envdrift: keep dotenvx private keys in a vault and in sync with every checkout.
+
+The public API for plugin authors and library users is re-exported here. Names load
+lazily so that ``envdrift --help`` stays cheap: importing ``envdrift`` imports nothing
+else until an attribute is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "ConfigError",
+    "DecryptionCheck",
+    "DecryptionError",
+    "EnvdriftError",
+    "FormatError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PluginLoadError",
+    "PluginRegistry",
+    "Secret",
+    "UnavailableError",
+    "UnknownVaultError",
+    "Vault",
+    "VaultContext",
+    "VaultError",
+    "__version__",
+    "hookimpl",
+    "require_str",
+]
+
+_LAZY = {
+    "ConfigError": "envdrift.errors",
+    "DecryptionError": "envdrift.errors",
+    "EnvdriftError": "envdrift.errors",
+    "FormatError": "envdrift.errors",
+    "NotFoundError": "envdrift.errors",
+    "PermissionDeniedError": "envdrift.errors",
+    "PluginLoadError": "envdrift.errors",
+    "UnavailableError": "envdrift.errors",
+    "UnknownVaultError": "envdrift.errors",
+    "VaultError": "envdrift.errors",
+    "Secret": "envdrift.secrets",
+    "Vault": "envdrift.vaults",
+    "VaultContext": "envdrift.vaults",
+    "require_str": "envdrift.vaults",
+    "DecryptionCheck": "envdrift.hookspecs",
+    "hookimpl": "envdrift.hookspecs",
+    "PluginRegistry": "envdrift.plugins",
+}
+
+if TYPE_CHECKING:
+    from envdrift.errors import (
+        ConfigError,
+        DecryptionError,
+        EnvdriftError,
+        FormatError,
+        NotFoundError,
+        PermissionDeniedError,
+        PluginLoadError,
+        UnavailableError,
+        UnknownVaultError,
+        VaultError,
+    )
+    from envdrift.hookspecs import DecryptionCheck, hookimpl
+    from envdrift.plugins import PluginRegistry
+    from envdrift.secrets import Secret
+    from envdrift.vaults import Vault, VaultContext, require_str
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'envdrift' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

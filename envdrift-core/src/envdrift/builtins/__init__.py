@@ -1,0 +1,1 @@
+"""Plugins shipped inside envdrift-core. They register through entry points like any other."""

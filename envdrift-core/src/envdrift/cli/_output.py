@@ -1,0 +1,58 @@
+"""All terminal output goes through ``Output``: one place decides streams and styles."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+__all__ = ["Output"]
+
+
+class Output:
+    """Writes results to stdout and diagnostics to stderr.
+
+    Args:
+        json_mode: Results are one JSON document on stdout; human lines go to stderr
+            so that stdout stays machine-readable.
+    """
+
+    def __init__(self, *, json_mode: bool = False) -> None:
+        self.json_mode = json_mode
+
+    def line(self, text: str = "") -> None:
+        """Print a human-readable result line (stderr in JSON mode)."""
+        click.echo(text, err=self.json_mode)
+
+    def info(self, text: str) -> None:
+        """Print a diagnostic line to stderr."""
+        click.echo(text, err=True)
+
+    def warn(self, text: str) -> None:
+        """Print ``Warning: …`` to stderr."""
+        click.echo(f"Warning: {text}", err=True)
+
+    def error(self, text: str) -> None:
+        """Print ``Error: …`` to stderr."""
+        click.echo(f"Error: {text}", err=True)
+
+    def json(self, document: Any) -> None:
+        """Print one JSON document on stdout."""
+        click.echo(json.dumps(document, indent=2, sort_keys=False))
+
+    def table(self, headers: list[str], rows: list[list[str]]) -> None:
+        """Print aligned columns."""
+        widths = [len(h) for h in headers]
+        for row in rows:
+            widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+        for row in [headers, *rows]:
+            self.line(
+                "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            )
+
+    @staticmethod
+    def stderr_is_tty() -> bool:
+        """Whether a progress indicator would reach a person."""
+        return sys.stderr.isatty()

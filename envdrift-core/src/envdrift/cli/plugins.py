@@ -1,0 +1,30 @@
+"""``envdrift plugins``: what is installed, what it provides, and what failed to load."""
+
+from __future__ import annotations
+
+import click
+
+from envdrift.cli._output import Output
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def plugins(as_json: bool) -> None:
+    """List installed plugins, their distributions, vaults and load errors."""
+    from envdrift.plugins import PluginRegistry
+
+    infos = PluginRegistry().plugins()
+    out = Output(json_mode=as_json)
+    if as_json:
+        out.json({"plugins": [info.as_dict() for info in infos]})
+        return
+    rows = [
+        [
+            info.name,
+            f"{info.distribution or '-'} {info.version or ''}".strip(),
+            ", ".join(info.vaults) or "-",
+            f"ERROR {info.error}" if info.error else ("built-in" if info.builtin else "ok"),
+        ]
+        for info in infos
+    ]
+    out.table(["PLUGIN", "DISTRIBUTION", "VAULTS", "STATUS"], rows)

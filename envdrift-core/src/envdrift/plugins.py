@@ -1,0 +1,239 @@
+"""Finding, loading and asking plugins.
+
+Each entry point of the ``envdrift`` group loads in its own ``try``: one broken plugin
+never breaks the CLI. Its error is kept, shown by ``envdrift plugins``, and raised only
+when someone asks for a vault it might provide. Plugins load the first time something
+needs them, never at import.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from envdrift import hookspecs
+from envdrift._suggest import did_you_mean
+from envdrift.errors import PluginLoadError, UnknownVaultError
+from envdrift.vaults import Vault, VaultContext
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from envdrift.hookspecs import DecryptionCheck
+    from envdrift.secrets import Secret
+
+__all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "PluginRegistry"]
+
+ENTRY_POINT_GROUP = "envdrift"
+CORE_DISTRIBUTION = "envdrift-core"
+#: Our own backends: an unknown name among these gets the exact install command.
+FIRST_PARTY_EXTRAS = {"aws": "aws", "azure": "azure", "hashicorp": "hashicorp"}
+
+
+@dataclass
+class PluginInfo:
+    """One plugin as ``envdrift plugins`` shows it.
+
+    Attributes:
+        name: The entry-point name (or the name given to ``register``).
+        distribution: The installed distribution that declares it, if any.
+        version: That distribution's version.
+        module: The module that was (or failed to be) loaded.
+        vaults: Names of the vaults it provides.
+        builtin: Shipped inside ``envdrift-core``.
+        error: Why loading failed, or ``None``.
+    """
+
+    name: str
+    distribution: str | None
+    version: str | None
+    module: str
+    vaults: list[str] = field(default_factory=list)
+    builtin: bool = False
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "module": self.module,
+            "vaults": self.vaults,
+            "builtin": self.builtin,
+            "error": self.error,
+        }
+
+
+def _allowed_third_party() -> set[str] | None:
+    """Parse ``ENVDRIFT_LOAD_PLUGINS``: ``None`` = all, otherwise the allowed names."""
+    raw = os.environ.get("ENVDRIFT_LOAD_PLUGINS")
+    if raw is None:
+        return None
+    return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+class PluginRegistry:
+    """A fresh plugin manager plus what envdrift learnt while loading it.
+
+    Args:
+        load_entry_points: Discover installed plugins through entry points.
+        plugins: Extra plugin objects (modules or instances) to register, as tests do.
+    """
+
+    def __init__(self, *, load_entry_points: bool = True, plugins: Iterable[object] = ()) -> None:
+        self._load_entry_points = load_entry_points
+        self._extra = list(plugins)
+        self._loaded = False
+        self._infos: list[PluginInfo] = []
+        self._vaults: dict[str, type[Vault]] = {}
+        self._vault_owner: dict[str, str] = {}
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+
+    # -- loading -----------------------------------------------------------------
+
+    def load(self) -> None:
+        """Load every plugin once; safe to call again."""
+        if self._loaded:
+            return
+        self._loaded = True
+        if self._load_entry_points:
+            self._load_from_entry_points()
+        for index, plugin in enumerate(self._extra):
+            name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
+            info = PluginInfo(name=name, distribution=None, version=None, module=name)
+            self._register(plugin, info)
+        self._collect_vaults()
+
+    def _load_from_entry_points(self) -> None:
+        from importlib.metadata import entry_points
+
+        allowed = _allowed_third_party()
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            dist = ep.dist.name if ep.dist is not None else None
+            version = ep.dist.version if ep.dist is not None else None
+            builtin = dist == CORE_DISTRIBUTION
+            if not builtin and allowed is not None and not ({ep.name, dist} & allowed):
+                continue
+            info = PluginInfo(
+                name=ep.name, distribution=dist, version=version, module=ep.value, builtin=builtin
+            )
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's, not ours
+                info.error = _describe_failure(exc)
+                self._infos.append(info)
+                continue
+            self._register(plugin, info)
+
+    def _register(self, plugin: object, info: PluginInfo) -> None:
+        try:
+            self.pm.register(plugin, name=info.name)
+            self.pm.check_pending()
+        except Exception as exc:  # noqa: BLE001 - a bad hook must not break the others
+            if self.pm.is_registered(plugin):
+                self.pm.unregister(plugin)
+            info.error = _describe_failure(exc)
+        self._infos.append(info)
+
+    def _collect_vaults(self) -> None:
+        by_plugin = {info.name: info for info in self._infos if info.error is None}
+        for impl in self.pm.hook.envdrift_register_vaults.get_hookimpls():
+            info = by_plugin.get(impl.plugin_name)
+            if info is None:  # pragma: no cover - every registered plugin has an info
+                continue
+            try:
+                classes = list(impl.function() or [])
+                for cls in classes:
+                    self._add_vault(cls, info)
+            except Exception as exc:  # noqa: BLE001 - a failing hook is that plugin's error
+                info.error = _describe_failure(exc)
+                info.vaults.clear()
+
+    def _add_vault(self, cls: object, info: PluginInfo) -> None:
+        if not (isinstance(cls, type) and issubclass(cls, Vault)):
+            raise TypeError(f"envdrift_register_vaults returned {cls!r}, not a Vault subclass")
+        name = cls.name
+        if not name or name != name.lower():
+            raise TypeError(f"{cls.__qualname__}.name must be a non-empty lower-case string")
+        owner = self._vault_owner.get(name)
+        if owner is not None and owner != info.name:
+            raise PluginLoadError(
+                f"vault {name!r} is provided by both plugin {owner!r} and plugin "
+                f"{info.name!r}; uninstall one of them"
+            )
+        self._vaults[name] = cls
+        self._vault_owner[name] = info.name
+        info.vaults.append(name)
+
+    # -- queries -----------------------------------------------------------------
+
+    def plugins(self) -> list[PluginInfo]:
+        """Return every plugin found, loaded or not, in a stable order."""
+        self.load()
+        return sorted(self._infos, key=lambda i: (not i.builtin, i.name))
+
+    def vault_names(self) -> list[str]:
+        """Return the names of every available vault, sorted."""
+        self.load()
+        return sorted(self._vaults)
+
+    def vault_class(self, name: str) -> type[Vault]:
+        """Return the backend class called ``name``.
+
+        Raises:
+            PluginLoadError: the plugin that would provide it failed to load.
+            UnknownVaultError: nothing provides it (with a suggestion and, for our own
+                backends, the install command).
+        """
+        self.load()
+        if name in self._vaults:
+            return self._vaults[name]
+        for info in self._infos:
+            if info.error is not None and name in {info.name, info.distribution}:
+                raise PluginLoadError(
+                    f'Error importing plugin "{info.distribution or info.name}": {info.error}'
+                )
+        installed = ", ".join(sorted(self._vaults)) or "(none)"
+        if name in FIRST_PARTY_EXTRAS:
+            raise UnknownVaultError(
+                f"vault {name!r} is not installed. "
+                f"Install it with: pip install 'envdrift[{FIRST_PARTY_EXTRAS[name]}]'"
+            )
+        hint = did_you_mean(name, [*self._vaults, *FIRST_PARTY_EXTRAS])
+        broken = [i.distribution or i.name for i in self._infos if i.error]
+        extra = f" Plugins that failed to load: {', '.join(broken)}." if broken else ""
+        raise UnknownVaultError(
+            f"unknown vault {name!r}.{hint} Installed vaults: {installed}.{extra}"
+        )
+
+    def make_vault(
+        self, name: str, options: Mapping[str, Any], context: VaultContext | None = None
+    ) -> Vault:
+        """Build the backend ``name`` from its options (cheap: no network)."""
+        cls = self.vault_class(name)
+        return cls(options, context or VaultContext())
+
+    def verify_decryption(
+        self, path: Path, text: str, private_key: Secret
+    ) -> DecryptionCheck | None:
+        """Ask the plugins whether ``private_key`` decrypts the file; first answer wins."""
+        self.load()
+        result: DecryptionCheck | None = self.pm.hook.envdrift_verify_decryption(
+            path=path, text=text, private_key=private_key
+        )
+        return result
+
+
+def _describe_failure(exc: BaseException) -> str:
+    """One line for a plugin failure: the exception type and message, plus where."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"

@@ -1,0 +1,170 @@
+"""``Vault``: the interface every vault backend implements.
+
+A plugin returns ``Vault`` subclasses from ``envdrift_register_vaults()``. envdrift builds
+one instance per vault it talks to, from the ``[vault.<name>]`` table of the config plus
+command-line overrides, and calls ``fetch``/``fetch_many``/``store``/``list``/``check``.
+
+Constructing a backend is cheap: no network, no SDK import. SDKs are imported inside
+methods, so ``envdrift --help`` never pays for them.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from envdrift._suggest import did_you_mean
+from envdrift.errors import ConfigError, EnvdriftError
+
+if TYPE_CHECKING:
+    from envdrift.secrets import Secret
+
+__all__ = ["Vault", "VaultContext", "require_str"]
+
+
+@dataclass(frozen=True)
+class VaultContext:
+    """What a backend may need to know about where it runs.
+
+    Attributes:
+        base_dir: The config file's folder; relative paths in options resolve against it.
+        vault_name: A mapping's ``vault_name`` (or ``[vault.sync] default_vault_name``),
+            for backends that have such a notion (``Vault.supports_vault_name``).
+        overrides: Command-line flags for this backend's options, already mapped to
+            option names through ``Vault.cli_options``; they win over the file.
+        debug: ``--debug`` was given; backends may log more (never a secret).
+        timeout: Seconds one call may take before it is abandoned.
+    """
+
+    base_dir: Path = field(default_factory=Path.cwd)
+    vault_name: str | None = None
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    debug: bool = False
+    timeout: float = 30.0
+
+
+class Vault:
+    """Base class of vault backends.
+
+    Subclasses set ``name`` (lower case, what ``[vault] provider`` and ``-p`` say) and
+    implement ``fetch``, ``store``, ``list`` and ``check``. They may override
+    ``fetch_many`` when the service has a batch read.
+
+    Class attributes:
+        name: The provider name.
+        description: One line for ``envdrift plugins``.
+        supports_vault_name: ``True`` when a mapping's ``vault_name`` selects something
+            (Azure: ``https://<name>.vault.azure.net``). When ``False``, a ``vault_name``
+            in the config is an error rather than silently ignored.
+        cli_options: Maps generic CLI flags (``vault_url``, ``region``) to this
+            backend's option names, e.g. ``{"vault_url": "url"}``.
+        option_keys: The option names this backend accepts in ``[vault.<name>]``;
+            ``None`` means "validated by ``configure`` itself".
+        install_hint: What to run when this backend's SDK is missing.
+        location_hint: How error messages name the vault (filled by ``describe()``).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    supports_vault_name: ClassVar[bool] = False
+    cli_options: ClassVar[Mapping[str, str]] = {}
+    option_keys: ClassVar[frozenset[str] | None] = None
+
+    def __init__(self, options: Mapping[str, Any], context: VaultContext) -> None:
+        """Keep the options; validate them cheaply. No network and no SDK import here.
+
+        Raises:
+            ConfigError: an option is unknown or has the wrong type.
+        """
+        merged = {**options, **{k: v for k, v in context.overrides.items() if v is not None}}
+        if self.option_keys is not None:
+            unknown = sorted(set(merged) - self.option_keys)
+            if unknown:
+                allowed = ", ".join(sorted(self.option_keys)) or "(none)"
+                hint = did_you_mean(unknown[0], self.option_keys)
+                raise ConfigError(
+                    f"unknown option {unknown[0]!r} in [vault.{self.name}].{hint} "
+                    f"Allowed: {allowed}."
+                )
+        if context.vault_name is not None and not self.supports_vault_name:
+            raise ConfigError(
+                f"vault {self.name!r} has no notion of a vault name, but vault_name "
+                f"{context.vault_name!r} is set; remove vault_name (or default_vault_name)"
+            )
+        self.options: dict[str, Any] = merged
+        self.context = context
+
+    def describe(self) -> str:
+        """Name this vault in messages, e.g. ``vault 'aws' (region eu-west-1)``."""
+        return f"vault {self.name!r}"
+
+    def fetch(self, name: str) -> Secret:
+        """Return the current value of secret ``name``.
+
+        Raises:
+            NotFoundError: there is no such secret.
+            PermissionDeniedError: the identity may not read it.
+            UnavailableError: the vault could not be reached (after retries).
+        """
+        raise NotImplementedError
+
+    def fetch_many(
+        self, names: Iterable[str], *, jobs: int = 8
+    ) -> dict[str, Secret | EnvdriftError]:
+        """Fetch several secrets; each name maps to its value or to the error it raised.
+
+        The default runs ``fetch`` on a thread pool of ``jobs`` workers. Backends with a
+        batch API override it. One failing secret never stops the others.
+        """
+        unique = list(dict.fromkeys(names))
+        results: dict[str, Secret | EnvdriftError] = {}
+        if not unique:
+            return results
+        with concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, min(jobs, len(unique)))
+        ) as pool:
+            futures = {pool.submit(self.fetch, n): n for n in unique}
+            for future in concurrent.futures.as_completed(futures):
+                name = futures[future]
+                try:
+                    results[name] = future.result()
+                except EnvdriftError as exc:
+                    results[name] = exc
+        return results
+
+    def store(self, name: str, value: Secret) -> None:
+        """Store ``value`` as the new current version of secret ``name``.
+
+        Creates the secret when it does not exist. The previous version stays reachable
+        where the service keeps versions.
+        """
+        raise NotImplementedError
+
+    def list(self, prefix: str = "") -> list[str]:
+        """Return the names of the secrets that start with ``prefix``, sorted."""
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Raise an ``EnvdriftError`` when this backend cannot work here.
+
+        Checks that the SDK is importable and the credentials are usable, without
+        needing permissions beyond reading secrets.
+        """
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release clients and connections. Called once when envdrift is done."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.describe()}>"
+
+
+def require_str(options: Mapping[str, Any], key: str, vault: str) -> str | None:
+    """Return ``options[key]`` as a string, or ``None``; raise ``ConfigError`` for a non-string."""
+    value = options.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise ConfigError(f"[vault.{vault}] {key} must be a string, not {type(value).__name__}")

@@ -1,0 +1,1 @@
+"""Placeholder: the backend lands with its issue."""

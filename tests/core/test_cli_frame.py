@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from envdrift.cli import COMMANDS, cli
+
+
+def test_version(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "envdrift 1.0.0"
+
+
+def test_help_lists_every_command(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert name in result.stdout
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_subcommand_has_working_help(name: str) -> None:
+    # Lazy loading hides import errors until a command runs; --help makes each one load.
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.stdout
+
+
+def test_unknown_command_is_a_usage_error(run_cli) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("frobnicate")
+    assert result.exit_code == 2

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from envdrift import ConfigError, PluginRegistry, Secret, Vault, VaultContext
+from envdrift.builtins.files import FilesVault
+from envdrift.testing import VaultContract
+
+
+class TestFilesVaultContract(VaultContract):
+    plugin_module = "envdrift.builtins.files"
+    entry_point_name = "files"
+    sdk_modules = ("pydantic", "boto3", "hvac", "azure")
+
+    @pytest.fixture
+    def vault(self, tmp_path: Path) -> Vault:
+        (tmp_path / "secrets").mkdir()
+        return PluginRegistry().make_vault(
+            "files", {"path": "secrets"}, VaultContext(base_dir=tmp_path)
+        )
+
+
+def test_path_is_relative_to_the_config_folder(tmp_path: Path) -> None:
+    vault = FilesVault({"path": "keys"}, VaultContext(base_dir=tmp_path))
+    assert vault.root == tmp_path / "keys"
+
+
+def test_store_is_0600_whatever_the_umask(tmp_path: Path) -> None:
+    vault = FilesVault({"path": "."}, VaultContext(base_dir=tmp_path))
+    old = os.umask(0)
+    try:
+        vault.store("k", Secret("v"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "k").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("name", ["../outside", "/etc/passwd", "a/../../b", "", "a//b", "."])
+def test_names_that_escape_are_refused(tmp_path: Path, name: str) -> None:
+    vault = FilesVault({"path": "inner"}, VaultContext(base_dir=tmp_path))
+    with pytest.raises(ConfigError, match="not allowed"):
+        vault.store(name, Secret("v"))
+    assert not (tmp_path / "outside").exists()
+
+
+def test_symlink_escape_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "inner" / "link").symlink_to(tmp_path)
+    vault = FilesVault({"path": "inner"}, VaultContext(base_dir=tmp_path))
+    with pytest.raises(ConfigError, match="escapes"):
+        vault.fetch("link/x")
+
+
+def test_missing_path_option_says_how_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"\[vault.files\] path"):
+        FilesVault({}, VaultContext(base_dir=tmp_path))
+
+
+def test_unknown_option_gets_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="Did you mean 'path'"):
+        FilesVault({"pth": "x"}, VaultContext(base_dir=tmp_path))
+
+
+def test_vault_name_is_an_error_for_a_backend_without_that_notion(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no notion of a vault name"):
+        FilesVault({"path": "."}, VaultContext(base_dir=tmp_path, vault_name="prod"))

@@ -1,0 +1,139 @@
+"""Plugin loading: isolation of broken plugins, lookups, suggestions, the env switch."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from envdrift import PluginLoadError, PluginRegistry, UnknownVaultError, Vault, hookimpl
+
+
+def make_distribution(root: Path, dist: str, module: str, source: str, ep_name: str) -> None:
+    """Write an installed-looking distribution (dist-info plus module) under ``root``."""
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    info = root / f"{dist.replace('-', '_')}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[envdrift]\n{ep_name} = {module}\n")
+
+
+GOOD = """
+    from envdrift import Vault, hookimpl
+    class Good(Vault):
+        name = "good"
+    @hookimpl
+    def envdrift_register_vaults():
+        return [Good]
+"""
+BROKEN_IMPORT = "import envdrift_dependency_that_does_not_exist\n"
+BAD_HOOK = """
+    from envdrift import hookimpl
+    @hookimpl
+    def envdrift_register_vault():
+        return []
+"""
+
+
+@pytest.fixture
+def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "site"
+    root.mkdir()
+    make_distribution(root, "envdrift-good", "envdrift_good", GOOD, "good")
+    make_distribution(root, "envdrift-broken", "envdrift_broken", BROKEN_IMPORT, "broken")
+    make_distribution(root, "envdrift-badhook", "envdrift_badhook", BAD_HOOK, "badhook")
+    monkeypatch.syspath_prepend(str(root))
+    return root
+
+
+def run_envdrift(
+    *args: str, pythonpath: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONPATH": str(pythonpath), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "envdrift", *args], capture_output=True, text=True, env=full_env
+    )
+
+
+def test_builtin_files_vault_is_registered_through_its_entry_point() -> None:
+    registry = PluginRegistry()
+    files = next(info for info in registry.plugins() if info.name == "files")
+    assert files.builtin
+    assert files.distribution == "envdrift-core"
+    assert files.vaults == ["files"]
+    assert files.error is None
+
+
+def test_broken_plugins_are_isolated_and_reported(plugin_path: Path) -> None:
+    registry = PluginRegistry()
+    infos = {info.name: info for info in registry.plugins()}
+    assert infos["good"].vaults == ["good"]
+    assert infos["good"].error is None
+    assert "ModuleNotFoundError" in (infos["broken"].error or "")
+    assert "envdrift_register_vault" in (infos["badhook"].error or "")
+    assert "good" in registry.vault_names()
+    with pytest.raises(PluginLoadError, match='Error importing plugin "envdrift-broken"'):
+        registry.vault_class("broken")
+
+
+def test_envdrift_plugins_shows_errors_and_other_commands_still_work(plugin_path: Path) -> None:
+    listing = run_envdrift("plugins", "--json", pythonpath=plugin_path)
+    assert listing.returncode == 0, listing.stderr
+    plugins = {p["name"]: p for p in json.loads(listing.stdout)["plugins"]}
+    assert plugins["broken"]["distribution"] == "envdrift-broken"
+    assert plugins["broken"]["error"].startswith("ModuleNotFoundError")
+    assert plugins["good"]["vaults"] == ["good"]
+    human = run_envdrift("plugins", pythonpath=plugin_path)
+    assert "ERROR ModuleNotFoundError" in human.stdout
+    assert run_envdrift("--help", pythonpath=plugin_path).returncode == 0
+
+
+def test_load_plugins_switch_limits_third_party_plugins(
+    plugin_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVDRIFT_LOAD_PLUGINS", "")
+    names = {info.name for info in PluginRegistry().plugins()}
+    assert "files" in names
+    assert not names & {"good", "broken", "badhook", "aws", "azure", "hashicorp"}
+    monkeypatch.setenv("ENVDRIFT_LOAD_PLUGINS", "envdrift-good")
+    names = {info.name for info in PluginRegistry().plugins()}
+    assert "good" in names
+    assert "broken" not in names
+
+
+def test_unknown_vault_suggests_and_first_party_gets_install_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVDRIFT_LOAD_PLUGINS", "")
+    registry = PluginRegistry()
+    with pytest.raises(UnknownVaultError, match=r"Did you mean 'aws'\?.*Installed vaults: files"):
+        registry.vault_class("asw")
+    with pytest.raises(UnknownVaultError, match=r"pip install 'envdrift\[azure\]'"):
+        registry.vault_class("azure")
+
+
+def test_two_plugins_claiming_one_name_are_both_named() -> None:
+    class One(Vault):
+        name = "same"
+
+    one = SimpleNamespace(__name__="plugin-one", envdrift_register_vaults=hookimpl(lambda: [One]))
+    two = SimpleNamespace(__name__="plugin-two", envdrift_register_vaults=hookimpl(lambda: [One]))
+    registry = PluginRegistry(load_entry_points=False, plugins=[one, two])
+    infos = {info.name: info for info in registry.plugins()}
+    errors = [info.error for info in infos.values() if info.error]
+    assert len(errors) == 1
+    assert "plugin-one" in errors[0]
+    assert "plugin-two" in errors[0]
+
+
+def test_registry_returns_non_vault_as_plugin_error() -> None:
+    plugin = SimpleNamespace(__name__="weird", envdrift_register_vaults=hookimpl(lambda: [object]))
+    registry = PluginRegistry(load_entry_points=False, plugins=[plugin])
+    (info,) = registry.plugins()
+    assert "not a Vault subclass" in (info.error or "")
+    assert registry.vault_names() == []
