@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,12 +27,35 @@ def _isolated_env(
     return
 
 
+#: A dotenvx private key: exactly 64 hex digits (public keys are 66, fingerprints 8).
+PRIVATE_KEY_SHAPE = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
+
+
+def assert_no_private_key(text: str, where: str = "output") -> None:
+    """Fail when ``text`` contains anything shaped like a private key."""
+    leaked = PRIVATE_KEY_SHAPE.search(text)
+    assert leaked is None, f"a private-key-shaped value leaked into {where}"
+
+
 @pytest.fixture
 def run_cli() -> Callable[..., Result]:
-    """Run ``envdrift ARGS`` in-process and return Click's result (stdout/stderr apart)."""
+    """Run ``envdrift ARGS`` in-process and return Click's result (stdout/stderr apart).
 
-    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+    Every invocation is scanned: no private key may ever reach stdout or stderr. A test
+    whose command legitimately prints one passes ``allow_keys=True``.
+    """
+
+    def run(
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        allow_keys: bool = False,
+    ) -> Result:
         runner = CliRunner()
-        return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+        result = runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+        if not allow_keys:
+            assert_no_private_key(result.stdout, f"stdout of envdrift {' '.join(args)}")
+            assert_no_private_key(result.stderr, f"stderr of envdrift {' '.join(args)}")
+        return result
 
     return run
