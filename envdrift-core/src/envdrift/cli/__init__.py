@@ -7,7 +7,6 @@ recipe), so ``envdrift --help`` imports no plugin, no SDK and no pydantic.
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
 import click
@@ -98,4 +97,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
