@@ -137,3 +137,28 @@ def test_registry_returns_non_vault_as_plugin_error() -> None:
     (info,) = registry.plugins()
     assert "not a Vault subclass" in (info.error or "")
     assert registry.vault_names() == []
+
+
+def test_a_partly_wrong_answer_provides_no_vault() -> None:
+    class Fine(Vault):
+        name = "fine"
+
+    plugin = SimpleNamespace(
+        __name__="half", envdrift_register_vaults=hookimpl(lambda: [Fine, object])
+    )
+    registry = PluginRegistry(load_entry_points=False, plugins=[plugin])
+    (info,) = registry.plugins()
+    assert "not a Vault subclass" in (info.error or "")
+    assert info.vaults == []
+    assert registry.vault_names() == []
+
+
+def test_a_hook_returning_a_non_list_is_that_plugins_error() -> None:
+    class Fine(Vault):
+        name = "fine"
+
+    plugin = SimpleNamespace(__name__="bare", envdrift_register_vaults=hookimpl(lambda: Fine))
+    registry = PluginRegistry(load_entry_points=False, plugins=[plugin])
+    (info,) = registry.plugins()
+    assert "not a list of Vault subclasses" in (info.error or "")
+    assert registry.vault_names() == []

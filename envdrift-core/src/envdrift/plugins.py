@@ -149,28 +149,39 @@ class PluginRegistry:
             if info is None:  # pragma: no cover - every registered plugin has an info
                 continue
             try:
-                classes = list(impl.function() or [])
-                for cls in classes:
-                    self._add_vault(cls, info)
+                classes = self._checked_vaults(impl.function(), info)
             except Exception as exc:  # noqa: BLE001 - a failing hook is that plugin's error
                 info.error = _describe_failure(exc)
-                info.vaults.clear()
+                continue
+            # All or nothing: a plugin whose answer is partly wrong provides no vault.
+            for cls in classes:
+                self._vaults[cls.name] = cls
+                self._vault_owner[cls.name] = info.name
+                info.vaults.append(cls.name)
 
-    def _add_vault(self, cls: object, info: PluginInfo) -> None:
-        if not (isinstance(cls, type) and issubclass(cls, Vault)):
-            raise TypeError(f"envdrift_register_vaults returned {cls!r}, not a Vault subclass")
-        name = cls.name
-        if not name or name != name.lower():
-            raise TypeError(f"{cls.__qualname__}.name must be a non-empty lower-case string")
-        owner = self._vault_owner.get(name)
-        if owner is not None and owner != info.name:
-            raise PluginLoadError(
-                f"vault {name!r} is provided by both plugin {owner!r} and plugin "
-                f"{info.name!r}; uninstall one of them"
+    def _checked_vaults(self, returned: object, info: PluginInfo) -> list[type[Vault]]:
+        if returned is None:
+            return []
+        if not isinstance(returned, list | tuple):
+            raise TypeError(
+                f"envdrift_register_vaults returned {type(returned).__name__}, "
+                "not a list of Vault subclasses"
             )
-        self._vaults[name] = cls
-        self._vault_owner[name] = info.name
-        info.vaults.append(name)
+        classes: list[type[Vault]] = []
+        for cls in returned:
+            if not (isinstance(cls, type) and issubclass(cls, Vault)):
+                raise TypeError(f"envdrift_register_vaults returned {cls!r}, not a Vault subclass")
+            name = cls.name
+            if not name or name != name.lower():
+                raise TypeError(f"{cls.__qualname__}.name must be a non-empty lower-case string")
+            owner = self._vault_owner.get(name)
+            if owner is not None and owner != info.name:
+                raise PluginLoadError(
+                    f"vault {name!r} is provided by both plugin {owner!r} and plugin "
+                    f"{info.name!r}; uninstall one of them"
+                )
+            classes.append(cls)
+        return classes
 
     # -- queries -----------------------------------------------------------------
 
