@@ -50,9 +50,12 @@ def run_cli() -> Callable[..., Result]:
         input: str | None = None,
         env: dict[str, str] | None = None,
         allow_keys: bool = False,
+        obj: object = None,
     ) -> Result:
         runner = CliRunner()
-        result = runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+        result = runner.invoke(
+            cli, list(args), input=input, env=env, catch_exceptions=False, obj=obj
+        )
         if not allow_keys:
             assert_no_private_key(result.stdout, f"stdout of envdrift {' '.join(args)}")
             assert_no_private_key(result.stderr, f"stderr of envdrift {' '.join(args)}")

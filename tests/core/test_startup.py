@@ -22,7 +22,9 @@ print("\\n@@MODULES@@" + json.dumps(sorted(sys.modules)))
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["plugins", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["plugins", "--help"], ["sync", "--help"]]
+)
 def test_startup_imports_no_sdk_no_plugin_no_pydantic(args: list[str]) -> None:
     out = subprocess.run(
         [sys.executable, "-c", PROBE.replace("ARGS", repr(args))],

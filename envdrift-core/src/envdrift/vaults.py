@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from envdrift._suggest import did_you_mean
-from envdrift.errors import ConfigError, EnvdriftError
+from envdrift.errors import ConfigError, EnvdriftError, VaultError
 
 if TYPE_CHECKING:
     from envdrift.secrets import Secret
@@ -133,6 +133,14 @@ class Vault:
                     results[name] = future.result()
                 except EnvdriftError as exc:
                     results[name] = exc
+                except Exception as exc:
+                    # A backend bug (an SDK error it did not translate) stays on its
+                    # secret too; --debug shows the traceback instead.
+                    if self.context.debug:
+                        raise
+                    results[name] = VaultError(
+                        f"{self.describe()} failed on secret {name!r}: {type(exc).__name__}: {exc}"
+                    )
         return results
 
     def store(self, name: str, value: Secret) -> None:

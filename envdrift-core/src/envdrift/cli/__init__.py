@@ -18,11 +18,13 @@ __all__ = ["cli", "main"]
 #: name -> "module:attribute" of each subcommand, in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
     "plugins": "envdrift.cli.plugins:plugins",
+    "sync": "envdrift.cli.sync:sync",
 }
 
 #: One-line help for each subcommand, so ``envdrift --help`` need not import them.
 SHORT_HELP: dict[str, str] = {
     "plugins": "List installed plugins, their vaults and load errors.",
+    "sync": "Fetch each mapping's private key from the vault into its .env.keys.",
 }
 
 

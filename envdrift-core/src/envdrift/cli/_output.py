@@ -52,6 +52,23 @@ class Output:
                 "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
             )
 
+    def status(self, text: str) -> None:
+        """Replace the transient status line on stderr (a terminal only; no newline)."""
+        click.echo(f"\r\x1b[2K{text}", err=True, nl=False)
+
+    def clear_status(self) -> None:
+        """Erase the transient status line."""
+        click.echo("\r\x1b[2K", err=True, nl=False)
+
+    def confirm(self, question: str) -> bool:
+        """Ask a yes/no question on stderr (default no); only call when stdin is a terminal."""
+        return click.confirm(question, default=False, err=True)
+
+    @staticmethod
+    def stdin_is_tty() -> bool:
+        """Whether someone can answer a question."""
+        return sys.stdin.isatty()
+
     @staticmethod
     def stderr_is_tty() -> bool:
         """Whether a progress indicator would reach a person."""

@@ -1,0 +1,363 @@
+"""``envdrift sync``: fetch every mapping's private key from the vault into its ``.env.keys``.
+
+Parses flags, loads the configuration, asks before overwriting (on a terminal only) and
+prints; the work is ``envdrift.sync.run_sync``. Heavy modules (pydantic, plugins) are
+imported inside the command so ``envdrift sync --help`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from envdrift.cli._output import Output
+
+if TYPE_CHECKING:
+    from envdrift.config import Config
+    from envdrift.plugins import PluginRegistry
+    from envdrift.sync import MappingResult, SyncReport
+
+
+@click.command()
+@click.option(
+    "-c",
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="Config file: envdrift.toml, a pyproject.toml, or a legacy pair.txt. "
+    "Default: discovered from the current directory upwards.",
+)
+@click.option("-p", "--provider", help="Vault provider (overrides [vault] provider).")
+@click.option("--vault-url", help="Vault address for the provider (Azure vault_url, Vault url).")
+@click.option("--region", help="Region for the provider (AWS).")
+@click.option("--profile", help="Also sync the mappings tagged with this profile.")
+@click.option("--verify", is_flag=True, help="Write nothing; exit 1 when any key has drifted.")
+@click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
+@click.option("--ci", is_flag=True, help="Never prompt; a differing local key is an error.")
+@click.option(
+    "--check-decryption",
+    is_flag=True,
+    help="Then prove, in memory, that each key decrypts its folder's encrypted env files.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    help="Vault calls in flight at once (default: [vault.sync] max_workers, else 16).",
+)
+@click.option(
+    "--allow-outside-root",
+    is_flag=True,
+    help="Allow folder_path outside the config file's folder.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one document on stdout (docs/sync-json.md).",
+)
+@click.pass_context
+def sync(
+    ctx: click.Context,
+    config_file: Path | None,
+    provider: str | None,
+    vault_url: str | None,
+    region: str | None,
+    profile: str | None,
+    verify: bool,
+    force: bool,
+    ci: bool,
+    check_decryption: bool,
+    jobs: int | None,
+    allow_outside_root: bool,
+    output_format: str,
+) -> None:
+    """Fetch each mapping's private key from the vault into its folder's .env.keys.
+
+    Exit status: 0 when every mapping is in sync, 1 when any mapping failed or (with
+    --verify) drifted, 2 for configuration and usage errors.
+    """
+    if verify and force:
+        raise click.UsageError("--verify and --force exclude each other")
+    from envdrift.config import load_config
+    from envdrift.errors import EnvdriftError
+    from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
+
+    out = Output(json_mode=output_format == "json")
+    obj = ctx.find_root().obj if isinstance(ctx.find_root().obj, dict) else {}
+    registry = _registry(obj)
+    salt = os.urandom(16)  # fingerprints compare within this run only
+    config: Config | None = None
+    warnings: list[str] = []
+    progress = _Progress(out, enabled=Output.stderr_is_tty() and out.json_mode is False)
+    try:
+        config = load_config(config_file, Path.cwd())
+        warnings.extend(config.warnings)
+        _warn(out, config.warnings)
+        mappings = config.select(profile)
+        options = SyncOptions(
+            verify=verify,
+            force=force,
+            ci=ci,
+            check_decryption=check_decryption,
+            jobs=jobs or config.jobs or DEFAULT_JOBS,
+            allow_outside_root=allow_outside_root,
+        )
+        flags = {"vault_url": vault_url, "region": region}
+        with config.open_vaults(
+            registry, provider=provider, flags=flags, debug=bool(obj.get("debug"))
+        ) as vaults:
+            more = config.section_warnings(registry.vault_names())
+            warnings.extend(more)
+            _warn(out, more)
+            interactive = not (ci or verify or force) and Output.stdin_is_tty()
+            confirm = _confirmer(out, progress, salt) if interactive else None
+            try:
+                report = run_sync(
+                    config,
+                    mappings,
+                    vaults,
+                    registry,
+                    options,
+                    confirm=confirm,
+                    progress=progress.update,
+                )
+            finally:
+                progress.close()
+    except EnvdriftError as exc:
+        progress.close()
+        if out.json_mode:
+            out.json(_error_document(config, provider, profile, warnings, exc))
+        raise
+    if out.json_mode:
+        out.json(_document(config, report, profile, warnings, salt))
+    else:
+        _print_text(out, config, report, salt)
+    ctx.exit(report.exit_code)
+
+
+def _registry(obj: dict[str, Any]) -> PluginRegistry:
+    # Tests hand in their own registry (with test vaults) through Click's context object.
+    from envdrift.plugins import PluginRegistry
+
+    registry = obj.get("registry")
+    return registry if isinstance(registry, PluginRegistry) else PluginRegistry()
+
+
+def _warn(out: Output, warnings: tuple[str, ...] | list[str]) -> None:
+    for warning in warnings:
+        out.warn(warning)
+
+
+def _confirmer(out: Output, progress: _Progress, salt: bytes) -> Any:
+    def confirm(result: MappingResult) -> bool:
+        mapping = result.mapping
+        with progress.paused():
+            return out.confirm(
+                f"{mapping.folder_path}: {mapping.key_name} in {result.keys_file} differs "
+                f"from secret {result.secret_name!r} ({_fingerprints(result, salt)}). "
+                "Overwrite it with the vault's key (a backup is kept)?"
+            )
+
+    return confirm
+
+
+def _fingerprints(result: MappingResult, salt: bytes) -> str:
+    local = result.local_key.redacted(salt) if result.local_key else "none"
+    vault = result.vault_key.redacted(salt) if result.vault_key else "none"
+    return f"local {local}, vault {vault}"
+
+
+# -- text ------------------------------------------------------------------------------
+
+
+def _print_text(out: Output, config: Config, report: SyncReport, salt: bytes) -> None:
+    from envdrift.sync import Drift, Outcome
+
+    rows = []
+    for result in report.results:
+        mapping = result.mapping
+        notes = [result.reason] if result.reason else []
+        differs = result.drift is Drift.MISMATCH or (
+            result.outcome in {Outcome.ERROR, Outcome.SKIPPED}
+            and result.local_key is not None
+            and result.vault_key is not None
+            and result.local_key != result.vault_key
+        )
+        if differs:
+            notes.append(f"({_fingerprints(result, salt)})")
+        if result.backup is not None:
+            notes.append(f"backup {result.backup.name}")
+        notes.extend(_decryption_notes(result))
+        rows.append(
+            [
+                mapping.folder_path,
+                result.secret_name or mapping.secret_name,
+                mapping.environment or "-",
+                str(result.outcome),
+                " ".join(notes),
+            ]
+        )
+    out.table(["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"], rows)
+    out.line()
+    out.line(_summary(report))
+
+
+def _decryption_notes(result: MappingResult) -> list[str]:
+    if result.decryption_error:
+        return [f"decryption not checked: {result.decryption_error}"]
+    notes = []
+    for check in result.decryption or []:
+        if check.ok:
+            notes.append(f"decrypts {check.path.name} ({check.checked} values)")
+        else:
+            failed = f" ({', '.join(check.failed)})" if check.failed else ""
+            notes.append(f"DOES NOT decrypt {check.path.name}{failed}: {check.reason}".rstrip(": "))
+    return notes
+
+
+def _summary(report: SyncReport) -> str:
+    counts = report.counts()
+    total = len(report.results)
+    parts = [
+        f"{counts[name]} {name}"
+        for name in ("created", "updated", "unchanged", "skipped", "drift", "error")
+        if counts[name]
+    ]
+    line = f"{total} mapping{'s' if total != 1 else ''}: {', '.join(parts) or 'nothing to do'}"
+    if counts["decryption_failed"]:
+        line += f"; {counts['decryption_failed']} failed the decryption check"
+    if report.options.verify:
+        line += "; drift found" if counts["drift"] else "; no drift"
+    return f"{line} ({report.elapsed:.2f} s)"
+
+
+# -- JSON (docs/sync-json.md) ----------------------------------------------------------
+
+
+def _document(
+    config: Config, report: SyncReport, profile: str | None, warnings: list[str], salt: bytes
+) -> dict[str, Any]:
+    from envdrift.sync import JSON_VERSION
+
+    counts = report.counts()
+    options = report.options
+    return {
+        "version": JSON_VERSION,
+        "command": "sync",
+        "config": config.label,
+        "provider": report.provider,
+        "profile": profile,
+        "mode": {
+            "verify": options.verify,
+            "force": options.force,
+            "ci": options.ci,
+            "check_decryption": options.check_decryption,
+            "jobs": options.jobs,
+        },
+        "mappings": [result.as_dict(salt, config.root) for result in report.results],
+        "summary": {"total": len(report.results), **counts},
+        "warnings": warnings,
+        "error": None,
+        "exit_code": report.exit_code,
+    }
+
+
+def _error_document(
+    config: Config | None,
+    provider: str | None,
+    profile: str | None,
+    warnings: list[str],
+    exc: Exception,
+) -> dict[str, Any]:
+    from envdrift.sync import JSON_VERSION
+
+    return {
+        "version": JSON_VERSION,
+        "command": "sync",
+        "config": config.label if config else None,
+        "provider": provider or (config.provider if config else None),
+        "profile": profile,
+        "mode": None,
+        "mappings": [],
+        "summary": None,
+        "warnings": warnings,
+        "error": str(exc),
+        "exit_code": getattr(exc, "exit_code", 1),
+    }
+
+
+# -- progress --------------------------------------------------------------------------
+
+
+class _Progress:
+    """A one-line status on stderr, drawn only on a terminal and only once a run is slow."""
+
+    DELAY = 0.5  # seconds before anything is drawn: quick runs stay quiet
+    INTERVAL = 0.1
+
+    def __init__(self, out: Output, *, enabled: bool) -> None:
+        self._out = out
+        self._lock = threading.Lock()
+        self._text = "starting"
+        self._shown = False
+        self._paused = False
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        if enabled:
+            self._thread = threading.Thread(target=self._run, name="envdrift-progress", daemon=True)
+            self._thread.start()
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        with self._lock:
+            self._text = f"{phase} {done}/{total}"
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.INTERVAL):
+            elapsed = time.monotonic() - self._started
+            if elapsed < self.DELAY:
+                continue
+            with self._lock:
+                if not self._paused:
+                    self._out.status(f"envdrift sync: {self._text} ({elapsed:.1f} s)")
+                    self._shown = True
+
+    def _clear(self) -> None:
+        if self._shown:
+            self._out.clear_status()
+            self._shown = False
+
+    def paused(self) -> _Paused:
+        return _Paused(self)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        with self._lock:
+            self._clear()
+
+
+class _Paused:
+    """Keeps the status line away while a question is on screen."""
+
+    def __init__(self, progress: _Progress) -> None:
+        self._progress = progress
+
+    def __enter__(self) -> None:
+        with self._progress._lock:
+            self._progress._paused = True
+            self._progress._clear()
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._progress._lock:
+            self._progress._paused = False

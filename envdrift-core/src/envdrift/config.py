@@ -1,0 +1,671 @@
+"""envdrift's configuration: ``envdrift.toml``, ``[tool.envdrift]`` or a legacy ``pair.txt``.
+
+``load_config`` finds and reads the file, validates it with pydantic models and returns a
+``Config``: the provider, each backend's ``[vault.<name>]`` table (passed through to the
+backend, which validates its own keys), and the sync mappings in file order. Problems
+with the file itself are ``ConfigError`` (exit 2) naming the file, the key path and what
+was expected; unknown keys only warn (``Config.warnings``), with a did-you-mean.
+
+This module imports pydantic, so the CLI imports it only inside commands that need it.
+The reference is ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from envdrift._suggest import did_you_mean
+from envdrift.errors import ConfigError
+from envdrift.keyvalue import private_key_name
+
+if TYPE_CHECKING:
+    from envdrift.plugins import PluginRegistry
+    from envdrift.vaults import Vault
+
+__all__ = [
+    "CONFIG_FILENAME",
+    "DEFAULT_ENVIRONMENT",
+    "Config",
+    "SyncMapping",
+    "VaultSet",
+    "find_config",
+    "load_config",
+]
+
+CONFIG_FILENAME = "envdrift.toml"
+PYPROJECT_FILENAME = "pyproject.toml"
+DEFAULT_ENVIRONMENT = "production"
+DEFAULT_KEYS_FILENAME = ".env.keys"
+
+#: Environment names become ``DOTENV_PRIVATE_KEY_<ENV>``; dotenvx keeps ``-`` in them.
+_ENVIRONMENT = re.compile(r"[A-Za-z0-9_-]*")
+
+#: Top-level tables of the wider envdrift configuration that ``sync`` does not read.
+#: They are accepted silently so that one file can serve every envdrift command.
+_OTHER_SECTIONS = frozenset(
+    {
+        "envdrift",
+        "validation",
+        "encryption",
+        "precommit",
+        "git_hook_check",
+        "partial_encryption",
+        "guard",
+        "guardian",
+    }
+)
+
+#: Keys that earlier envdrift releases read and this one does not: warned about, ignored.
+_RETIRED_MAPPING_KEYS = frozenset({"activate_to", "env_file", "ephemeral_keys"})
+_RETIRED_SYNC_KEYS = frozenset({"ephemeral_keys"})
+
+#: Backend tables that may appear without their plugin being installed here.
+_KNOWN_BACKEND_TABLES = frozenset({"aws", "azure", "hashicorp", "gcp", "files"})
+
+#: Command-line flags that reach a backend, by their generic option name.
+CLI_FLAGS = {"vault_url": "--vault-url", "region": "--region"}
+
+
+# -- the schema ------------------------------------------------------------------------
+
+
+class _Table(BaseModel):
+    # strict: a TOML integer is not silently a string, and `true` is not 1.
+    # extra="allow": unknown keys are collected and reported as warnings.
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+
+class _MappingTable(_Table):
+    secret_name: str = Field(min_length=1)
+    folder_path: str = Field(min_length=1)
+    environment: str | None = None
+    vault_name: str | None = Field(default=None, min_length=1)
+    profile: str | None = Field(default=None, min_length=1)
+
+
+class _SyncTable(_Table):
+    default_vault_name: str | None = Field(default=None, min_length=1)
+    env_keys_filename: str = Field(default=DEFAULT_KEYS_FILENAME, min_length=1)
+    allow_outside_root: bool = False
+    max_workers: int | None = Field(default=None, ge=1, le=256)
+    mappings: list[_MappingTable] = Field(default_factory=list)
+
+
+class _VaultTable(_Table):
+    provider: str | None = Field(default=None, min_length=1)
+    sync: _SyncTable = Field(default_factory=_SyncTable)
+
+
+class _Root(_Table):
+    vault: _VaultTable = Field(default_factory=_VaultTable)
+
+
+# -- what the rest of envdrift uses ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncMapping:
+    """One vault secret mapped to one folder's ``DOTENV_PRIVATE_KEY_<ENV>``.
+
+    Attributes:
+        index: Position in the file, counted from 1 (how messages number mappings).
+        secret_name: The secret to fetch.
+        folder_path: The folder as written in the file.
+        folder: ``folder_path`` joined to the config file's folder (not yet resolved).
+        environment: The environment; the key is ``DOTENV_PRIVATE_KEY_<ENVIRONMENT>``.
+        vault_name: The mapping's ``vault_name``, else ``default_vault_name``, else ``None``.
+        profile: The profile tag, or ``None`` for mappings every run includes.
+        origin: Where the mapping is written, for messages (``envdrift.toml mapping 3``).
+        name_prefix: For ``pair.txt`` lines of the form ``prefix/secret``: the prefix.
+            With a backend that has vault names it is the vault name; otherwise it is
+            part of the secret's path (``apps/api-key`` in HashiCorp Vault).
+    """
+
+    index: int
+    secret_name: str
+    folder_path: str
+    folder: Path
+    environment: str
+    vault_name: str | None
+    profile: str | None
+    origin: str
+    name_prefix: str | None = None
+
+    @property
+    def key_name(self) -> str:
+        """The ``.env.keys`` variable this mapping writes."""
+        return private_key_name(self.environment)
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded configuration.
+
+    Attributes:
+        path: The file it came from.
+        kind: ``"envdrift.toml"`` (any TOML file), ``"pyproject.toml"`` or ``"pair.txt"``.
+        root: The config file's folder: relative paths resolve against it, and
+            mappings may not leave it unless ``allow_outside_root`` is set.
+        provider: ``[vault] provider`` (``None`` in pair.txt: pass ``-p``).
+        vault_tables: Every ``[vault.<name>]`` table, as written, for the backends.
+        env_keys_filename: The keys file's name in each folder (default ``.env.keys``).
+        allow_outside_root: ``[vault.sync] allow_outside_root``.
+        jobs: ``[vault.sync] max_workers``: the default for ``--jobs``.
+        mappings: Every mapping, in file order.
+        warnings: Unknown or retired keys, one line each; the CLI prints them.
+        key_prefix: ``"tool.envdrift."`` for pyproject.toml, so messages give full paths.
+        label: How messages name the file (relative to the working directory).
+    """
+
+    path: Path
+    kind: Literal["envdrift.toml", "pyproject.toml", "pair.txt"]
+    root: Path
+    label: str = ""
+    provider: str | None = None
+    vault_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    env_keys_filename: str = DEFAULT_KEYS_FILENAME
+    allow_outside_root: bool = False
+    jobs: int | None = None
+    mappings: tuple[SyncMapping, ...] = ()
+    warnings: tuple[str, ...] = ()
+    key_prefix: str = ""
+
+    def select(self, profile: str | None) -> list[SyncMapping]:
+        """Return the mappings a run includes, in file order.
+
+        Without a profile: the untagged mappings. With one: the untagged mappings plus
+        those tagged with it.
+
+        Raises:
+            ConfigError: the selection is empty, or no mapping carries ``profile``.
+        """
+        if not self.mappings:
+            raise ConfigError(
+                f"{self.label}: no mappings; add [[{self.key_prefix}vault.sync.mappings]] "
+                "tables with secret_name and folder_path (see docs/configuration.md)"
+            )
+        profiles = sorted({m.profile for m in self.mappings if m.profile is not None})
+        if profile is not None and profile not in profiles:
+            known = ", ".join(profiles) if profiles else "none"
+            raise ConfigError(
+                f"no mapping in {self.label} has profile {profile!r}."
+                f"{did_you_mean(profile, profiles)} Profiles: {known}."
+            )
+        selected = [m for m in self.mappings if m.profile is None or m.profile == profile]
+        if not selected:
+            raise ConfigError(
+                f"every mapping in {self.label} belongs to a profile, so a run without "
+                f"--profile selects nothing; pass --profile ({', '.join(profiles)})"
+            )
+        return selected
+
+    def section_warnings(self, installed: Iterable[str]) -> list[str]:
+        """Warn about ``[vault.<name>]`` tables that match no installed or known vault."""
+        names = set(installed)
+        warnings = []
+        for table in self.vault_tables:
+            if table in names or table in _KNOWN_BACKEND_TABLES:
+                continue
+            hint = did_you_mean(table, names | _KNOWN_BACKEND_TABLES)
+            warnings.append(
+                f"{self.label}: [{self.key_prefix}vault.{table}] matches no installed vault "
+                f"and is ignored.{hint}"
+            )
+        return warnings
+
+    def open_vaults(
+        self,
+        registry: PluginRegistry,
+        *,
+        provider: str | None = None,
+        flags: Mapping[str, str | None] | None = None,
+        debug: bool = False,
+    ) -> VaultSet:
+        """Return a ``VaultSet`` for ``provider`` (default: ``[vault] provider``).
+
+        Args:
+            registry: Where backends come from.
+            provider: ``-p/--provider``; wins over the file.
+            flags: Generic command-line options (``vault_url``, ``region``) whose value
+                is not ``None``; they win over ``[vault.<provider>]``.
+            debug: ``--debug`` was given.
+
+        Raises:
+            ConfigError: no provider anywhere, or a flag the backend does not take.
+            UnknownVaultError: no installed plugin provides the provider.
+        """
+        chosen = provider or self.provider
+        if not chosen:
+            installed = ", ".join(registry.vault_names()) or "none"
+            where = (
+                "pass -p/--provider (pair.txt cannot name one)"
+                if self.kind == "pair.txt"
+                else f"set [{self.key_prefix}vault] provider in {self.label} or pass -p/--provider"
+            )
+            raise ConfigError(f"no vault provider: {where}. Installed vaults: {installed}.")
+        cls = registry.vault_class(chosen)
+        overrides: dict[str, Any] = {}
+        for flag, value in (flags or {}).items():
+            if value is None:
+                continue
+            option = cls.cli_options.get(flag)
+            if option is None:
+                accepted = ", ".join(CLI_FLAGS.get(f, f) for f in cls.cli_options) or "none"
+                raise ConfigError(
+                    f"{CLI_FLAGS.get(flag, flag)} does not apply to vault {chosen!r} "
+                    f"(its flags: {accepted}); set its options in [vault.{chosen}] instead"
+                )
+            overrides[option] = value
+        return VaultSet(self, registry, chosen, overrides, debug=debug)
+
+
+class VaultSet:
+    """The backend instances of one run: one per distinct vault name, closed together.
+
+    Use as a context manager, or call ``close()``.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        registry: PluginRegistry,
+        provider: str,
+        overrides: Mapping[str, Any],
+        *,
+        debug: bool = False,
+    ) -> None:
+        self.config = config
+        self.provider = provider
+        self._registry = registry
+        self._cls = registry.vault_class(provider)
+        self._overrides = dict(overrides)
+        self._debug = debug
+        self._instances: dict[str | None, Vault] = {}
+
+    def target(self, mapping: SyncMapping) -> tuple[str | None, str]:
+        """Return ``(vault_name, secret_name)`` as this backend understands the mapping."""
+        if mapping.name_prefix is not None and not self._cls.supports_vault_name:
+            # pair.txt's `a/b=folder`: without vault names, `a/` is part of the path.
+            return None, f"{mapping.name_prefix}/{mapping.secret_name}"
+        return mapping.vault_name, mapping.secret_name
+
+    def for_mapping(self, mapping: SyncMapping) -> tuple[Vault, str]:
+        """Return the backend instance for ``mapping`` and the secret name to ask it for.
+
+        Raises:
+            ConfigError: the backend refused its options (or a vault name it lacks);
+                the message names the mapping when a vault name is the cause.
+        """
+        vault_name, secret = self.target(mapping)
+        vault = self._instances.get(vault_name)
+        if vault is None:
+            vault = self._make(vault_name, mapping)
+            self._instances[vault_name] = vault
+        return vault, secret
+
+    def _make(self, vault_name: str | None, mapping: SyncMapping) -> Vault:
+        from envdrift.vaults import VaultContext
+
+        context = VaultContext(
+            base_dir=self.config.root,
+            vault_name=vault_name,
+            overrides=self._overrides,
+            debug=self._debug,
+        )
+        options = self.config.vault_tables.get(self.provider, {})
+        try:
+            return self._registry.make_vault(self.provider, options, context)
+        except ConfigError as exc:
+            if vault_name is not None and not self._cls.supports_vault_name:
+                raise ConfigError(f"{self.config.label} ({mapping.origin}): {exc}") from None
+            raise ConfigError(f"{self.config.label}: {exc}") from None
+
+    @property
+    def debug(self) -> bool:
+        """``--debug`` was given: unexpected errors should show their traceback."""
+        return self._debug
+
+    @property
+    def instances(self) -> dict[str | None, Vault]:
+        """The backends built so far, by vault name."""
+        return dict(self._instances)
+
+    def close(self) -> None:
+        """Close every backend built; one failing ``close`` does not skip the others."""
+        instances, self._instances = list(self._instances.values()), {}
+        errors: list[BaseException] = []
+        for vault in instances:
+            try:
+                vault.close()
+            except Exception as exc:  # noqa: BLE001 - close the rest, then report
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+
+    def __enter__(self) -> VaultSet:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+# -- finding and loading ---------------------------------------------------------------
+
+
+def find_config(cwd: Path) -> Path | None:
+    """Return the config file that applies in ``cwd``, or ``None``.
+
+    Looks in ``cwd`` and then each parent: ``envdrift.toml`` first, else a
+    ``pyproject.toml`` with a ``[tool.envdrift]`` table. The nearest folder wins.
+
+    Raises:
+        ConfigError: a ``pyproject.toml`` that mentions ``tool.envdrift`` is not valid TOML.
+    """
+    for folder in [cwd, *cwd.parents]:
+        candidate = folder / CONFIG_FILENAME
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / PYPROJECT_FILENAME
+        if pyproject.is_file() and _has_envdrift_table(pyproject):
+            return pyproject
+    return None
+
+
+def _has_envdrift_table(pyproject: Path) -> bool:
+    try:
+        raw = pyproject.read_bytes()
+    except OSError:
+        return False
+    if b"envdrift" not in raw:
+        return False  # the common case, without parsing every pyproject.toml on the way
+    data = _parse_toml(str(pyproject), raw, strict=b"tool.envdrift" in raw)
+    tool = data.get("tool") if data is not None else None
+    return isinstance(tool, dict) and "envdrift" in tool
+
+
+def load_config(path: Path | None, cwd: Path) -> Config:
+    """Load the configuration.
+
+    Args:
+        path: ``-c/--config``: a TOML file (``envdrift.toml``, any ``*.toml``, or a
+            ``pyproject.toml`` with ``[tool.envdrift]``); any other file is read as the
+            legacy ``pair.txt``. ``None`` discovers the file from ``cwd`` upwards.
+        cwd: The directory a relative ``path`` and discovery start from.
+
+    Raises:
+        ConfigError: no file found, unreadable, malformed, or of the wrong types.
+    """
+    cwd = Path(os.path.abspath(cwd))
+    if path is None:
+        found = find_config(cwd)
+        if found is None:
+            raise ConfigError(
+                f"no configuration found in {cwd} or its parents: create {CONFIG_FILENAME} "
+                "(or [tool.envdrift] in pyproject.toml), or pass -c FILE; "
+                "see docs/configuration.md"
+            )
+        path = found
+    path = Path(os.path.abspath(cwd / path))
+    label = os.path.relpath(path, cwd)
+    raw = _read(path, label)
+    if path.name == PYPROJECT_FILENAME:
+        data = _parse_toml(label, raw, strict=True) or {}
+        tool = data.get("tool")
+        section = tool.get("envdrift") if isinstance(tool, dict) else None
+        if not isinstance(section, dict):
+            raise ConfigError(f"{label}: no [tool.envdrift] table")
+        return _from_toml(path, label, "pyproject.toml", section, "tool.envdrift.")
+    if path.suffix.lower() == ".toml":
+        data = _parse_toml(label, raw, strict=True) or {}
+        return _from_toml(path, label, "envdrift.toml", data, "")
+    # Not named *.toml: TOML only if it parses and looks like ours, else pair.txt.
+    sniffed = _parse_toml(label, raw, strict=False)
+    if sniffed is not None and "vault" in sniffed:
+        return _from_toml(path, label, "envdrift.toml", sniffed, "")
+    return _from_pair(path, label, raw)
+
+
+def _read(path: Path, label: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"config file {label} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {label} is a directory, not a file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {label}: {exc.strerror or exc}") from None
+
+
+def _parse_toml(label: str, raw: bytes, *, strict: bool) -> dict[str, Any] | None:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if not strict:
+            return None
+        raise ConfigError(f"{label}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        if not strict:
+            return None
+        raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+
+
+# -- TOML ------------------------------------------------------------------------------
+
+
+def _from_toml(
+    path: Path,
+    label: str,
+    kind: Literal["envdrift.toml", "pyproject.toml"],
+    data: dict[str, Any],
+    prefix: str,
+) -> Config:
+    try:
+        root_model = _Root.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe_validation(label, exc, prefix)) from None
+    warnings: list[str] = []
+    _warn_extra(label, prefix, root_model, _Root, warnings, ignore=_OTHER_SECTIONS)
+    vault = root_model.vault
+    tables: dict[str, Mapping[str, Any]] = {}
+    for key, value in (vault.model_extra or {}).items():
+        if isinstance(value, dict):
+            if key == "mappings":  # the 1.x `[vault.mappings]` name = folder table
+                warnings.append(
+                    f"{label}: [{prefix}vault.mappings] is not read by this envdrift and is "
+                    f"ignored; write [[{prefix}vault.sync.mappings]] tables instead"
+                )
+                continue
+            tables[key] = value
+        else:
+            hint = did_you_mean(key, _VaultTable.model_fields)
+            warnings.append(f"{label}: unknown key {prefix}vault.{key} is ignored.{hint}")
+    sync = vault.sync
+    _warn_extra(
+        label, f"{prefix}vault.sync.", sync, _SyncTable, warnings, retired=_RETIRED_SYNC_KEYS
+    )
+    _check_keys_filename(label, prefix, sync.env_keys_filename)
+    root = path.parent
+    mappings: list[SyncMapping] = []
+    for index, table in enumerate(sync.mappings, start=1):
+        where = f"{prefix}vault.sync.mappings[{index}]"
+        _warn_extra(
+            label, f"{where}.", table, _MappingTable, warnings, retired=_RETIRED_MAPPING_KEYS
+        )
+        environment = table.environment
+        if environment is None:
+            # envdrift 1.x: a profile-tagged mapping without an environment uses the
+            # profile's name (profile "local" -> DOTENV_PRIVATE_KEY_LOCAL).
+            environment = table.profile or DEFAULT_ENVIRONMENT
+        elif not _ENVIRONMENT.fullmatch(environment):
+            raise ConfigError(
+                f"{label}: {where}.environment: {environment!r} is not an environment name "
+                "(letters, digits, '_' and '-'; it becomes DOTENV_PRIVATE_KEY_<ENVIRONMENT>)"
+            )
+        mappings.append(
+            SyncMapping(
+                index=index,
+                secret_name=table.secret_name,
+                folder_path=table.folder_path,
+                folder=root / table.folder_path,
+                environment=environment,
+                vault_name=table.vault_name or sync.default_vault_name,
+                profile=table.profile,
+                origin=f"mapping {index}",
+            )
+        )
+    return Config(
+        path=path,
+        kind=kind,
+        root=root,
+        provider=vault.provider,
+        vault_tables=tables,
+        env_keys_filename=sync.env_keys_filename,
+        allow_outside_root=sync.allow_outside_root,
+        jobs=sync.max_workers,
+        mappings=tuple(mappings),
+        warnings=tuple(warnings),
+        key_prefix=prefix,
+        label=label,
+    )
+
+
+def _check_keys_filename(label: str, prefix: str, name: str) -> None:
+    if "/" in name or "\\" in name or name in {".", ".."} or "\x00" in name:
+        raise ConfigError(
+            f"{label}: {prefix}vault.sync.env_keys_filename must be a file name such as "
+            f"'.env.keys', not a path ({name!r})"
+        )
+
+
+def _warn_extra(
+    label: str,
+    prefix: str,
+    model: BaseModel,
+    cls: type[BaseModel],
+    warnings: list[str],
+    *,
+    ignore: frozenset[str] = frozenset(),
+    retired: frozenset[str] = frozenset(),
+) -> None:
+    for key in model.model_extra or {}:
+        if key in ignore:
+            continue
+        if key in retired:
+            warnings.append(
+                f"{label}: {prefix}{key} is not supported by this envdrift and is ignored"
+            )
+            continue
+        hint = did_you_mean(key, cls.model_fields)
+        warnings.append(f"{label}: unknown key {prefix}{key} is ignored.{hint}")
+
+
+_EXPECTED = {
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "int_type": "an integer",
+    "list_type": "an array of tables ([[…]])",
+    "model_type": "a table",
+    "dict_type": "a table",
+    "model_attributes_type": "a table",
+}
+
+
+def _describe_validation(label: str, exc: ValidationError, prefix: str) -> str:
+    problems = []
+    for error in exc.errors():
+        key = prefix + _key_path(error["loc"])
+        kind = error["type"]
+        if kind == "missing":
+            problems.append(f"{key}: missing (required)")
+        elif kind in _EXPECTED:
+            problems.append(
+                f"{key}: expected {_EXPECTED[kind]}, got {_toml_type(error.get('input'))}"
+            )
+        elif kind == "string_too_short":
+            problems.append(f"{key}: must not be empty")
+        elif kind in {"greater_than_equal", "less_than_equal"}:
+            problems.append(f"{key}: must be between 1 and 256")
+        else:  # pragma: no cover - every constraint above has its own wording
+            problems.append(f"{key}: {error['msg']}")
+    if len(problems) == 1:
+        return f"{label}: {problems[0]}"
+    return f"{label}: {len(problems)} problems:\n  " + "\n  ".join(problems)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"  # people count mappings from 1, and so do our messages
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def _toml_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
+
+
+# -- pair.txt --------------------------------------------------------------------------
+
+
+def _from_pair(path: Path, label: str, raw: bytes) -> Config:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{label}: not UTF-8 text (byte {exc.start})") from None
+    root = path.parent
+    mappings: list[SyncMapping] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        left, sep, right = stripped.partition("=")
+        left, right = left.strip(), right.strip()
+        if not sep or not left or not right:
+            raise ConfigError(
+                f"{label}:{lineno}: expected 'secret-name=folder-path' or "
+                f"'vault-name/secret-name=folder-path', got {stripped!r}"
+            )
+        prefix, slash, secret = left.partition("/")
+        prefix, secret = prefix.strip(), secret.strip()
+        if slash and (not prefix or not secret):
+            raise ConfigError(
+                f"{label}:{lineno}: {left!r} has an empty vault or secret name around '/'"
+            )
+        mappings.append(
+            SyncMapping(
+                index=len(mappings) + 1,
+                secret_name=secret if slash else left,
+                folder_path=right,
+                folder=root / right,
+                environment=DEFAULT_ENVIRONMENT,
+                vault_name=prefix if slash else None,
+                profile=None,
+                origin=f"line {lineno}",
+                name_prefix=prefix if slash else None,
+            )
+        )
+    return Config(path=path, kind="pair.txt", root=root, mappings=tuple(mappings), label=label)

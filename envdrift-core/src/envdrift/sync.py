@@ -1,0 +1,645 @@
+"""The sync engine: bring every mapped folder's ``.env.keys`` in line with the vault.
+
+No Click here: ``envdrift.cli.sync`` parses flags, asks questions and prints; this module
+decides and writes. A run goes through five steps:
+
+1. **Plan**: resolve each mapping's folder (it must exist, be a directory and stay inside
+   the project root) and its backend; two mappings writing one key is an error on both.
+2. **Fetch** every secret concurrently (``Vault.fetch_many``, at most ``jobs`` calls in
+   flight in total) and normalise each value into a private key.
+3. **Compare** with each folder's keys file: created, unchanged, or a mismatch.
+4. **Resolve** mismatches: ``verify`` reports drift, ``force`` overwrites, an interactive
+   run asks (``confirm``), anything else is an error.
+5. **Write** each keys file once, atomically (mode 0600), after a 0600 backup when a key
+   is replaced; then, with ``check_decryption``, prove in memory that each key decrypts
+   its folder's encrypted env files.
+
+A problem with one mapping (its folder, its secret, its keys file) is reported on that
+mapping; the others still complete. Results come back in config order.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import enum
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.errors import EnvdriftError, FormatError, NotFoundError, VaultError
+from envdrift.keyvalue import normalize_private_key
+from envdrift.secrets import Secret
+
+if TYPE_CHECKING:
+    from envdrift.config import Config, SyncMapping, VaultSet
+    from envdrift.hookspecs import DecryptionCheck
+    from envdrift.plugins import PluginRegistry
+    from envdrift.vaults import Vault
+
+__all__ = [
+    "DEFAULT_JOBS",
+    "JSON_VERSION",
+    "MappingResult",
+    "Outcome",
+    "SyncOptions",
+    "SyncReport",
+    "run_sync",
+]
+
+#: Concurrent vault calls when neither ``--jobs`` nor ``max_workers`` says otherwise:
+#: enough to hide 25 ms of latency per call across 200 mappings in well under a second.
+DEFAULT_JOBS = 16
+
+#: Version of the ``--format json`` document (``docs/sync-json.md``).
+JSON_VERSION = 1
+
+
+class Outcome(enum.StrEnum):
+    """What happened to one mapping."""
+
+    CREATED = "created"  #: the key was added to the keys file (created if need be)
+    UPDATED = "updated"  #: a different local key was replaced (after a backup)
+    UNCHANGED = "unchanged"  #: the local key already equals the vault's
+    SKIPPED = "skipped"  #: a mismatch the user chose to keep (interactive runs only)
+    DRIFT = "drift"  #: ``verify``: the local key is missing or differs, or the secret is
+    ERROR = "error"  #: the mapping could not be synced; ``reason`` says why
+
+
+class Drift(enum.StrEnum):
+    """Why a mapping is out of sync."""
+
+    MISMATCH = "mismatch"
+    MISSING_KEY = "missing_key"
+    MISSING_SECRET = "missing_secret"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How a run behaves.
+
+    Attributes:
+        verify: Never write; report drift (mismatch, missing key, missing secret).
+        force: Overwrite a differing local key without asking.
+        ci: Never ask; an unresolved mismatch is an error.
+        check_decryption: Afterwards, prove each key decrypts its folder's env files.
+        jobs: At most this many vault calls in flight.
+        allow_outside_root: Let ``folder_path`` point outside the config's folder.
+    """
+
+    verify: bool = False
+    force: bool = False
+    ci: bool = False
+    check_decryption: bool = False
+    jobs: int = DEFAULT_JOBS
+    allow_outside_root: bool = False
+
+    def __post_init__(self) -> None:
+        if self.verify and self.force:
+            raise ValueError("verify and force exclude each other")
+        if self.jobs < 1:
+            raise ValueError("jobs must be at least 1")
+
+
+@dataclass
+class MappingResult:
+    """The outcome of one mapping. Secret values appear only as ``Secret``.
+
+    Attributes:
+        mapping: The mapping.
+        outcome: What happened (``None`` only while the run is in progress).
+        reason: Why, for errors, drift and skips; empty otherwise.
+        drift: For ``Outcome.DRIFT``: which kind.
+        keys_file: The keys file the mapping writes (``None`` if its folder is unusable).
+        vault: How messages name the backend (``vault 'aws' (region eu-west-1)``).
+        secret_name: The name asked of the backend.
+        vault_key: The vault's key after normalisation.
+        local_key: What the keys file held for this mapping before the run.
+        backup: The backup written before this mapping's key was replaced.
+        decryption: With ``check_decryption``: one check per encrypted env file.
+        decryption_error: With ``check_decryption``: why nothing could be checked.
+    """
+
+    mapping: SyncMapping
+    outcome: Outcome | None = None
+    reason: str = ""
+    drift: Drift | None = None
+    keys_file: Path | None = None
+    vault: str = ""
+    secret_name: str = ""
+    vault_key: Secret | None = None
+    local_key: Secret | None = None
+    backup: Path | None = None
+    decryption: list[DecryptionCheck] | None = None
+    decryption_error: str | None = None
+
+    @property
+    def decryption_ok(self) -> bool | None:
+        """``None`` when not checked; else whether every file decrypted."""
+        if self.decryption is None and self.decryption_error is None:
+            return None
+        return self.decryption_error is None and all(c.ok for c in self.decryption or [])
+
+    @property
+    def ok(self) -> bool:
+        """False for errors, drift and failed decryption checks: what makes exit status 1."""
+        return self.outcome not in {Outcome.ERROR, Outcome.DRIFT, None} and (
+            self.decryption_ok is not False
+        )
+
+    def fail(self, reason: str) -> None:
+        """Mark the mapping as an error (the first reason wins)."""
+        if self.outcome is not Outcome.ERROR:
+            self.outcome, self.reason = Outcome.ERROR, reason
+
+    @property
+    def pending(self) -> bool:
+        return self.outcome is None
+
+    def as_dict(self, salt: bytes, root: Path) -> dict[str, Any]:
+        """Return the JSON form documented in ``docs/sync-json.md``."""
+        m = self.mapping
+        return {
+            "index": m.index,
+            "folder": m.folder_path,
+            "keys_file": _relative(self.keys_file, root),
+            "secret": self.secret_name or m.secret_name,
+            "vault_name": m.vault_name,
+            "environment": m.environment,
+            "key_name": m.key_name,
+            "profile": m.profile,
+            "outcome": str(self.outcome) if self.outcome else None,
+            "ok": self.ok,
+            "reason": self.reason,
+            "drift": str(self.drift) if self.drift else None,
+            "backup": _relative(self.backup, root),
+            "vault_value": self.vault_key.redacted(salt) if self.vault_key else None,
+            "local_value": self.local_key.redacted(salt) if self.local_key else None,
+            "decryption": self._decryption_dict(root),
+        }
+
+    def _decryption_dict(self, root: Path) -> dict[str, Any] | None:
+        if self.decryption_ok is None:
+            return None
+        return {
+            "ok": self.decryption_ok,
+            "reason": self.decryption_error or "",
+            "files": [
+                {
+                    "path": _relative(check.path, root),
+                    "ok": check.ok,
+                    "checked": check.checked,
+                    "failed": list(check.failed),
+                    "key_matches": check.key_matches,
+                    "reason": check.reason,
+                }
+                for check in self.decryption or []
+            ],
+        }
+
+
+@dataclass
+class SyncReport:
+    """Every mapping's result, in config order."""
+
+    results: list[MappingResult]
+    options: SyncOptions
+    provider: str = ""
+    elapsed: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        """How many mappings ended with each outcome, plus failed decryption checks."""
+        counts = {str(outcome): 0 for outcome in Outcome}
+        for result in self.results:
+            if result.outcome is not None:
+                counts[str(result.outcome)] += 1
+        counts["decryption_failed"] = sum(1 for r in self.results if r.decryption_ok is False)
+        return counts
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any mapping errored, drifted or failed its decryption check; else 0."""
+        return 0 if all(result.ok for result in self.results) else 1
+
+
+ProgressCallback = Callable[[str, int, int], None]
+ConfirmCallback = Callable[[MappingResult], bool]
+
+
+def run_sync(
+    config: Config,
+    mappings: Sequence[SyncMapping],
+    vaults: VaultSet,
+    registry: PluginRegistry,
+    options: SyncOptions,
+    *,
+    confirm: ConfirmCallback | None = None,
+    progress: ProgressCallback | None = None,
+) -> SyncReport:
+    """Sync ``mappings`` (already selected, in config order) and return the report.
+
+    Args:
+        config: The loaded configuration (root, keys file name).
+        mappings: The mappings to sync.
+        vaults: The run's backends; the caller closes them.
+        registry: Asked to verify decryption.
+        options: The mode of the run.
+        confirm: Asked, in config order, whether to overwrite each mismatching key.
+            ``None`` means nobody can answer: a mismatch is then an error.
+        progress: Told ``(phase, done, total)`` as the run advances.
+
+    Raises:
+        ConfigError: a backend refused its configuration (raised before any write).
+    """
+    started = time.monotonic()
+    notify = progress or (lambda phase, done, total: None)
+    results = [MappingResult(mapping) for mapping in mappings]
+    _plan(config, results, vaults, options)
+    _fetch(results, vaults, options.jobs, notify)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
+        groups = _groups(results)
+        snapshots = _compare(groups, pool, notify)
+        _resolve(results, options, confirm)
+        if not options.verify:
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            _write(groups, snapshots, stamp, pool, notify)
+        if options.check_decryption:
+            _check(results, config.env_keys_filename, registry, pool, notify)
+    for result in results:
+        if result.outcome is None:  # pragma: no cover - every path above settles it
+            result.fail("internal error: the mapping was never settled")
+    return SyncReport(results, options, vaults.provider, time.monotonic() - started)
+
+
+# -- 1. plan ---------------------------------------------------------------------------
+
+
+def _plan(
+    config: Config, results: list[MappingResult], vaults: VaultSet, options: SyncOptions
+) -> None:
+    root = Path(os.path.realpath(config.root))
+    allow = options.allow_outside_root or config.allow_outside_root
+    writers: dict[tuple[str, str], list[MappingResult]] = {}
+    for result in results:
+        mapping = result.mapping
+        vault, result.secret_name = vaults.for_mapping(mapping)  # ConfigError: whole run
+        result.vault = vault.describe()
+        problem = _folder_problem(config, mapping, root, allow)
+        if problem:
+            result.fail(problem)
+            continue
+        result.keys_file = mapping.folder / config.env_keys_filename
+        real = os.path.realpath(result.keys_file)
+        writers.setdefault((real, mapping.key_name), []).append(result)
+    for same in writers.values():
+        if len(same) > 1:
+            numbers = ", ".join(str(r.mapping.index) for r in same)
+            for result in same:
+                result.fail(
+                    f"mappings {numbers} all write {result.mapping.key_name} to the same "
+                    f"keys file; give each its own environment or folder"
+                )
+
+
+def _folder_problem(config: Config, mapping: SyncMapping, root: Path, allow: bool) -> str:
+    shown = f"folder_path {mapping.folder_path!r}"
+    if not mapping.folder.exists():
+        return (
+            f"{shown} does not exist ({config.label} {mapping.origin}); create it or fix the path"
+        )
+    if not mapping.folder.is_dir():
+        return f"{shown} is not a directory ({config.label} {mapping.origin})"
+    real = os.path.realpath(mapping.folder)
+    if not allow and os.path.commonpath([real, root]) != str(root):
+        switch = (
+            "pass --allow-outside-root"
+            if config.kind == "pair.txt"
+            else f"set [{config.key_prefix}vault.sync] allow_outside_root = true"
+        )
+        return (
+            f"{shown} leads outside the project root {root} ({config.label} "
+            f"{mapping.origin}); {switch} if that is intended"
+        )
+    return ""
+
+
+# -- 2. fetch --------------------------------------------------------------------------
+
+
+def _fetch(
+    results: list[MappingResult], vaults: VaultSet, jobs: int, notify: ProgressCallback
+) -> None:
+    by_vault: dict[int, tuple[Vault, list[MappingResult]]] = {}
+    for result in results:
+        if result.pending:
+            vault, _ = vaults.for_mapping(result.mapping)
+            by_vault.setdefault(id(vault), (vault, []))[1].append(result)
+    total = sum(len(items) for _, items in by_vault.values())
+    if not total:
+        return
+    notify("fetching", 0, total)
+    done = 0
+
+    def fetch(vault: Vault, items: list[MappingResult]) -> dict[str, Secret | EnvdriftError]:
+        # Share the job budget between vaults in proportion to their secrets.
+        share = max(1, round(jobs * len(items) / total))
+        names = [item.secret_name for item in items]
+        try:
+            return vault.fetch_many(names, jobs=share)
+        except EnvdriftError as exc:
+            return dict.fromkeys(names, exc)
+        except Exception as exc:
+            # A plugin bug must not lose the other vaults' results; --debug shows it.
+            if vaults.debug:
+                raise
+            error = VaultError(f"{vault.describe()} failed: {type(exc).__name__}: {exc}")
+            return dict.fromkeys(names, error)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(by_vault)) as pool:
+        futures = {pool.submit(fetch, vault, items): items for vault, items in by_vault.values()}
+        for future in concurrent.futures.as_completed(futures):
+            items = futures[future]
+            answers = future.result()
+            for item in items:
+                _take(item, answers.get(item.secret_name))
+            done += len(items)
+            notify("fetching", done, total)
+
+
+def _take(result: MappingResult, answer: Secret | EnvdriftError | None) -> None:
+    mapping = result.mapping
+    if answer is None:
+        result.fail(f"{result.vault} returned nothing for secret {result.secret_name!r}")
+    elif isinstance(answer, NotFoundError):
+        result.outcome, result.drift = Outcome.DRIFT, Drift.MISSING_SECRET
+        result.reason = str(answer)  # settled as drift here; _resolve turns it into an error
+    elif isinstance(answer, EnvdriftError):
+        result.fail(str(answer))
+    else:
+        source = f"secret {result.secret_name!r} in {result.vault}"
+        try:
+            result.vault_key = normalize_private_key(answer, mapping.environment, source=source)
+        except FormatError as exc:
+            result.fail(str(exc))
+
+
+# -- 3. compare ------------------------------------------------------------------------
+
+
+@dataclass
+class _Group:
+    """The mappings that share one keys file: read once, written once."""
+
+    path: Path
+    results: list[MappingResult] = field(default_factory=list)
+
+
+def _groups(results: Iterable[MappingResult]) -> list[_Group]:
+    groups: dict[str, _Group] = {}
+    for result in results:
+        if result.keys_file is not None and result.vault_key is not None and result.pending:
+            real = os.path.realpath(result.keys_file)
+            groups.setdefault(real, _Group(result.keys_file)).results.append(result)
+    return list(groups.values())
+
+
+def _compare(
+    groups: list[_Group], pool: concurrent.futures.Executor, notify: ProgressCallback
+) -> dict[str, bytes]:
+    """Read each keys file; settle unchanged keys; return each file's bytes as read."""
+    snapshots: dict[str, bytes] = {}
+
+    def compare(group: _Group) -> None:
+        try:
+            keys = KeysFile.read(group.path)
+        except FormatError as exc:
+            for result in group.results:
+                result.fail(str(exc))
+            return
+        snapshots[str(group.path)] = keys.render()
+        for result in group.results:
+            local = keys.get(result.mapping.key_name)
+            result.local_key = local
+            if local is not None and _same_key(local, result.vault_key):
+                result.outcome = Outcome.UNCHANGED
+
+    _each(pool, groups, compare, "reading", notify)
+    return snapshots
+
+
+def _same_key(local: Secret, vault: Secret | None) -> bool:
+    # dotenvx reads hex in either case; a key that differs only in case is the same key.
+    return vault is not None and Secret(local.reveal().strip().lower()) == vault
+
+
+# -- 4. resolve ------------------------------------------------------------------------
+
+
+def _resolve(
+    results: list[MappingResult], options: SyncOptions, confirm: ConfirmCallback | None
+) -> None:
+    for result in results:
+        if result.drift is Drift.MISSING_SECRET and not options.verify:
+            result.outcome, result.drift = Outcome.ERROR, None
+        if not result.pending:
+            continue
+        if result.local_key is None:
+            if options.verify:
+                result.outcome, result.drift = Outcome.DRIFT, Drift.MISSING_KEY
+                result.reason = f"{result.mapping.key_name} is not in {result.keys_file}"
+            continue  # created when written
+        if options.verify:
+            result.outcome, result.drift = Outcome.DRIFT, Drift.MISMATCH
+            result.reason = f"the local {result.mapping.key_name} differs from the vault's"
+        elif options.force:
+            continue  # updated when written
+        elif confirm is not None and not options.ci:
+            if not confirm(result):
+                result.outcome = Outcome.SKIPPED
+                result.reason = "kept the local key, which differs from the vault's"
+        else:
+            result.fail(
+                f"the local {result.mapping.key_name} differs from the vault's; "
+                "run `envdrift sync --force` to overwrite it (a backup is kept)"
+            )
+
+
+# -- 5. write --------------------------------------------------------------------------
+
+
+def _write(
+    groups: list[_Group],
+    snapshots: dict[str, bytes],
+    stamp: str,
+    pool: concurrent.futures.Executor,
+    notify: ProgressCallback,
+) -> None:
+    def write(group: _Group) -> None:
+        todo = [r for r in group.results if r.pending]
+        if not todo:
+            return
+        try:
+            keys = KeysFile.read(group.path)
+            if keys.render() != snapshots.get(str(group.path)):
+                raise FormatError(
+                    f"{group.path} changed on disk during the run; nothing was written, "
+                    "run envdrift sync again"
+                )
+            backup = None
+            if any(r.local_key is not None for r in todo):
+                backup = _backup(group.path, keys.render(), stamp)
+            for result in todo:
+                # The comment dotenvx writes above a key: the env file it belongs to.
+                comment = f".env.{result.mapping.environment}".rstrip(".")
+                if result.vault_key is not None:  # always: only fetched keys are grouped
+                    keys.set(result.mapping.key_name, result.vault_key, comment=comment)
+            keys.write()
+        except (FormatError, OSError) as exc:
+            reason = str(exc) if isinstance(exc, FormatError) else _os_reason(group.path, exc)
+            for result in todo:
+                result.fail(reason)
+            return
+        for result in todo:
+            if result.local_key is None:
+                result.outcome = Outcome.CREATED
+            else:
+                result.outcome, result.backup = Outcome.UPDATED, backup
+
+    _each(pool, groups, write, "writing", notify)
+
+
+def _backup(path: Path, data: bytes, stamp: str) -> Path:
+    """Write ``data`` to a new ``<name>.backup.<stamp>[.N]`` next to ``path``, mode 0600."""
+    for attempt in range(1000):
+        suffix = f".backup.{stamp}" + (f".{attempt}" if attempt else "")
+        candidate = path.with_name(path.name + suffix)
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(candidate)
+            raise
+        return candidate
+    raise FormatError(f"too many backups of {path} named {path.name}.backup.{stamp}.*")
+
+
+def _os_reason(path: Path, exc: OSError) -> str:
+    what = exc.strerror or type(exc).__name__
+    return f"cannot write {path}: {what}; nothing was changed in that file"
+
+
+# -- 6. check decryption ---------------------------------------------------------------
+
+#: Env files that are templates, not encrypted files (dotenvx refuses them too).
+_TEMPLATE_SUFFIXES = (".example", ".sample", ".template")
+
+
+def _check(
+    results: list[MappingResult],
+    keys_filename: str,
+    registry: PluginRegistry,
+    pool: concurrent.futures.Executor,
+    notify: ProgressCallback,
+) -> None:
+    todo = [r for r in results if r.vault_key is not None and r.keys_file is not None]
+
+    def check(result: MappingResult) -> None:
+        key = result.vault_key
+        if key is None:  # pragma: no cover - filtered out above
+            return
+        files = _encrypted_env_files(
+            result.mapping.folder, result.mapping.environment, keys_filename
+        )
+        if not files:
+            result.decryption_error = (
+                f"no env file in {result.mapping.folder_path!r} declares "
+                f"{_public_key_name(result.mapping.environment)}; nothing to check"
+            )
+            return
+        checks = []
+        for path, text in files:
+            answer = registry.verify_decryption(path, text, key)
+            if answer is None:
+                result.decryption_error = f"no installed verifier understands {path.name}"
+                return
+            checks.append(answer)
+        result.decryption = checks
+
+    _each(pool, todo, check, "checking", notify)
+
+
+def _public_key_name(environment: str) -> str:
+    return f"DOTENV_PUBLIC_KEY_{environment.upper()}" if environment else "DOTENV_PUBLIC_KEY"
+
+
+def _encrypted_env_files(
+    folder: Path, environment: str, keys_filename: str
+) -> list[tuple[Path, str]]:
+    """The env files in ``folder`` that carry this environment's public key, read in memory."""
+    from envdrift._fs import TEMP_PREFIX
+
+    declares = re.compile(
+        rf"^[ \t\ufeff]*(?:export[ \t]+)?{re.escape(_public_key_name(environment))}[ \t]*=",
+        re.MULTILINE,
+    )
+    found = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        name = entry.name
+        if (
+            ".env" not in name
+            or name == keys_filename
+            or name.startswith((keys_filename + ".", TEMP_PREFIX))
+            or ".env.keys" in name
+            or name.endswith(_TEMPLATE_SUFFIXES)
+            or not entry.is_file()
+        ):
+            continue
+        try:
+            text = Path(entry.path).read_bytes().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            continue  # not readable text: cannot be one of dotenvx's files
+        if declares.search(text):
+            found.append((Path(entry.path), text))
+    return found
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _each(
+    pool: concurrent.futures.Executor,
+    items: Sequence[Any],
+    work: Callable[[Any], None],
+    phase: str,
+    notify: ProgressCallback,
+) -> None:
+    """Run ``work`` on every item in ``pool``, reporting progress; re-raise the first bug."""
+    if not items:
+        return
+    notify(phase, 0, len(items))
+    futures = [pool.submit(work, item) for item in items]
+    for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
+        future.result()
+        notify(phase, done, len(items))
+
+
+def _relative(path: Path | None, root: Path) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,382 @@
+"""``envdrift sync`` on the command line: output, exit codes, JSON, flags, prompts."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from tests.conftest import assert_no_private_key
+from tests.core.sync_helpers import (
+    KEY_A,
+    KEY_B,
+    FakeVerifier,
+    LatencyPlugin,
+    Project,
+    fake_public_key,
+    keys_line,
+    registry_with,
+)
+
+REDACTED = re.compile(r"<redacted len=64 sha=[0-9a-f]{8}>")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    root = tmp_path / "repo"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    return Project(root)
+
+
+@pytest.fixture
+def sync(run_cli: Callable[..., Result]) -> Callable[..., Result]:
+    """Run ``envdrift sync ARGS`` with a fresh registry that has the test plugins."""
+
+    def run(*args: str, plugins: tuple[object, ...] = ()) -> Result:
+        registry = registry_with(LatencyPlugin(), *plugins)
+        return run_cli("sync", *args, obj={"registry": registry})
+
+    return run
+
+
+def two_services(project: Project) -> None:
+    project.secret("app-key", KEY_A)
+    project.secret("auth-key", f"DOTENV_PRIVATE_KEY_STAGING={KEY_B}")
+    project.service("services/app")
+    project.service("services/auth")
+    project.map("app-key", "services/app")
+    project.map("auth-key", "services/auth", environment="staging")
+    project.write_config()
+
+
+def rows(result: Result) -> list[list[str]]:
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"]
+    return [line.split(None, 4) for line in lines[1 : lines.index("")]]
+
+
+def test_sync_then_rerun(project: Project, sync: Callable[..., Result]) -> None:
+    two_services(project)
+    first = sync()
+    assert first.exit_code == 0, first.output
+    assert rows(first) == [
+        ["services/app", "app-key", "production", "created"],
+        ["services/auth", "auth-key", "staging", "created"],
+    ]
+    assert re.fullmatch(r"2 mappings: 2 created \(\d+\.\d\d s\)", first.stdout.splitlines()[-1])
+    assert first.stderr == ""
+    again = sync()
+    assert again.exit_code == 0
+    assert [row[3] for row in rows(again)] == ["unchanged", "unchanged"]
+    assert "2 mappings: 2 unchanged" in again.stdout
+
+
+def test_works_from_a_subdirectory(
+    project: Project, sync: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two_services(project)
+    monkeypatch.chdir(project.root / "services" / "auth")
+    result = sync()
+    assert result.exit_code == 0, result.output
+    assert (project.root / "services/app/.env.keys").exists()
+
+
+def test_any_error_exits_1_and_the_rest_completes(
+    project: Project, sync: Callable[..., Result]
+) -> None:
+    two_services(project)
+    project.map("missing-secret", "services/app", environment="ci")
+    project.write_config()
+    result = sync()
+    assert result.exit_code == 1
+    assert [row[3] for row in rows(result)] == ["created", "created", "error"]
+    assert "secret 'missing-secret' not found" in rows(result)[2][4]
+    assert "3 mappings: 2 created, 1 error" in result.stdout
+    assert (project.root / "services/auth/.env.keys").exists()
+
+
+def test_a_mismatch_shows_fingerprints_salted_per_run(
+    project: Project, sync: Callable[..., Result]
+) -> None:
+    project.secret("k", KEY_A)
+    project.service("app", keys=keys_line("production", KEY_B))
+    project.map("k", "app")
+    project.write_config()
+    first, second = sync(), sync()
+    assert first.exit_code == second.exit_code == 1
+    reason = rows(first)[0][4]
+    assert "run `envdrift sync --force`" in reason
+    fingerprints = REDACTED.findall(first.stdout)
+    assert len(fingerprints) == 2
+    assert fingerprints[0] != fingerprints[1]  # local and vault differ
+    assert set(fingerprints).isdisjoint(REDACTED.findall(second.stdout))  # new salt each run
+
+
+def test_force_and_verify(project: Project, sync: Callable[..., Result]) -> None:
+    project.secret("k", KEY_A)
+    app = project.service("app", keys=keys_line("production", KEY_B))
+    project.map("k", "app")
+    project.write_config()
+    verify = sync("--verify")
+    assert verify.exit_code == 1
+    assert rows(verify)[0][3] == "drift"
+    assert "drift found" in verify.stdout
+    assert sync("--verify", "--force").exit_code == 2
+    forced = sync("--force")
+    assert forced.exit_code == 0
+    assert rows(forced)[0][3] == "updated"
+    assert "backup .env.keys.backup." in rows(forced)[0][4]
+    assert keys_line("production", KEY_A) in (app / ".env.keys").read_text()
+    clean = sync("--verify")
+    assert (clean.exit_code, rows(clean)[0][3]) == (0, "unchanged")
+    assert "no drift" in clean.stdout
+
+
+def test_check_decryption_in_the_table(project: Project, sync: Callable[..., Result]) -> None:
+    project.secret("k", KEY_A)
+    app = project.service("app")
+    (app / ".env.production").write_text(
+        f'DOTENV_PUBLIC_KEY_PRODUCTION="{fake_public_key(KEY_A)}"\nA="encrypted:x"\n'
+    )
+    project.map("k", "app")
+    project.write_config()
+    result = sync("--check-decryption", plugins=(FakeVerifier(),))
+    assert result.exit_code == 0, result.output
+    assert rows(result)[0][4] == "decrypts .env.production (1 values)"
+
+
+@pytest.mark.parametrize(
+    ("args", "config", "expected"),
+    [
+        ((), None, "Error: no configuration found in"),
+        ((), "[vault\n", "Error: envdrift.toml: invalid TOML: "),
+        (("--region", "eu-west-1"), "", "Error: --region does not apply to vault 'slow'"),
+        (("-p", "nope"), "", "Error: unknown vault 'nope'."),
+        (("--profile", "x"), "", "Error: no mapping in envdrift.toml has profile 'x'"),
+        (("-c", "other.toml"), "", "Error: config file other.toml does not exist"),
+        (("--jobs", "0"), "", "Invalid value for '-j' / '--jobs'"),
+    ],
+)
+def test_configuration_and_usage_errors_exit_2(
+    project: Project,
+    sync: Callable[..., Result],
+    args: tuple[str, ...],
+    config: str | None,
+    expected: str,
+) -> None:
+    if config is not None:
+        project.map("k", ".")
+        project.write_config()
+        if config:
+            (project.root / "envdrift.toml").write_text(config)
+    result = sync(*args)
+    assert result.exit_code == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_warnings_go_to_stderr(project: Project, sync: Callable[..., Result]) -> None:
+    project.secret("k", KEY_A)
+    project.service("app")
+    project.map("k", "app", enviroment="x")
+    project.write_config()
+    result = sync()
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "Warning: envdrift.toml: unknown key vault.sync.mappings[1].enviroment is ignored. "
+        "Did you mean 'environment'?\n"
+    )
+    assert "Warning" not in result.stdout
+
+
+def test_pair_txt_with_provider_flags(project: Project, sync: Callable[..., Result]) -> None:
+    project.secret("app-key", KEY_A, vault_name="team")
+    project.service("services/app")
+    (project.root / "pair.txt").write_text("# legacy\nteam/app-key = services/app\n")
+    assert sync("-c", "pair.txt").exit_code == 2  # no provider in a pair.txt
+    result = sync("-c", "pair.txt", "-p", "slow", "--vault-url", "secrets", "-j", "2")
+    assert result.exit_code == 0, result.output
+    assert rows(result) == [["services/app", "app-key", "production", "created"]]
+
+
+# -- JSON ------------------------------------------------------------------------------
+
+
+def test_json_document(project: Project, sync: Callable[..., Result]) -> None:
+    two_services(project)
+    project.service("services/app", keys=keys_line("production", KEY_B))
+    project.map("k", "services/app", enviroment="x", environment="ci")
+    project.write_config()
+    result = sync("--format", "json", "--force")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Warning: ")
+    document = json.loads(result.stdout)  # stdout is exactly one JSON document
+    assert list(document) == [
+        "version",
+        "command",
+        "config",
+        "provider",
+        "profile",
+        "mode",
+        "mappings",
+        "summary",
+        "warnings",
+        "error",
+        "exit_code",
+    ]
+    assert document["version"] == 1
+    assert document["config"] == "envdrift.toml"
+    assert document["provider"] == "slow"
+    assert document["mode"] == {
+        "verify": False,
+        "force": True,
+        "ci": False,
+        "check_decryption": False,
+        "jobs": 16,
+    }
+    assert document["summary"] == {
+        "total": 3,
+        "created": 1,
+        "updated": 1,
+        "unchanged": 0,
+        "skipped": 0,
+        "drift": 0,
+        "error": 1,
+        "decryption_failed": 0,
+    }
+    assert document["exit_code"] == 1
+    app, auth, missing = document["mappings"]
+    assert app["outcome"] == "updated"
+    assert app["backup"].startswith("services/app/.env.keys.backup.")
+    assert REDACTED.fullmatch(app["vault_value"])
+    assert REDACTED.fullmatch(app["local_value"])
+    assert app["vault_value"] != app["local_value"]
+    assert auth == {
+        "index": 2,
+        "folder": "services/auth",
+        "keys_file": "services/auth/.env.keys",
+        "secret": "auth-key",
+        "vault_name": None,
+        "environment": "staging",
+        "key_name": "DOTENV_PRIVATE_KEY_STAGING",
+        "profile": None,
+        "outcome": "created",
+        "ok": True,
+        "reason": "",
+        "drift": None,
+        "backup": None,
+        "vault_value": auth["vault_value"],
+        "local_value": None,
+        "decryption": None,
+    }
+    assert (missing["outcome"], missing["ok"]) == ("error", False)
+    assert len(document["warnings"]) == 1
+
+
+def test_json_on_a_configuration_error(project: Project, sync: Callable[..., Result]) -> None:
+    (project.root / "envdrift.toml").write_text("[vault]\nprovider = 3\n")
+    result = sync("--format", "json")
+    assert result.exit_code == 2
+    document = json.loads(result.stdout)
+    assert document["error"] == "envdrift.toml: vault.provider: expected a string, got an integer"
+    assert (document["exit_code"], document["mappings"], document["summary"]) == (2, [], None)
+    assert result.stderr.startswith("Error: envdrift.toml: vault.provider")
+
+
+# -- interactive -----------------------------------------------------------------------
+
+
+def run_on_a_terminal(cwd: Path, args: list[str], answer: bytes) -> tuple[int, str]:
+    """Run ``envdrift ARGS`` with a pseudo-terminal as stdin, stdout and stderr."""
+    import pty
+
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOTENV_PRIVATE_KEY")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "envdrift", *args],
+        cwd=cwd,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        close_fds=True,
+    )
+    os.close(follower)
+    output = b""
+    answered = False
+    deadline = time.monotonic() + 30
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(leader, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                output += chunk
+                if not answered and b"[y/N]" in output:
+                    os.write(leader, answer)
+                    answered = True
+            elif process.poll() is not None:
+                break
+        code = process.wait(timeout=10)
+    finally:
+        os.close(leader)
+        if process.poll() is None:  # pragma: no cover - only when the test fails
+            process.kill()
+    return code, output.decode("utf-8", "replace")
+
+
+def files_project(project: Project) -> Path:
+    """A project on the built-in `files` vault, so a subprocess finds it by entry point."""
+    project.provider = "files"
+    project.secret("k", KEY_A)
+    app = project.service("app", keys=keys_line("production", KEY_B))
+    project.map("k", "app")
+    project.write_config()
+    return app
+
+
+@pytest.mark.parametrize(("answer", "outcome"), [(b"y\n", "updated"), (b"n\n", "skipped")])
+def test_a_terminal_is_asked_before_overwriting(
+    project: Project, answer: bytes, outcome: str
+) -> None:
+    app = files_project(project)
+    code, output = run_on_a_terminal(project.root, ["sync"], answer)
+    assert_no_private_key(output)
+    assert "app: DOTENV_PRIVATE_KEY_PRODUCTION in" in output
+    assert "Overwrite it with the vault's key (a backup is kept)? [y/N]" in output
+    assert len(REDACTED.findall(output.split("[y/N]")[0])) == 2
+    assert code == 0
+    assert f" {outcome} " in output
+    expected = KEY_A if outcome == "updated" else KEY_B
+    assert (app / ".env.keys").read_text() == keys_line("production", expected)
+
+
+def test_ci_on_a_terminal_does_not_ask(project: Project) -> None:
+    app = files_project(project)
+    code, output = run_on_a_terminal(project.root, ["sync", "--ci"], b"y\n")
+    assert "[y/N]" not in output
+    assert code == 1
+    assert (app / ".env.keys").read_text() == keys_line("production", KEY_B)
+
+
+def test_without_a_terminal_a_mismatch_is_an_error_not_a_hang(
+    project: Project, sync: Callable[..., Result]
+) -> None:
+    files_project(project)
+    result = sync()
+    assert result.exit_code == 1
+    assert "[y/N]" not in result.output
