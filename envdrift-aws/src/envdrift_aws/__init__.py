@@ -1,1 +1,29 @@
-"""Placeholder: the backend lands with its issue."""
+"""envdrift's ``aws`` vault: AWS Secrets Manager through boto3.
+
+The entry point loads this module when envdrift first needs a vault. It imports only
+``envdrift``; boto3 and botocore are imported inside ``AwsVault``'s methods, so merely
+installing the plugin costs ``envdrift --help`` nothing.
+
+Config::
+
+    [vault]
+    provider = "aws"
+
+    [vault.aws]
+    region = "eu-west-1"   # optional: --region > this > AWS_REGION/AWS_DEFAULT_REGION/profile
+    profile = "prod"       # optional: an AWS profile; otherwise boto3's usual chain
+"""
+
+from __future__ import annotations
+
+from envdrift import Vault, hookimpl
+
+from envdrift_aws.vault import AwsVault
+
+__all__ = ["AwsVault", "envdrift_register_vaults"]
+
+
+@hookimpl
+def envdrift_register_vaults() -> list[type[Vault]]:
+    """Provide the ``aws`` vault."""
+    return [AwsVault]
