@@ -1,0 +1,249 @@
+"""Unreachable, sealed, throttled and failing servers: bounded retries, then a clear error.
+
+Sealing and rate limiting run on real OpenBao. How many requests a retry policy sends
+is counted on a tiny loopback HTTP server that answers what Vault answers (status and
+``{"errors": [...]}`` body); hvac and requests are used unchanged against it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from envdrift import NotFoundError, Secret, UnavailableError
+from envdrift_hashicorp import HashicorpVault
+
+from tests.servers import free_port
+from tests.servers.openbao import OpenBao, openbao_server
+
+MakeVault = Callable[..., HashicorpVault]
+
+
+class FlakyVault:
+    """A loopback server speaking Vault's KV v2 read/write envelope, failing on demand.
+
+    ``failures[(method, path)] = (status, count)`` makes the next ``count`` such requests
+    answer ``status``; ``count=None`` fails forever. ``requests`` counts
+    ``(method, path)``. Secrets read back their own path as value.
+    """
+
+    def __init__(self) -> None:
+        self.failures: dict[tuple[str, str], tuple[int, int | None]] = {}
+        self.requests: Counter[tuple[str, str]] = Counter()
+        self.delay = 0.0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # see shared/notes/test-servers.md
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _answer(self, status: int, body: object) -> None:
+                raw = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (the timeout test)
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                path = self.path.removeprefix("/v1/secret/data/")
+                key = (self.command, path)
+                with outer.lock:
+                    outer.requests[key] += 1
+                    status, left = outer.failures.get(key, (0, 0))
+                    failing = left is None or left > 0
+                    if failing and left is not None:
+                        outer.failures[key] = (status, left - 1)
+                time.sleep(outer.delay)
+                if failing:
+                    self._answer(status, {"errors": [f"simulated {status}"]})
+                elif self.command == "GET":
+                    data = {"data": {"value": path}, "metadata": {"version": 1}}
+                    self._answer(200, {"data": data})
+                else:
+                    self._answer(200, {"data": {"version": 2}})
+
+            do_GET = do_POST = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.address = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def flaky() -> Iterator[FlakyVault]:
+    server = FlakyVault()
+    thread = threading.Thread(target=server.server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def flaky_vault(
+    flaky: FlakyVault, make_vault: MakeVault, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., HashicorpVault]:
+    monkeypatch.setenv("VAULT_TOKEN", "test-token")
+    return lambda **context: make_vault({"url": flaky.address, "kv_version": 2}, **context)
+
+
+def test_5xx_is_retried_with_backoff_then_succeeds(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAULT_MAX_RETRIES", "1")
+    flaky.failures[("GET", "k")] = (503, 1)
+    assert flaky_vault().fetch("k").reveal() == "k"
+    assert flaky.requests[("GET", "k")] == 2
+
+
+def test_retries_are_bounded_then_the_error_names_the_address(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault]
+) -> None:
+    flaky.failures[("GET", "k")] = (502, None)
+    with pytest.raises(UnavailableError) as info:
+        flaky_vault().fetch("k")  # VAULT_MAX_RETRIES defaults to 2, like the Vault CLI
+    assert flaky.requests[("GET", "k")] == 3
+    message = str(info.value)
+    assert f"Vault at {flaky.address}" in message
+    assert "after 2 retries (VAULT_MAX_RETRIES)" in message
+    assert "simulated 502" in message
+
+
+def test_a_failing_mapping_does_not_stop_the_others(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
+    flaky.failures[("GET", "broken")] = (500, None)
+    results = flaky_vault().fetch_many(["a", "broken", "b"])
+    assert isinstance(results["broken"], UnavailableError)
+    assert {n: r.reveal() for n, r in results.items() if isinstance(r, Secret)} == {
+        "a": "a",
+        "b": "b",
+    }
+
+
+def test_a_write_refused_with_429_is_retried(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault]
+) -> None:
+    flaky.failures[("POST", "w")] = (429, 1)  # throttled: refused before being processed
+    flaky_vault().store("w", Secret("v"))
+    assert flaky.requests[("POST", "w")] == 2
+
+
+def test_a_write_failing_with_5xx_is_sent_once(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault]
+) -> None:
+    # The server may have stored it before failing; a repeat would then fail check-and-set.
+    flaky.failures[("POST", "w")] = (503, None)
+    with pytest.raises(UnavailableError):
+        flaky_vault().store("w", Secret("v"))
+    assert flaky.requests[("POST", "w")] == 1
+
+
+def test_a_slow_answer_times_out_per_call(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault]
+) -> None:
+    flaky.delay = 1.0
+    with pytest.raises(UnavailableError, match=r"did not answer within 0\.2 s"):
+        flaky_vault(timeout=0.2).fetch("k")
+    assert flaky.requests[("GET", "k")] == 1  # a timed-out read is not repeated
+
+
+def test_unreachable_server_says_so_with_the_address(
+    make_vault: MakeVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    address = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
+    monkeypatch.setenv("VAULT_ADDR", address)
+    monkeypatch.setenv("VAULT_TOKEN", "t")
+    with pytest.raises(UnavailableError) as info:
+        make_vault().fetch("k")
+    message = str(info.value)
+    assert f"cannot reach Vault at {address} (from VAULT_ADDR)" in message
+    assert "Connection refused" in message
+
+
+def test_without_any_address_the_vault_cli_default_is_named(
+    make_vault: MakeVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAULT_TOKEN", "t")
+    monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
+    vault = make_vault()
+    assert "https://127.0.0.1:8200" in vault.describe()
+    with pytest.raises(UnavailableError, match="the Vault CLI's default; set VAULT_ADDR"):
+        vault.fetch("k")
+
+
+def test_sealed_server_says_so(
+    make_vault: MakeVault, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with openbao_server(tmp_path / "sealed") as server:
+        server.kv_put("secret/k", value="v")
+        server.cli("operator", "seal")
+        monkeypatch.setenv("VAULT_TOKEN", server.root_token)
+        monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
+        with pytest.raises(UnavailableError) as info:
+            make_vault({"url": server.address}).fetch("k")
+    message = str(info.value)
+    assert f"Vault at {server.address}" in message
+    assert "is sealed" in message
+    assert "vault operator unseal" in message
+
+
+def test_rate_limited_reads_are_retried_with_backoff(
+    vault_env: OpenBao,
+    make_vault: MakeVault,
+    uid: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A real OpenBao rate-limit quota on a mount of this test's own: one request a second.
+    mount = f"rl-{uid}"
+    vault_env.api("POST", f"sys/mounts/{mount}", {"type": "kv-v2"})
+    vault_env.kv_put(f"{mount}/k", value="throttled")
+    vault_env.api(
+        "POST", f"sys/quotas/rate-limit/{mount}", {"path": f"{mount}/", "rate": 1, "interval": "1s"}
+    )
+    try:
+        monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
+        impatient = make_vault({"mount": mount, "kv_version": 2})
+        impatient.fetch("k")
+        with pytest.raises(UnavailableError, match="rate-limited"):
+            impatient.fetch("k")
+
+        monkeypatch.setenv("VAULT_MAX_RETRIES", "2")
+        caplog.set_level(logging.DEBUG, logger="urllib3")
+        patient = make_vault({"mount": mount, "kv_version": 2})
+        assert [patient.fetch("k").reveal() for _ in range(2)] == ["throttled"] * 2
+        assert "Retry:" in caplog.text  # urllib3 logged at least one retry
+    finally:
+        vault_env.api("DELETE", f"sys/quotas/rate-limit/{mount}")
+
+
+def test_missing_secret_is_not_retried(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault]
+) -> None:
+    flaky.failures[("GET", "gone")] = (404, None)
+    with pytest.raises(NotFoundError):
+        flaky_vault().fetch("gone")
+    assert flaky.requests[("GET", "gone")] == 1
