@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from envdrift.sync import Outcome
 
 from tests.conftest import assert_no_private_key
 from tests.core.sync_helpers import (
@@ -281,6 +282,46 @@ def test_json_document(project: Project, sync: Callable[..., Result]) -> None:
     }
     assert (missing["outcome"], missing["ok"]) == ("error", False)
     assert len(document["warnings"]) == 1
+
+
+def documented_fields(section: str) -> list[str]:
+    """The field names in the first column of a table under ``## section`` (or ###)."""
+    text = (Path(__file__).parents[2] / "docs" / "sync-json.md").read_text()
+    body = re.split(rf"^#+ {re.escape(section)}\n", text, flags=re.MULTILINE)[1]
+    table = body.split("\n#")[0]
+    return re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE)
+
+
+def test_the_json_document_is_documented_field_by_field(
+    project: Project, sync: Callable[..., Result]
+) -> None:
+    project.secret("k", KEY_A)
+    project.service("app")
+    project.map("k", "app")
+    project.write_config()
+    document = json.loads(sync("--format", "json").stdout)
+    assert documented_fields("Top-level fields") == list(document)
+    assert documented_fields("Mapping fields") == list(document["mappings"][0])
+    assert documented_fields("Outcomes") == [str(outcome) for outcome in Outcome]
+
+
+def test_the_decryption_object_is_documented(project: Project, sync: Callable[..., Result]) -> None:
+    project.secret("k", KEY_A)
+    app = project.service("app")
+    (app / ".env.production").write_text(
+        f'DOTENV_PUBLIC_KEY_PRODUCTION="{fake_public_key(KEY_B)}"\nA="encrypted:x"\n'
+    )
+    project.map("k", "app")
+    project.write_config()
+    result = sync("--format", "json", "--check-decryption", plugins=(FakeVerifier(),))
+    assert result.exit_code == 1
+    decryption = json.loads(result.stdout)["mappings"][0]["decryption"]
+    text = (Path(__file__).parents[2] / "docs" / "sync-json.md").read_text()
+    example = json.loads(text.split("### `decryption`")[1].split("```json")[1].split("```")[0])
+    assert list(decryption) == list(example)
+    assert list(decryption["files"][0]) == list(example["files"][0])
+    assert decryption["files"][0]["failed"] == ["A"]
+    assert decryption["files"][0]["path"] == "app/.env.production"
 
 
 def test_json_on_a_configuration_error(project: Project, sync: Callable[..., Result]) -> None:
