@@ -1,0 +1,279 @@
+"""``AzureVault``: Azure Key Vault secrets through ``azure-keyvault-secrets``.
+
+Configuration (``[vault.azure]`` in ``envdrift.toml``)::
+
+    [vault.azure]
+    vault_url = "https://my-keyvault.vault.azure.net/"       # or --vault-url
+    # vault_url_template = "https://{name}.vault.azure.cn/" # how vault_name becomes a URL
+    # authority_host = "login.chinacloudapi.cn"              # else AZURE_AUTHORITY_HOST
+
+Which vault a mapping uses, strongest first:
+
+1. ``--vault-url`` on the command line (the user said so for this run);
+2. the mapping's ``vault_name`` (or ``[vault.sync] default_vault_name``), through
+   ``vault_url_template``, by default ``https://<name>.vault.azure.net/`` (or the suffix of
+   the cloud that ``AZURE_AUTHORITY_HOST`` names: ``vault.azure.cn``,
+   ``vault.usgovcloudapi.net``);
+3. ``[vault.azure] vault_url``.
+
+Sign-in is ``DefaultAzureCredential``: environment service principal, workload identity,
+managed identity, Azure CLI, … exactly as the Azure tools do. A private CA is trusted
+through ``REQUESTS_CA_BUNDLE``, as for every ``requests``-based tool.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from envdrift import (
+    ConfigError,
+    EnvdriftError,
+    FormatError,
+    NotFoundError,
+    Secret,
+    Vault,
+    VaultContext,
+    require_str,
+)
+
+from envdrift_azure._errors import Operation, Target, translate
+from envdrift_azure._location import (
+    CLOUD_VAULT_SUFFIXES,
+    PUBLIC_AUTHORITY_HOST,
+    check_secret_name,
+    check_vault_name,
+    normalise_authority,
+    normalise_vault_url,
+    vault_url_from_template,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import TypeVar
+
+    from azure.identity import DefaultAzureCredential
+    from azure.keyvault.secrets import SecretClient
+
+    T = TypeVar("T")
+
+__all__ = ["VERIFY_CHALLENGE_RESOURCE_ENV", "AzureVault"]
+
+#: ``0`` relaxes the SDK's check that the vault's 401 challenge names a resource matching
+#: the vault's host (for Key Vault emulators and private endpoints with their own names).
+VERIFY_CHALLENGE_RESOURCE_ENV = "ENVDRIFT_AZURE_VERIFY_CHALLENGE_RESOURCE"
+
+# Bounded retries: 429 and 5xx are retried (honouring Retry-After) with backoff
+# 0 s, 0.5 s, 1 s; a vault that stays down fails that mapping within seconds, not minutes
+# (azure-core's default is 10 retries with a backoff reaching minutes).
+_RETRY = {
+    "retry_total": 3,
+    "retry_connect": 2,
+    "retry_read": 2,
+    "retry_status": 3,
+    "retry_backoff_factor": 0.25,
+    "retry_backoff_max": 4,
+}
+
+
+class AzureVault(Vault):
+    """Secrets in Azure Key Vault; one instance talks to one vault."""
+
+    name = "azure"
+    description = "Azure Key Vault (DefaultAzureCredential: az login, env, managed identity)"
+    supports_vault_name = True
+    cli_options: ClassVar[Mapping[str, str]] = {"vault_url": "vault_url"}
+    option_keys = frozenset({"vault_url", "vault_url_template", "authority_host"})
+
+    def __init__(self, options: Mapping[str, Any], context: VaultContext) -> None:
+        super().__init__(options, context)
+        authority = require_str(self.options, "authority_host", self.name)
+        source = "[vault.azure] authority_host"
+        if authority is None and os.environ.get("AZURE_AUTHORITY_HOST"):
+            authority, source = os.environ["AZURE_AUTHORITY_HOST"], "AZURE_AUTHORITY_HOST"
+        self._authority: str | None = None
+        host = PUBLIC_AUTHORITY_HOST
+        if authority:
+            self._authority, host = normalise_authority(authority, source)
+        # Instance discovery asks login.microsoftonline.com whether an authority is real;
+        # for Microsoft's own hosts MSAL knows the answer, for any other (Azure Stack, a
+        # test server) the question can only fail. The user chose the host, so trust it.
+        self._discover_instance = host in CLOUD_VAULT_SUFFIXES
+        template = require_str(self.options, "vault_url_template", self.name)
+        self._template = (
+            template or f"https://{{name}}.{CLOUD_VAULT_SUFFIXES.get(host, 'vault.azure.net')}/"
+        )
+        self.vault_url = self._resolve_url(context)
+        self._verify_challenge_resource = _env_flag(VERIFY_CHALLENGE_RESOURCE_ENV, default=True)
+        self._lock = threading.Lock()
+        self._client: SecretClient | None = None
+        self._credential: DefaultAzureCredential | None = None
+
+    def _resolve_url(self, context: VaultContext) -> str:
+        override = context.overrides.get("vault_url")
+        if override is not None:
+            return normalise_vault_url(str(override), "--vault-url")
+        if context.vault_name is not None:
+            check_vault_name(context.vault_name)
+            return vault_url_from_template(
+                self._template, context.vault_name, "[vault.azure] vault_url_template"
+            )
+        configured = require_str(self.options, "vault_url", self.name)
+        if configured:
+            return normalise_vault_url(configured, "[vault.azure] vault_url")
+        raise ConfigError(
+            "vault 'azure' needs to know which Key Vault to use: set [vault.azure] vault_url "
+            '= "https://<name>.vault.azure.net/", [vault.sync] default_vault_name, a '
+            "mapping's vault_name, or pass --vault-url"
+        )
+
+    def describe(self) -> str:
+        return f"vault 'azure' ({self.vault_url})"
+
+    # -- the SDK client ----------------------------------------------------------------
+
+    def _secret_client(self) -> SecretClient:
+        """The one ``SecretClient`` of this vault, created on first use.
+
+        azure-core pipelines are thread-safe, so ``fetch_many``'s threads share it (and
+        its connection pool, token and cached challenge).
+        """
+        with self._lock:
+            if self._client is None:
+                self._client = self._make_client()
+            return self._client
+
+    def _make_client(self) -> SecretClient:
+        import logging
+
+        from azure.identity import DefaultAzureCredential
+        from azure.keyvault.secrets import SecretClient
+
+        # azure-identity logs each failed sign-in at WARNING. Without a handler anywhere,
+        # Python's last-resort handler would print that to stderr next to our own error;
+        # a NullHandler stops that and still lets --debug logging see the records.
+        azure_logger = logging.getLogger("azure")
+        if not azure_logger.handlers:
+            azure_logger.addHandler(logging.NullHandler())
+
+        timeouts = {
+            "connection_timeout": min(self.context.timeout, 10.0),
+            "read_timeout": self.context.timeout,
+        }
+        credential_options: dict[str, Any] = {**_RETRY, **timeouts}
+        if self._authority:
+            credential_options["authority"] = self._authority
+        if not self._discover_instance:
+            credential_options["disable_instance_discovery"] = True
+        self._credential = DefaultAzureCredential(**credential_options)
+        return SecretClient(
+            self.vault_url,
+            self._credential,
+            verify_challenge_resource=self._verify_challenge_resource,
+            timeout=self.context.timeout,
+            **_RETRY,
+            **timeouts,
+        )
+
+    def _call(
+        self, operation: Operation, secret: str | None, call: Callable[[SecretClient], T]
+    ) -> T:
+        """Run ``call`` with the client; SDK exceptions become envdrift errors."""
+        client = self._secret_client()
+        from azure.core.exceptions import AzureError
+
+        try:
+            return call(client)
+        # ValueError: the SDK's challenge-resource check raises it, outside AzureError.
+        except (AzureError, ValueError) as exc:
+            target = Target(self.describe(), self.vault_url, secret)
+            raise translate(exc, target, operation) from exc
+
+    # -- the Vault interface -----------------------------------------------------------
+
+    def fetch(self, name: str) -> Secret:
+        """Return the current version of secret ``name``.
+
+        A disabled current version is an error that says so, never a silent fallback to
+        an older version: disabling is how Key Vault users block a value.
+        """
+        check_secret_name(name, self.describe())
+        bundle = self._call("get", name, lambda client: client.get_secret(name))
+        if bundle.value is None:
+            raise FormatError(f"secret {name!r} in {self.describe()} has no value")
+        return Secret(bundle.value)
+
+    def fetch_many(
+        self, names: Iterable[str], *, jobs: int = 8
+    ) -> dict[str, Secret | EnvdriftError]:
+        """Fetch on ``jobs`` threads sharing one client; see ``Vault.fetch_many``.
+
+        On a fresh backend the first name is fetched alone: that request does Key Vault's
+        challenge handshake and gets the token every thread then shares. Otherwise each
+        thread would race through its own handshake and token request.
+        """
+        unique = list(dict.fromkeys(names))
+        with self._lock:
+            cold = self._client is None
+        if not cold or len(unique) < 2 or jobs < 2:
+            return super().fetch_many(unique, jobs=jobs)
+        first = super().fetch_many(unique[:1], jobs=1)
+        return {**first, **super().fetch_many(unique[1:], jobs=jobs)}
+
+    def store(self, name: str, value: Secret) -> None:
+        """Store ``value`` as a new version of ``name`` (the old versions stay)."""
+        check_secret_name(name, self.describe())
+        self._call("set", name, lambda client: client.set_secret(name, value.reveal()))
+
+    def list(self, prefix: str = "") -> list[str]:
+        """Names of the secrets starting with ``prefix``, following every page.
+
+        Secrets that back certificates (``managed``) are left out: they are not ours
+        to sync.
+        """
+
+        def names(client: SecretClient) -> list[str]:
+            return sorted(
+                props.name
+                for props in client.list_properties_of_secrets()
+                if props.name and props.name.startswith(prefix) and not props.managed
+            )
+
+        return self._call("list", None, names)
+
+    def check(self) -> None:
+        """Sign in and read from the vault; needs only the ``get`` permission.
+
+        Reads a random name that does not exist: Key Vault checks permissions before
+        existence, so "not found" proves sign-in, network and the right to read, while
+        an identity without ``list`` (which sync never needs) still passes.
+        """
+        probe = f"envdrift-check-{uuid.uuid4().hex}"
+        try:
+            self._call("get", probe, lambda client: client.get_secret(probe))
+        except NotFoundError:
+            return
+
+    def close(self) -> None:
+        """Close the client's connections and the credential's."""
+        with self._lock:
+            client, credential = self._client, self._credential
+            self._client = self._credential = None
+        if client is not None:
+            client.close()
+        if credential is not None:
+            credential.close()
+
+
+def _env_flag(name: str, *, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a yes/no value: use 1 or 0")

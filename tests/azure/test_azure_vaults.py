@@ -1,0 +1,116 @@
+"""Reading and writing through the real SDK: several vaults, versions, paging, threads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from envdrift import Secret
+from envdrift_azure import AzureVault
+
+from tests.azure.conftest import PAGE_SIZE
+from tests.servers.azure_keyvault import KeyVaultEndpoint
+
+MakeVault = Callable[..., AzureVault]
+
+
+def test_vault_name_selects_a_vault_through_the_template(
+    make_vault: MakeVault, keyvault: KeyVaultEndpoint
+) -> None:
+    options = {"vault_url_template": keyvault.vault_url_template}
+    suffix = uuid.uuid4().hex[:8]
+    staging = make_vault(options=options, vault_name=f"staging-{suffix}")
+    production = make_vault(options=options, vault_name=f"production-{suffix}")
+    assert production.vault_url == keyvault.vault_url(f"production-{suffix}")
+
+    staging.store("app-key", Secret("staging value"))
+    production.store("app-key", Secret("production value"))
+    assert staging.fetch("app-key").reveal() == "staging value"
+    assert production.fetch("app-key").reveal() == "production value"
+    assert production.list() == ["app-key"]
+
+
+def test_store_adds_a_version_and_keeps_the_old_one(
+    make_vault: MakeVault, keyvault: KeyVaultEndpoint, own_vault: str
+) -> None:
+    from azure.identity import DefaultAzureCredential
+    from azure.keyvault.secrets import SecretClient
+
+    vault = make_vault()
+    vault.store("rotated-key", Secret("first"))
+    vault.store("rotated-key", Secret("second"))
+    assert vault.fetch("rotated-key").reveal() == "second"
+
+    credential = DefaultAzureCredential(disable_instance_discovery=True)
+    with SecretClient(keyvault.vault_url(own_vault), credential) as client:
+        versions = list(client.list_properties_of_secret_versions("rotated-key"))
+        assert len(versions) == 2
+        values = {client.get_secret("rotated-key", v.version).value for v in versions}
+    assert values == {"first", "second"}
+
+
+def test_list_follows_every_page(make_vault: MakeVault) -> None:
+    vault = make_vault()
+    names = [f"paged-{i}" for i in range(3 * PAGE_SIZE + 1)]  # four pages
+    for name in names:
+        vault.store(name, Secret("v"))
+    vault.store("other-key", Secret("v"))
+    assert vault.list("paged-") == sorted(names)
+    assert vault.list() == sorted([*names, "other-key"])
+    assert vault.list("nothing-") == []
+
+
+def test_the_server_really_pages(
+    make_vault: MakeVault, keyvault: KeyVaultEndpoint, own_vault: str
+) -> None:
+    """Guards the paging test above: the server never answers more than a page at once."""
+    from azure.identity import DefaultAzureCredential
+    from azure.keyvault.secrets import SecretClient
+
+    vault = make_vault()
+    for i in range(PAGE_SIZE + 1):
+        vault.store(f"k{i}", Secret("v"))
+    credential = DefaultAzureCredential(disable_instance_discovery=True)
+    with SecretClient(keyvault.vault_url(own_vault), credential) as client:
+        pages = [list(page) for page in client.list_properties_of_secrets().by_page()]
+    assert [len(page) for page in pages] == [PAGE_SIZE, 1]
+
+
+def test_fetch_many_shares_one_client_across_threads(
+    make_vault: MakeVault, keyvault: KeyVaultEndpoint
+) -> None:
+    writer = make_vault()
+    names = [f"key-{i}" for i in range(24)]
+    for name in names:
+        writer.store(name, Secret(f"value of {name}"))
+
+    reader = make_vault()
+    before = keyvault.stats()["tokens"]
+    results = reader.fetch_many([*names, "missing-key"], jobs=8)
+    tokens = keyvault.stats()["tokens"] - before
+
+    for name in names:
+        result = results[name]
+        assert isinstance(result, Secret), result
+        assert result.reveal() == f"value of {name}"
+    assert type(results["missing-key"]).__name__ == "NotFoundError"
+    # The first fetch alone does the challenge handshake; then the threads share its token.
+    assert tokens == 1
+
+
+def test_authority_host_option_instead_of_the_environment(
+    make_vault: MakeVault,
+    keyvault: KeyVaultEndpoint,
+    own_vault: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AZURE_AUTHORITY_HOST")
+    vault = make_vault(
+        options={
+            "vault_url": keyvault.vault_url(own_vault),
+            "authority_host": keyvault.authority_host,
+        }
+    )
+    vault.store("via-option", Secret("value"))
+    assert vault.fetch("via-option").reveal() == "value"
