@@ -295,3 +295,15 @@ def test_the_installed_command_syncs(three_services: Monorepo) -> None:
     assert done.returncode == 0, done.stderr
     assert_no_private_key(done.stdout + done.stderr)
     assert f"={APP_KEY}" in three_services.keys("services/app")
+
+
+def test_debug_output_shows_no_key(
+    three_services: Monorepo, run_cli: Callable[..., Result], sm: Any
+) -> None:
+    # run_cli fails the test on anything shaped like a private key in stdout or stderr.
+    sm.put_secret_value(SecretId="app-dotenvx-key", SecretString="not a key at all")
+    result = run_cli("--debug", "sync")
+    assert result.exit_code == 1
+    reason = rows(result)[0][4]
+    assert reason.startswith("secret 'app-dotenvx-key' in vault 'aws' (region us-east-1)")
+    assert "not a key at all" not in result.output
