@@ -113,6 +113,13 @@ class HashicorpVault(Vault):
     # -- the Vault interface -------------------------------------------------------
 
     def fetch(self, name: str) -> Secret:
+        """Return the secret's ``field`` (``value`` unless configured).
+
+        A secret whose only field is ``DOTENV_PRIVATE_KEY_<ENV>`` (as in
+        ``vault kv put secret/x DOTENV_PRIVATE_KEY_PRODUCTION=…``) is returned as the
+        line ``DOTENV_PRIVATE_KEY_<ENV>=…``, which sync checks against the mapping's
+        environment.
+        """
         path = self._secret_path(name)
         client = self._hvac()
         version = self._kv_version(client)
@@ -372,7 +379,9 @@ class HashicorpVault(Vault):
     # -- values and names ------------------------------------------------------------
 
     def _value(self, name: str, call: _Call, data: Mapping[str, Any]) -> str:
-        """Pick the configured field, or a lone ``DOTENV_PRIVATE_KEY_*`` field."""
+        """Pick the configured field's value, or a lone ``DOTENV_PRIVATE_KEY_*`` field as
+        ``NAME=value``: the label lets envdrift refuse a key stored for another environment.
+        """
         field = self._field_for(data)
         if field not in data:
             fields = ", ".join(sorted(data)) or "none"
@@ -387,7 +396,7 @@ class HashicorpVault(Vault):
                 f"field '{field}' of secret {name!r} in {self.describe()} is "
                 f"{type(value).__name__}, not text"
             )
-        return value
+        return value if field == self.settings.field else f"{field}={value}"
 
     def _field_for(self, data: Mapping[str, Any]) -> str:
         """The field a read uses and a write updates."""
