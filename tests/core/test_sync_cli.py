@@ -337,14 +337,27 @@ def test_json_on_a_configuration_error(project: Project, sync: Callable[..., Res
 # -- interactive -----------------------------------------------------------------------
 
 
-def run_on_a_terminal(cwd: Path, args: list[str], answer: bytes) -> tuple[int, str]:
+#: ``python -c`` program: the real CLI with a registry that has a slow vault (0.3 s a call).
+SLOW_CLI = """
+import sys
+from envdrift.cli import cli
+from tests.core.sync_helpers import LatencyPlugin, registry_with
+registry = registry_with(LatencyPlugin(latency=0.3))
+cli.main(sys.argv[1:], prog_name="envdrift", obj={"registry": registry})
+"""
+
+
+def run_on_a_terminal(
+    cwd: Path, args: list[str], answer: bytes, *, program: list[str] | None = None
+) -> tuple[int, str]:
     """Run ``envdrift ARGS`` with a pseudo-terminal as stdin, stdout and stderr."""
     import pty
 
     leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOTENV_PRIVATE_KEY")}
+    env["PYTHONPATH"] = str(Path(__file__).parents[2])  # for SLOW_CLI's test plugin
     process = subprocess.Popen(
-        [sys.executable, "-m", "envdrift", *args],
+        [*(program or [sys.executable, "-m", "envdrift"]), *args],
         cwd=cwd,
         stdin=follower,
         stdout=follower,
@@ -412,6 +425,38 @@ def test_ci_on_a_terminal_does_not_ask(project: Project) -> None:
     assert "[y/N]" not in output
     assert code == 1
     assert (app / ".env.keys").read_text() == keys_line("production", KEY_B)
+
+
+def test_a_slow_run_shows_progress_on_a_terminal(project: Project) -> None:
+    for index in range(3):
+        project.secret(f"k{index}", KEY_A)
+        project.service(f"s{index}")
+        project.map(f"k{index}", f"s{index}")
+    project.write_config()
+    program = [sys.executable, "-c", SLOW_CLI]
+    code, output = run_on_a_terminal(project.root, ["sync", "-j", "1"], b"", program=program)
+    assert code == 0, output
+    assert re.search(r"\r\x1b\[2Kenvdrift sync: fetching 0/3 \(\d\.\d s\)", output)
+    assert output[: output.index("FOLDER")].endswith("\r\x1b[2K")  # cleared before the table
+
+
+def test_without_a_terminal_there_is_no_progress(project: Project) -> None:
+    for index in range(3):  # as slow as the terminal case above
+        project.secret(f"k{index}", KEY_A)
+        project.service(f"s{index}")
+        project.map(f"k{index}", f"s{index}")
+    project.write_config()
+    result = subprocess.run(
+        [sys.executable, "-c", SLOW_CLI, "sync", "-j", "1"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "3 mappings: 3 created" in result.stdout
 
 
 def test_without_a_terminal_a_mismatch_is_an_error_not_a_hang(

@@ -362,13 +362,17 @@ def _fetch(
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(by_vault)) as pool:
         futures = {pool.submit(fetch, vault, items): items for vault, items in by_vault.values()}
-        for future in concurrent.futures.as_completed(futures):
-            items = futures[future]
-            answers = future.result()
-            for item in items:
-                _take(item, answers.get(item.secret_name))
-            done += len(items)
-            notify("fetching", done, total)
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                items = futures[future]
+                answers = future.result()
+                for item in items:
+                    _take(item, answers.get(item.secret_name))
+                done += len(items)
+                notify("fetching", done, total)
+        except BaseException:
+            _cancel(futures)
+            raise
 
 
 def _take(result: MappingResult, answer: Secret | EnvdriftError | None) -> None:
@@ -631,9 +635,20 @@ def _each(
         return
     notify(phase, 0, len(items))
     futures = [pool.submit(work, item) for item in items]
-    for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
-        future.result()
-        notify(phase, done, len(items))
+    try:
+        for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
+            future.result()
+            notify(phase, done, len(items))
+    except BaseException:
+        _cancel(futures)
+        raise
+
+
+def _cancel(futures: Iterable[concurrent.futures.Future[Any]]) -> None:
+    # On Ctrl-C (or a bug), start nothing new: work already running finishes (each
+    # write is atomic), queued work never starts.
+    for future in futures:
+        future.cancel()
 
 
 def _relative(path: Path | None, root: Path) -> str | None:

@@ -7,6 +7,7 @@ imported inside the command so ``envdrift sync --help`` stays cheap.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -18,6 +19,8 @@ import click
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from envdrift.config import Config
     from envdrift.plugins import PluginRegistry
     from envdrift.sync import MappingResult, SyncReport
@@ -96,7 +99,7 @@ def sync(
     salt = os.urandom(16)  # fingerprints compare within this run only
     config: Config | None = None
     warnings: list[str] = []
-    progress = _Progress(out, enabled=Output.stderr_is_tty() and out.json_mode is False)
+    progress = _Progress(out, enabled=Output.stderr_is_tty())
     try:
         config = load_config(config_file, Path.cwd())
         warnings.extend(config.warnings)
@@ -335,8 +338,17 @@ class _Progress:
             self._out.clear_status()
             self._shown = False
 
-    def paused(self) -> _Paused:
-        return _Paused(self)
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Keep the status line away while a question is on screen."""
+        with self._lock:
+            self._paused = True
+            self._clear()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._paused = False
 
     def close(self) -> None:
         self._stop.set()
@@ -345,19 +357,3 @@ class _Progress:
             self._thread = None
         with self._lock:
             self._clear()
-
-
-class _Paused:
-    """Keeps the status line away while a question is on screen."""
-
-    def __init__(self, progress: _Progress) -> None:
-        self._progress = progress
-
-    def __enter__(self) -> None:
-        with self._progress._lock:
-            self._progress._paused = True
-            self._progress._clear()
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self._progress._lock:
-            self._progress._paused = False
