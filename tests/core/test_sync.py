@@ -385,6 +385,26 @@ def test_two_mappings_writing_one_key_both_fail(project: Project, plugin: Latenc
     assert not (app / ".env.keys").exists()
 
 
+def test_symlinked_keys_files_are_one_file(project: Project, plugin: LatencyPlugin) -> None:
+    project.secret("a", KEY_A)
+    project.secret("b", KEY_B)
+    shared = project.service("shared", keys="# shared keys\n")
+    for folder in ("one", "two"):
+        (project.service(folder) / ".env.keys").symlink_to(shared / ".env.keys")
+    project.map("a", "one")
+    project.map("b", "two", environment="staging")
+    report = sync(project, plugin)
+    assert outcomes(report) == ["created", "created"]
+    assert (project.root / "one" / ".env.keys").is_symlink()  # written through the link
+    text = (shared / ".env.keys").read_text()
+    assert keys_line("production", KEY_A) in text
+    assert keys_line("staging", KEY_B) in text
+    project.mappings[1]["environment"] = "production"
+    report = sync(project, plugin)
+    assert outcomes(report) == ["error", "error"]
+    assert "mappings 1, 2 all write DOTENV_PRIVATE_KEY_PRODUCTION" in report.results[1].reason
+
+
 # -- concurrency -----------------------------------------------------------------------
 
 

@@ -243,7 +243,7 @@ def test_json_document(project: Project, sync: Callable[..., Result]) -> None:
         "force": True,
         "ci": False,
         "check_decryption": False,
-        "jobs": 16,
+        "jobs": 32,
     }
     assert document["summary"] == {
         "total": 3,

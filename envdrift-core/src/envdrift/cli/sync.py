@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     "-j",
     "--jobs",
     type=click.IntRange(1, 256),
-    help="Vault calls in flight at once (default: [vault.sync] max_workers, else 16).",
+    help="Vault calls in flight at once (default: [vault.sync] max_workers, else 32).",
 )
 @click.option(
     "--allow-outside-root",
