@@ -3,7 +3,8 @@
 One server per test session (per xdist worker). Tests keep out of each other's way by
 using their own vault names: the server keeps one store per vault host name, and
 ``https://<vault>.localhost:<port>/`` reaches it (``*.localhost`` resolves to loopback
-per RFC 6761; ``resolve_localhost_subdomains`` supplies that where glibc does not).
+per RFC 6761; ``loopback_dns`` supplies that where glibc does not, and refuses every
+other name, so no test can reach a real cloud).
 
 Apps registered on the server (``AZURE_CLIENT_ID`` values):
 
@@ -28,7 +29,7 @@ from envdrift_azure import AzureVault
 from tests.servers.azure_keyvault import (
     KeyVaultEndpoint,
     keyvault_server,
-    resolve_localhost_subdomains,
+    loopback_dns,
 )
 
 APP, READER, LISTER, BLOCKED = (
@@ -70,7 +71,7 @@ def sign_in_as(keyvault: KeyVaultEndpoint, monkeypatch: pytest.MonkeyPatch) -> C
 
 @pytest.fixture(autouse=True)
 def _localhost_names() -> Iterator[None]:
-    with resolve_localhost_subdomains():
+    with loopback_dns():
         yield
 
 

@@ -51,13 +51,20 @@ def test_mapping_vault_name_overrides_the_configured_url() -> None:
     assert vault.vault_url == "https://prod-vault.vault.azure.net/"
 
 
-def test_command_line_vault_url_wins_over_everything() -> None:
+def test_command_line_vault_url_wins_over_the_config() -> None:
     vault = build(
         {"vault_url": "https://my-keyvault.vault.azure.net/"},
-        vault_name="prod-vault",
         overrides={"vault_url": "https://override.vault.azure.net"},
     )
     assert vault.vault_url == "https://override.vault.azure.net/"
+
+
+def test_a_vault_name_wins_over_the_command_line_vault_url() -> None:
+    # pair.txt's `production-vault/prod-key=…` next to `-p azure --vault-url …`
+    vault = build(
+        vault_name="production-vault", overrides={"vault_url": "https://override.vault.azure.net"}
+    )
+    assert vault.vault_url == "https://production-vault.vault.azure.net/"
 
 
 @pytest.mark.parametrize(

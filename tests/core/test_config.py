@@ -576,6 +576,32 @@ def test_one_instance_per_vault_name_all_closed(tmp_path: Path) -> None:
     assert plugin.closed == 2
 
 
+def test_vault_url_flag_replaces_the_default_vault_name_only(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        """
+        [vault]
+        provider = "slow"
+        [vault.slow]
+        path = "s"
+        [vault.sync]
+        default_vault_name = "main"
+        [[vault.sync.mappings]]
+        secret_name = "a"
+        folder_path = "."
+        [[vault.sync.mappings]]
+        secret_name = "c"
+        folder_path = "."
+        vault_name = "other"
+        """,
+    )
+    registry = registry_with(LatencyPlugin())
+    with config.open_vaults(registry) as vaults:
+        assert [vaults.target(m)[0] for m in config.mappings] == ["main", "other"]
+    with config.open_vaults(registry, flags={"vault_url": "elsewhere"}) as vaults:
+        assert [vaults.target(m)[0] for m in config.mappings] == [None, "other"]
+
+
 def test_pair_prefix_is_a_vault_name_or_part_of_the_path(tmp_path: Path) -> None:
     config = load(tmp_path, "team/app-key=.\n", name="pair.txt")
     with config.open_vaults(registry_with(LatencyPlugin()), provider="slow") as vaults:

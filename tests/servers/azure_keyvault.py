@@ -28,7 +28,7 @@ protocol envdrift uses, closely enough that the **unmodified** Azure SDK
 from the first label of the ``Host`` header (``prod.localhost:8443`` → ``prod``). An IP
 address or a bare ``localhost`` is the default vault (``--default-vault``). Clients reach
 ``<vault>.localhost`` names through RFC 6761 loopback resolution (systemd-resolved and
-curl do it; where glibc does not, ``resolve_localhost_subdomains()`` does it in-process).
+curl do it; where glibc does not, ``loopback_dns()`` does it in-process).
 
 Test hooks, outside Key Vault's URL space and without authentication:
 ``GET /_envdrift/stats`` (request and token counters) and ``POST /_envdrift/faults``
@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ipaddress
 import json
 import socket
 import ssl
@@ -75,8 +76,8 @@ __all__ = [
     "KeyVaultEndpoint",
     "ServerConfig",
     "keyvault_server",
+    "loopback_dns",
     "main",
-    "resolve_localhost_subdomains",
 ]
 
 # -- Python API for tests, the demo and benchmarks --------------------------------------
@@ -219,20 +220,25 @@ def keyvault_server(
 
 
 @contextlib.contextmanager
-def resolve_localhost_subdomains() -> Iterator[None]:
-    """Resolve ``*.localhost`` to 127.0.0.1 in this process, as RFC 6761 asks.
+def loopback_dns() -> Iterator[None]:
+    """In this process, resolve ``*.localhost`` to 127.0.0.1 and refuse every other name.
 
-    systemd-resolved, curl and browsers already do this; glibc's ``files dns`` does not.
-    It is name resolution only (what an ``/etc/hosts`` line would do): the SDK, TLS and
-    HTTP are untouched.
+    RFC 6761 reserves ``localhost`` and its subdomains for loopback; systemd-resolved, curl
+    and browsers resolve them so, glibc's ``files dns`` does not. Refusing all other names
+    (``<vault>.vault.azure.net``, ``login.microsoftonline.com``) guarantees that a test can
+    never reach a real cloud, whatever a config says. Name resolution only, what
+    ``/etc/hosts`` lines would do: the SDK, TLS and HTTP are untouched.
     """
     real = socket.getaddrinfo
 
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(host, bytes):
-            host = host.decode()
-        if isinstance(host, str) and host.lower().rstrip(".").endswith(".localhost"):
-            host = "127.0.0.1"
+        name = host.decode() if isinstance(host, bytes) else host
+        if isinstance(name, str) and name:
+            name = name.lower().rstrip(".")
+            if name.endswith(".localhost"):
+                return real("127.0.0.1", *args, **kwargs)
+            if name != "localhost" and not _is_ip(name):
+                raise socket.gaierror(socket.EAI_NONAME, f"{name}: not resolved in tests")
         return real(host, *args, **kwargs)
 
     socket.getaddrinfo = getaddrinfo
@@ -240,6 +246,14 @@ def resolve_localhost_subdomains() -> Iterator[None]:
         yield
     finally:
         socket.getaddrinfo = real
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 # -- command line ----------------------------------------------------------------------

@@ -9,12 +9,17 @@ Configuration (``[vault.azure]`` in ``envdrift.toml``)::
 
 Which vault a mapping uses, strongest first:
 
-1. ``--vault-url`` on the command line (the user said so for this run);
-2. the mapping's ``vault_name`` (or ``[vault.sync] default_vault_name``), through
-   ``vault_url_template``, by default ``https://<name>.vault.azure.net/`` (or the suffix of
-   the cloud that ``AZURE_AUTHORITY_HOST`` names: ``vault.azure.cn``,
+1. the mapping's ``vault_name`` (``VaultContext.vault_name``), through
+   ``vault_url_template``: by default ``https://<name>.vault.azure.net/``, or the suffix
+   of the cloud that ``AZURE_AUTHORITY_HOST`` names (``vault.azure.cn``,
    ``vault.usgovcloudapi.net``);
+2. ``--vault-url`` on the command line;
 3. ``[vault.azure] vault_url``.
+
+``[vault.sync] default_vault_name`` reaches the backend as the ``vault_name`` of every
+mapping without one, except when ``--vault-url`` is given: the sync engine then drops it,
+so the flag overrides the file's default while a mapping that names its own vault (or a
+``pair.txt`` line ``vault/secret``) keeps it.
 
 Sign-in is ``DefaultAzureCredential``: environment service principal, workload identity,
 managed identity, Azure CLI, … exactly as the Azure tools do. A private CA is trusted
@@ -112,14 +117,14 @@ class AzureVault(Vault):
         self._credential: DefaultAzureCredential | None = None
 
     def _resolve_url(self, context: VaultContext) -> str:
-        override = context.overrides.get("vault_url")
-        if override is not None:
-            return normalise_vault_url(str(override), "--vault-url")
         if context.vault_name is not None:
             check_vault_name(context.vault_name)
             return vault_url_from_template(
                 self._template, context.vault_name, "[vault.azure] vault_url_template"
             )
+        override = context.overrides.get("vault_url")
+        if override is not None:
+            return normalise_vault_url(str(override), "--vault-url")
         configured = require_str(self.options, "vault_url", self.name)
         if configured:
             return normalise_vault_url(configured, "[vault.azure] vault_url")

@@ -122,6 +122,8 @@ class SyncMapping:
         folder: ``folder_path`` joined to the config file's folder (not yet resolved).
         environment: The environment; the key is ``DOTENV_PRIVATE_KEY_<ENVIRONMENT>``.
         vault_name: The mapping's ``vault_name``, else ``default_vault_name``, else ``None``.
+        vault_name_is_default: ``vault_name`` came from ``default_vault_name``; a vault
+            address on the command line (``--vault-url``) then replaces it.
         profile: The profile tag, or ``None`` for mappings every run includes.
         origin: Where the mapping is written, for messages (``envdrift.toml mapping 3``).
         name_prefix: For ``pair.txt`` lines of the form ``prefix/secret``: the prefix.
@@ -138,6 +140,7 @@ class SyncMapping:
     profile: str | None
     origin: str
     name_prefix: str | None = None
+    vault_name_is_default: bool = False
 
     @property
     def key_name(self) -> str:
@@ -295,6 +298,11 @@ class VaultSet:
         if mapping.name_prefix is not None and not self._cls.supports_vault_name:
             # pair.txt's `a/b=folder`: without vault names, `a/` is part of the path.
             return None, f"{mapping.name_prefix}/{mapping.secret_name}"
+        address = self._cls.cli_options.get("vault_url")
+        if mapping.vault_name_is_default and address is not None and address in self._overrides:
+            # `--vault-url` overrides the config's default vault for this run; a mapping
+            # that names its own vault keeps it.
+            return None, mapping.secret_name
         return mapping.vault_name, mapping.secret_name
 
     def for_mapping(self, mapping: SyncMapping) -> tuple[Vault, str]:
@@ -521,6 +529,8 @@ def _from_toml(
                 vault_name=table.vault_name or sync.default_vault_name,
                 profile=table.profile,
                 origin=f"mapping {index}",
+                vault_name_is_default=table.vault_name is None
+                and sync.default_vault_name is not None,
             )
         )
     return Config(
