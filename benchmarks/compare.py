@@ -1,0 +1,539 @@
+"""envdrift side by side with envdrift 11.1.1 (PyPI) and the dotenvx CLI.
+
+Every scenario runs each tool alternately (A B A B …): one warm-up round, then five
+counted rounds; the report gives median, min and max wall time, the ratio ours/theirs and
+the peak memory of each tool's whole process tree. Before every run the files (and the
+vault) are put back in the scenario's start state, and after it a check proves the tool
+did its job (keys written, values decrypted, …): a tool that fails fast is an error, not
+a win. Scenarios whose command our envdrift does not have yet are listed as "not
+available yet", so the harness runs at every stage of the project.
+
+    .venv/bin/python benchmarks/compare.py              # everything, writes docs/benchmarks.md
+    .venv/bin/python benchmarks/compare.py --quick      # a smoke run: few scenarios, 2 runs
+    .venv/bin/python benchmarks/compare.py --only 'sync/aws/25ms/200/*'
+    .venv/bin/python benchmarks/compare.py --list
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `benchmarks` and `tests` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import fixtures, report
+from benchmarks.harness import Invocation, RunFailed, Sample, Side, SideResult, alternate
+from benchmarks.servers import VaultServers
+from benchmarks.tools import REPO_ROOT, Capabilities, Tool, base_env, dotenvx, install_theirs, ours
+
+__all__ = ["Bench", "Outcome", "Scenario", "main", "run_scenarios", "scenarios"]
+
+DELAYS_MS = (0, 25)
+SYNC_SIZES = (1, 10, 50, 200)
+SYNC_MODES = {
+    # mode: (arguments, start state, what it means)
+    "first": (("sync", "--force"), "fresh clone: no .env.keys"),
+    "noop": (("sync", "--force"), "every .env.keys already right"),
+    "verify": (("sync", "--verify"), "every .env.keys already right"),
+}
+SCALING_SIZES = (1000, 5000)
+CHECK_DECRYPTION_SIZES = (10, 50)
+CRYPTO_SIZES = (10, 1000)
+VERIFY_VAULT_VALUES = 100
+#: Service numbers of the single-file scenarios' keys (apart from the monorepos' 1…5000).
+VERIFY_VAULT_NUMBER = 90_000
+CRYPTO_NUMBER = 80_000
+
+
+class Unavailable(Exception):
+    """The scenario cannot run at this stage of the project (the reason says why)."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One row of the report.
+
+    Attributes:
+        id: Stable name, matched by ``--only`` (``sync/aws/25ms/200/first``).
+        group: The report section.
+        title: The row's label within its section.
+        prepare: Builds the sides (ours first) or raises ``Unavailable``.
+        target: The issue's target for ours/theirs, if it sets one.
+        quick: Part of ``--quick``.
+        solo: Ours alone (no competitor runs it).
+    """
+
+    id: str
+    group: str
+    title: str
+    prepare: Callable[[Bench], list[Side]]
+    target: float | None = None
+    quick: bool = False
+    solo: bool = False
+
+
+@dataclass
+class Outcome:
+    """What happened to one scenario."""
+
+    scenario: Scenario
+    status: str  # "ok", "unavailable" or "failed"
+    reason: str = ""
+    results: list[SideResult] = field(default_factory=list)
+
+
+@dataclass
+class Bench:
+    """Everything the scenarios share during one harness run."""
+
+    ours: Tool
+    theirs: Tool | None
+    dotenvx: Tool | None
+    servers: VaultServers
+    work: Path
+    base: dict[str, str]
+    caps: Capabilities
+    _monorepos: dict[tuple[str, int], fixtures.Monorepo] = field(default_factory=dict)
+
+    def require(self, *reasons: str | None) -> None:
+        """Raise ``Unavailable`` with the first reason given."""
+        for reason in reasons:
+            if reason:
+                raise Unavailable(reason)
+
+    def monorepo(self, provider: str, size: int) -> fixtures.Monorepo:
+        """The ``size``-service monorepo mapped to ``provider``, its keys in the vault."""
+        key = (provider, size)
+        if key not in self._monorepos:
+            settings = {"region": "us-east-1"} if provider == "aws" else None
+            root = self.work / f"monorepo-{provider}-{size}"
+            self._monorepos[key] = fixtures.build_monorepo(
+                root, provider, size, provider_settings=settings
+            )
+            self.servers.seed(provider, range(1, size + 1))
+        return self._monorepos[key]
+
+    def side(self, tool: Tool, args: Sequence[str], cwd: Path, env: dict[str, str]) -> Side:
+        """A side running ``tool ARGS`` in ``cwd`` (checks and resets added by the caller)."""
+        invocation = Invocation(tool.argv(*args), cwd, tool.environment(self.base, env))
+        return Side(tool.label, invocation, note=" ".join([tool.program.name, *args]))
+
+    def pair(
+        self,
+        scenario_solo: bool,
+        args: Sequence[str],
+        cwd: Path,
+        env: dict[str, str],
+        theirs_args: Sequence[str] | None = None,
+    ) -> list[Side]:
+        """Ours, and (unless solo or ``--ours-only``) envdrift 11.1.1, on the same job."""
+        sides = [self.side(self.ours, args, cwd, env)]
+        if not scenario_solo and self.theirs is not None:
+            sides.append(self.side(self.theirs, theirs_args or args, cwd, env))
+        return sides
+
+
+# -- scenarios --------------------------------------------------------------------------
+
+
+def _startup(args: tuple[str, ...], command: str | None) -> Callable[[Bench], list[Side]]:
+    def prepare(bench: Bench) -> list[Side]:
+        if command:
+            bench.require(bench.caps.missing(command))
+        return bench.pair(False, args, bench.work, {})
+
+    return prepare
+
+
+def _expect_in_output(pattern: str, what: str) -> Callable[[Sample], None]:
+    regex = re.compile(pattern)
+
+    def check(sample: Sample) -> None:
+        if not regex.search(sample.stdout + sample.stderr):
+            raise RunFailed(f"output does not show {what}")
+
+    return check
+
+
+def _sync(
+    provider: str, delay_ms: int, size: int, mode: str, solo: bool = False
+) -> Callable[[Bench], list[Side]]:
+    args, _ = SYNC_MODES[mode]
+
+    def prepare(bench: Bench) -> list[Side]:
+        bench.require(
+            bench.servers.missing(provider),
+            bench.caps.missing(*args),
+            bench.caps.missing_vault(provider),
+        )
+        repo = bench.monorepo(provider, size)
+        sides = bench.pair(solo, args, repo.root, bench.servers.env(provider, delay_ms))
+        for side in sides:
+            side.reset = repo.remove_keys if mode == "first" else repo.install_keys
+            side.check = _keys_of(repo)
+        return sides
+
+    return prepare
+
+
+def _check_decryption(size: int) -> Callable[[Bench], list[Side]]:
+    args = ("sync", "--check-decryption", "--ci")
+
+    def prepare(bench: Bench) -> list[Side]:
+        bench.require(
+            bench.servers.missing("aws"), bench.caps.missing(*args), bench.caps.missing_vault("aws")
+        )
+        repo = bench.monorepo("aws", size)
+        sides = bench.pair(False, args, repo.root, bench.servers.env("aws", 0))
+        for side in sides:
+            side.reset = repo.remove_keys
+            side.check = _keys_of(repo)
+        if len(sides) > 1:
+            # 11.1.1 silently skips the test when it finds no dotenvx: demand the count.
+            passed = _expect_in_output(rf"Passed:\s*{size}\b", f"{size} passed decryption tests")
+            sides[1].check = _all(_keys_of(repo), passed)
+        return sides
+
+    return prepare
+
+
+def _keys_of(repo: fixtures.Monorepo) -> Callable[[Sample], None]:
+    def check(sample: Sample) -> None:
+        try:
+            repo.check_keys()
+        except AssertionError as exc:
+            raise RunFailed(str(exc)) from None
+
+    return check
+
+
+def _all(*checks: Callable[[Sample], None]) -> Callable[[Sample], None]:
+    def check(sample: Sample) -> None:
+        for one in checks:
+            one(sample)
+
+    return check
+
+
+def _verify_vault(bench: Bench) -> list[Side]:
+    number = VERIFY_VAULT_NUMBER
+    args = ("decrypt", fixtures.ENV_FILE, "--verify-vault", "--ci", "-p", "aws")
+    args += ("--secret", fixtures.secret_name(number))
+    bench.require(
+        bench.servers.missing("aws"),
+        bench.caps.missing("decrypt", "--verify-vault"),
+        bench.caps.missing_vault("aws"),
+    )
+    folder = bench.work / "verify-vault"
+    folder.mkdir(exist_ok=True)
+    target = folder / fixtures.ENV_FILE
+    values = fixtures.service_values(number, VERIFY_VAULT_VALUES)
+    text = fixtures.encrypted_env_text(fixtures.private_key(number), values)
+    target.write_text(text, encoding="utf-8")
+    bench.servers.seed("aws", [number])
+
+    def unchanged(sample: Sample) -> None:
+        if target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+            raise RunFailed(f"{target.name} was modified")
+
+    sides = bench.pair(False, args, folder, bench.servers.env("aws", 0))
+    for side in sides:
+        side.check = unchanged
+    if len(sides) > 1:
+        can = _expect_in_output("Vault key can decrypt", "a passed verification")
+        sides[1].check = _all(unchanged, can)
+    return sides
+
+
+def _crypto(operation: str, size: int) -> Callable[[Bench], list[Side]]:
+    def prepare(bench: Bench) -> list[Side]:
+        bench.require(bench.caps.missing(operation))
+        if bench.dotenvx is None:
+            raise Unavailable("the dotenvx CLI is not installed (run scripts/bootstrap.sh)")
+        folder = bench.work / f"{operation}-{size}"
+        folder.mkdir(exist_ok=True)
+        target, keys = folder / fixtures.ENV_FILE, folder / ".env.keys"
+        values = fixtures.crypto_values(size)
+        key = fixtures.private_key(CRYPTO_NUMBER + size)
+        if operation == "encrypt":
+            start, start_keys = fixtures.plain_env_text(values), None
+        else:
+            start = fixtures.encrypted_env_text(key, values)
+            start_keys = fixtures.keys_file_text(key)
+
+        def reset() -> None:
+            target.write_text(start, encoding="utf-8")
+            keys.unlink(missing_ok=True)
+            if start_keys is not None:
+                keys.write_text(start_keys, encoding="utf-8")
+
+        def check(sample: Sample) -> None:
+            text = target.read_text(encoding="utf-8")
+            if operation == "decrypt":
+                missing = [n for n, v in values if f'{n}="{v}"' not in text]
+            else:
+                missing = fixtures.undecryptable(text, keys.read_text(encoding="utf-8"), values)
+            if missing:
+                raise RunFailed(f"{len(missing)} of {size} values wrong, first {missing[0]}")
+
+        ours_side = bench.side(bench.ours, (operation, fixtures.ENV_FILE), folder, {})
+        theirs_side = bench.side(bench.dotenvx, (operation, "-f", fixtures.ENV_FILE), folder, {})
+        sides = [ours_side, theirs_side]
+        for side in sides:
+            side.reset, side.check = reset, check
+        return sides
+
+    return prepare
+
+
+def scenarios() -> list[Scenario]:
+    """Every scenario, in report order."""
+    out = [
+        Scenario(
+            "startup/version",
+            "Startup",
+            "`--version`",
+            _startup(("--version",), None),
+            target=0.35,
+            quick=True,
+        ),
+        Scenario(
+            "startup/sync-help",
+            "Startup",
+            "`sync --help`",
+            _startup(("sync", "--help"), "sync"),
+            target=0.35,
+            quick=True,
+        ),
+    ]
+    names = {"aws": "AWS Secrets Manager (moto)", "hashicorp": "HashiCorp Vault (OpenBao)"}
+    for provider in ("aws", "hashicorp"):
+        for delay in DELAYS_MS:
+            group = f"sync: {names[provider]}, {delay} ms added per request"
+            for size in SYNC_SIZES:
+                for mode in SYNC_MODES:
+                    target = 0.15 if size == 200 and delay == 25 and mode == "first" else None
+                    out.append(
+                        Scenario(
+                            f"sync/{provider}/{delay}ms/{size}/{mode}",
+                            group,
+                            f"{size} mapping{'s' if size > 1 else ''}, {_MODE_TITLES[mode]}",
+                            _sync(provider, delay, size, mode),
+                            target=target,
+                            quick=size == 10 and mode == "first",
+                        )
+                    )
+    for size in CHECK_DECRYPTION_SIZES:
+        out.append(
+            Scenario(
+                f"check-decryption/{size}",
+                "sync --check-decryption (moto, 0 ms)",
+                f"{size} mappings, fresh clone",
+                _check_decryption(size),
+                target=0.05,
+                quick=size == 10,
+            )
+        )
+    out.append(
+        Scenario(
+            f"verify-vault/{VERIFY_VAULT_VALUES}",
+            "decrypt --verify-vault (moto, 0 ms)",
+            f"{VERIFY_VAULT_VALUES}-value file",
+            _verify_vault,
+            target=0.3,
+            quick=True,
+        )
+    )
+    for operation in ("encrypt", "decrypt"):
+        for size in CRYPTO_SIZES:
+            out.append(
+                Scenario(
+                    f"{operation}/{size}",
+                    "encrypt and decrypt, against the dotenvx CLI",
+                    f"`{operation}`, {size:,} keys",
+                    _crypto(operation, size),
+                    target=0.25 if size <= 10 else 0.02,
+                    quick=size == 10,
+                )
+            )
+    for provider in ("aws", "hashicorp"):
+        for delay in DELAYS_MS:
+            for size in SCALING_SIZES:
+                out.append(
+                    Scenario(
+                        f"scaling/{provider}/{delay}ms/{size}",
+                        "Scaling (ours alone)",
+                        f"{names[provider]}, {delay} ms, {size:,} mappings, fresh clone",
+                        _sync(provider, delay, size, "first", solo=True),
+                        solo=True,
+                    )
+                )
+    return out
+
+
+_MODE_TITLES = {"first": "first run", "noop": "no-op re-run", "verify": "`--verify`"}
+
+
+# -- running ----------------------------------------------------------------------------
+
+
+def select(
+    all_scenarios: Sequence[Scenario], patterns: Sequence[str], quick: bool
+) -> list[Scenario]:
+    """The scenarios ``--only`` and ``--quick`` keep.
+
+    A pattern with ``*``, ``?`` or ``[`` is a glob over the whole id; any other pattern
+    names whole ``/``-separated parts that must appear in a row: ``aws`` or ``25ms/200``
+    (but ``encrypt/10`` is not ``encrypt/1000``).
+    """
+
+    def matches(scenario: Scenario, pattern: str) -> bool:
+        if any(char in pattern for char in "*?["):
+            return fnmatch.fnmatchcase(scenario.id, pattern)
+        parts, wanted = scenario.id.split("/"), pattern.strip("/").split("/")
+        return any(
+            parts[i : i + len(wanted)] == wanted for i in range(len(parts) - len(wanted) + 1)
+        )
+
+    chosen = [s for s in all_scenarios if not quick or s.quick]
+    if patterns:
+        chosen = [s for s in chosen if any(matches(s, p) for p in patterns)]
+    return chosen
+
+
+def run_scenarios(
+    bench: Bench, chosen: Sequence[Scenario], *, runs: int, warmups: int, log: Callable[[str], None]
+) -> list[Outcome]:
+    """Run ``chosen`` in order; a scenario that fails or cannot run is recorded, not fatal."""
+    outcomes = []
+    for scenario in chosen:
+        try:
+            sides = scenario.prepare(bench)
+        except Unavailable as exc:
+            outcomes.append(Outcome(scenario, "unavailable", str(exc)))
+            log(f"{scenario.id}: skipped, {exc}")
+            continue
+        try:
+            results = alternate(sides, runs=runs, warmups=warmups)
+        except RunFailed as exc:
+            outcomes.append(Outcome(scenario, "failed", str(exc)))
+            log(f"{scenario.id}: FAILED, {exc}")
+            continue
+        outcomes.append(Outcome(scenario, "ok", results=results))
+        log(f"{scenario.id}: " + report.summary_line(results))
+    return outcomes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few scenarios, 2 counted runs")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="scenario ids to run: a glob, or a substring (repeatable)",
+    )
+    parser.add_argument("--runs", type=int, help="counted runs per tool (default 5, quick 2)")
+    parser.add_argument("--warmups", type=int, default=1, help="uncounted runs first (default 1)")
+    parser.add_argument(
+        "--ours-only", action="store_true", help="do not install or run envdrift 11.1.1"
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="the report (default: docs/benchmarks.md for a full run, "
+        ".bench/last-run.md otherwise)",
+    )
+    parser.add_argument(
+        "--bench-dir",
+        type=Path,
+        default=REPO_ROOT / ".bench",
+        help="where competitors are installed and results kept",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--list", action="store_true", help="list scenario ids and exit")
+    args = parser.parse_args(argv)
+
+    chosen = select(scenarios(), args.only, args.quick)
+    if args.list:
+        for scenario in chosen:
+            print(scenario.id)
+        return 0
+    if not chosen:
+        parser.error("no scenario matches")
+    runs = args.runs or (2 if args.quick else 5)
+    full = not args.quick and not args.only and runs >= 5 and not args.ours_only
+    output = args.output or (
+        REPO_ROOT / "docs" / "benchmarks.md" if full else args.bench_dir / "last-run.md"
+    )
+
+    def log(line: str) -> None:
+        print(f"bench: {line}", file=sys.stderr, flush=True)
+
+    args.bench_dir.mkdir(parents=True, exist_ok=True)
+    started, load_before = time.time(), os.getloadavg()
+    dotenvx_tool = dotenvx()
+    theirs = None if args.ours_only else install_theirs(args.bench_dir, dotenvx_tool)
+    # Outside the repository: both envdrifts look for git work trees and config files
+    # upwards from the current directory; the repository's own must not be found.
+    work = Path(tempfile.mkdtemp(prefix="envdrift-bench-"))
+    with ExitStack() as stack:
+        if not args.keep:
+            stack.callback(shutil.rmtree, work, True)
+        else:
+            log(f"scratch folder kept: {work}")
+        home = work / "home"
+        home.mkdir()
+        base = base_env(home)
+        our_tool = ours()
+        bench = Bench(
+            ours=our_tool,
+            theirs=theirs,
+            dotenvx=dotenvx_tool,
+            servers=VaultServers(stack, work),
+            work=work,
+            base=base,
+            caps=Capabilities(our_tool, our_tool.environment(base)),
+        )
+        outcomes = run_scenarios(bench, chosen, runs=runs, warmups=args.warmups, log=log)
+        server_versions = bench.servers.versions()
+    meta = report.Meta(
+        command=_reproduce_command(argv if argv is not None else sys.argv[1:]),
+        tools=[t for t in (our_tool, theirs, dotenvx_tool) if t is not None],
+        servers=server_versions,
+        runs=runs,
+        warmups=args.warmups,
+        seconds=time.time() - started,
+        load_before=load_before,
+        load_after=os.getloadavg(),
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(report.markdown(outcomes, meta), encoding="utf-8")
+    results = args.bench_dir / "results.json"
+    results.write_text(json.dumps(report.as_json(outcomes, meta), indent=1), encoding="utf-8")
+    log(f"report: {output} (raw figures: {results}); took {meta.seconds / 60:.1f} min")
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def _reproduce_command(argv: Sequence[str]) -> str:
+    shown = [arg for arg in argv if not arg.startswith("--output")]
+    return " ".join([".venv/bin/python benchmarks/compare.py", *shown])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

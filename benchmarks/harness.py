@@ -1,0 +1,261 @@
+"""Running, timing and measuring one command; alternating the tools of a scenario.
+
+Time is the wall clock of the whole process, from fork to reaped, as a user waits for it;
+the CPU time of the tree (user + system) is kept too, as a guide to how much of the wall
+time a busy machine added. Each command is started by ``_spawn.py``, which measures it
+(see there why it is not started by the harness directly).
+Memory is the peak resident set of the whole process tree:
+
+* every run reports the ``wait4`` figure, the largest single process of the tree (the
+  kernel keeps the maximum over reaped descendants, not their sum; its floor is the
+  spawner's ~10 MB);
+* warm-up runs also sample the sum over the tree (every process in the run's session,
+  every 10 ms), which catches a Python parent and its dotenvx child alive at once.
+  Sampling costs CPU, so counted runs are never sampled.
+
+The peak reported is the larger of the two: both are lower bounds of the true peak.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "Invocation",
+    "RunFailed",
+    "Sample",
+    "Side",
+    "SideResult",
+    "Stats",
+    "alternate",
+    "expect_success",
+    "run",
+]
+
+_PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+_SPAWN = Path(__file__).with_name("_spawn.py")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One command line, with the directory and the whole environment it runs in."""
+
+    argv: tuple[str, ...]
+    cwd: Path
+    env: Mapping[str, str]
+
+    def shell(self) -> str:
+        """The command as a user would type it (program names shortened)."""
+        return " ".join([Path(self.argv[0]).name, *self.argv[1:]])
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What one run took."""
+
+    seconds: float
+    cpu_seconds: float
+    max_rss_kib: int
+    tree_rss_kib: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def peak_kib(self) -> int:
+        return max(self.max_rss_kib, self.tree_rss_kib)
+
+
+class RunFailed(Exception):
+    """A run did not do its job (wrong exit status or wrong result); the figures are void."""
+
+
+def run(invocation: Invocation, *, sample_tree: bool = False, timeout: float = 600) -> Sample:
+    """Run ``invocation`` to completion and measure it (see the module docstring)."""
+    read_fd, write_fd = os.pipe()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            spawner = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(_SPAWN), str(write_fd), *invocation.argv],
+                cwd=invocation.cwd,
+                env=dict(invocation.env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                pass_fds=(write_fd,),
+                start_new_session=True,
+            )
+        finally:
+            os.close(write_fd)
+        sampler = _TreeSampler(spawner.pid) if sample_tree else None
+        timer = threading.Timer(timeout, _kill_group, (spawner.pid,))
+        timer.start()
+        try:
+            with os.fdopen(read_fd, "rb") as pipe:
+                report = pipe.read()
+            spawner.wait()
+        finally:
+            timer.cancel()
+            # Grandchildren left behind would skew the next run; the session is ours alone.
+            _kill_group(spawner.pid)
+        tree = sampler.stop() if sampler else 0
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        stderr = err.read().decode(errors="replace")
+    if not report:  # killed (timeout) before the command was reaped
+        return Sample(timeout, 0.0, 0, tree, -signal.SIGKILL, stdout, stderr)
+    figures = json.loads(report)
+    return Sample(
+        seconds=figures["seconds"],
+        cpu_seconds=figures["cpu_seconds"],
+        max_rss_kib=figures["max_rss_kib"],
+        tree_rss_kib=tree,
+        returncode=figures["returncode"],
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+class _TreeSampler:
+    """Sum the RSS of every process in session ``sid`` until stopped; keep the maximum."""
+
+    def __init__(self, sid: int) -> None:
+        self.sid = sid
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kib = max(self.peak_kib, self._tree_kib())
+            self._stop.wait(0.01)
+
+    def _tree_kib(self) -> int:
+        total = 0
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                    stat = handle.read()
+            except OSError:
+                continue
+            # Fields after the parenthesised command name: state ppid pgrp session …
+            fields = stat[stat.rfind(b")") + 2 :].split()
+            # The session leader is the spawner (``_spawn.py``), not part of the command.
+            if int(fields[3]) == self.sid and int(entry.name) != self.sid:
+                total += int(fields[21]) * _PAGE_KIB
+        return total
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Median, min and max of a series of seconds."""
+
+    median: float
+    minimum: float
+    maximum: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Stats:
+        return cls(statistics.median(values), min(values), max(values))
+
+
+@dataclass
+class Side:
+    """One tool's part in a scenario.
+
+    Attributes:
+        label: The tool, as the report names it.
+        invocation: The command that is timed.
+        reset: Untimed, before every run: put the files (and vault) in the start state.
+        check: Untimed, after every run: raise ``RunFailed`` unless the run did its job.
+        note: What this side runs, for the report (defaults to the command).
+    """
+
+    label: str
+    invocation: Invocation
+    reset: Callable[[], None] = lambda: None
+    check: Callable[[Sample], None] = lambda sample: None
+    note: str = ""
+
+
+@dataclass
+class SideResult:
+    """The counted runs of one side."""
+
+    side: Side
+    samples: list[Sample] = field(default_factory=list)
+    warmups: list[Sample] = field(default_factory=list)
+
+    @property
+    def stats(self) -> Stats:
+        return Stats.of([sample.seconds for sample in self.samples])
+
+    @property
+    def cpu_median(self) -> float:
+        """CPU seconds (user + system, whole tree): unlike wall time, not inflated by
+        waiting for a core on a busy machine."""
+        return statistics.median(sample.cpu_seconds for sample in self.samples)
+
+    @property
+    def peak_kib(self) -> int:
+        return max(sample.peak_kib for sample in [*self.samples, *self.warmups])
+
+
+def expect_success(sample: Sample) -> None:
+    """The default first check: exit status 0."""
+    if sample.returncode != 0:
+        tail = (sample.stderr.strip() or sample.stdout.strip())[-400:]
+        raise RunFailed(f"exit status {sample.returncode}: {tail}")
+
+
+def alternate(
+    sides: Sequence[Side],
+    *,
+    runs: int,
+    warmups: int = 1,
+    timeout: float = 600,
+    on_run: Callable[[Side, Sample], None] | None = None,
+) -> list[SideResult]:
+    """Run the sides in turn (A B A B …): ``warmups`` uncounted rounds, then ``runs``.
+
+    Alternating spreads slow drifts of a shared machine (another job starting, caches
+    warming) over every tool alike, where "all of A, then all of B" would hand them to one.
+    """
+    results = [SideResult(side) for side in sides]
+    for round_number in range(warmups + runs):
+        warm = round_number < warmups
+        for result in results:
+            side = result.side
+            side.reset()
+            sample = run(side.invocation, sample_tree=warm, timeout=timeout)
+            expect_success(sample)
+            side.check(sample)
+            (result.warmups if warm else result.samples).append(sample)
+            if on_run is not None:
+                on_run(side, sample)
+    return results

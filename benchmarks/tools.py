@@ -1,0 +1,202 @@
+"""The tools compared: ours, envdrift 11.1.1 from PyPI, and the dotenvx CLI.
+
+Each competitor lives in its own environment under ``.bench/`` (git-ignored), so nothing
+of theirs can leak into ours or the other way round:
+
+* envdrift 11.1.1 with its ``aws``, ``hashicorp`` and ``azure`` extras in
+  ``.bench/envdrift-11.1.1`` (a venv of its own).
+* dotenvx: the pinned CLI ``scripts/bootstrap.sh`` installs (``.tools/dotenvx``) or
+  ``$ENVDRIFT_DOTENVX``.
+
+envdrift 11.1.1 shells out to a dotenvx binary. It pins dotenvx 2.34.2 but downloads it
+only when asked to (``[encryption.dotenvx] auto_install``, off by default); otherwise it
+takes ``dotenvx`` from its venv's ``bin/`` and then from ``PATH``. We link our pinned
+dotenvx into its venv and put that ``bin/`` first on its ``PATH``, so both envdrifts are
+measured against the same dotenvx.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+__all__ = [
+    "REPO_ROOT",
+    "THEIRS_VERSION",
+    "Tool",
+    "base_env",
+    "dotenvx",
+    "install_theirs",
+    "ours",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+THEIRS_VERSION = "11.1.1"
+THEIRS_REQUIREMENT = f"envdrift[aws,hashicorp,azure]=={THEIRS_VERSION}"
+DEFAULT_DOTENVX = REPO_ROOT / ".tools" / "dotenvx" / "node_modules" / ".bin" / "dotenvx"
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A program under test and the environment entries it needs."""
+
+    key: str
+    label: str
+    program: Path
+    version: str
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def argv(self, *args: str) -> tuple[str, ...]:
+        return (str(self.program), *args)
+
+    def environment(self, base: Mapping[str, str], *extra: Mapping[str, str]) -> dict[str, str]:
+        """``base`` plus this tool's entries plus ``extra``; ``PATH`` entries are prepended."""
+        merged = dict(base)
+        for layer in (self.env, *extra):
+            for name, value in layer.items():
+                if name == "PATH" and merged.get("PATH"):
+                    merged[name] = f"{value}{os.pathsep}{merged['PATH']}"
+                else:
+                    merged[name] = value
+        return merged
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """A clean environment: no credentials, keys or vault settings of the person running.
+
+    Every scenario adds exactly what it needs (vault endpoints, tokens), the same for each
+    tool. ``HOME`` is a scratch folder so no ``~/.aws``, ``~/.vault-token`` or dotenvx
+    state of the machine is read.
+    """
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "TMPDIR": os.environ.get("TMPDIR", "/tmp"),
+        "COLUMNS": "120",
+        "NO_COLOR": "1",
+    }
+
+
+def ours() -> Tool:
+    """The envdrift of this repository, from the environment running the harness."""
+    from importlib.metadata import version
+
+    program = Path(sys.executable).parent / "envdrift"
+    core = version("envdrift-core")
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    detail = f"envdrift-core {core}" + (f", commit {commit}" if commit else "")
+    return Tool("ours", "envdrift (this repo)", program, detail)
+
+
+def dotenvx() -> Tool | None:
+    """The pinned dotenvx CLI, or ``None`` when it is not installed."""
+    program = Path(os.environ.get("ENVDRIFT_DOTENVX", DEFAULT_DOTENVX))
+    if not program.exists():
+        return None
+    # npm links bin/dotenvx to <package>/src/cli/dotenvx.js; its package.json has the
+    # version (cheaper than starting Node for `dotenvx --version`).
+    manifest = program.resolve().parent.parent.parent / "package.json"
+    try:
+        version = str(json.loads(manifest.read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        done = subprocess.run(
+            [str(program), "--version"], capture_output=True, text=True, check=False, timeout=60
+        )
+        version = done.stdout.strip() or "?"
+    return Tool("dotenvx", f"dotenvx {version}", program, version)
+
+
+def install_theirs(bench_dir: Path, dotenvx_tool: Tool | None) -> Tool:
+    """Install envdrift 11.1.1 (with its vault extras) into its own venv, once."""
+    venv = bench_dir / f"envdrift-{THEIRS_VERSION}"
+    stamp = venv / ".envdrift-bench-stamp"
+    if not stamp.exists() or stamp.read_text() != THEIRS_REQUIREMENT:
+        print(f"bench: installing {THEIRS_REQUIREMENT} into {venv}", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", THEIRS_REQUIREMENT],
+            check=True,
+            env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        )
+        stamp.write_text(THEIRS_REQUIREMENT)
+    link = venv / "bin" / "dotenvx"
+    if dotenvx_tool is not None:
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(dotenvx_tool.program.resolve())
+    env = {"PATH": str(venv / "bin"), "VIRTUAL_ENV": str(venv)}
+    program = venv / "bin" / "envdrift"
+    detail = f"{THEIRS_REQUIREMENT} from PyPI, in its own venv, using the dotenvx below"
+    return Tool("theirs", f"envdrift {THEIRS_VERSION}", program, detail, env)
+
+
+class Capabilities:
+    """What our envdrift can do right now; scenarios needing more are reported as such.
+
+    Asked through the CLI itself (``--help``, ``plugins --json``), so the answer is what
+    a user would get from this installation.
+    """
+
+    def __init__(self, tool: Tool, env: Mapping[str, str]) -> None:
+        self.tool = tool
+        self.env = dict(env)
+
+    def missing(self, command: str, *flags: str) -> str | None:
+        """Why ``envdrift COMMAND FLAGS…`` cannot run yet, or ``None`` when it can."""
+        text = self._help(command)
+        if text is None:
+            return f"`envdrift {command}` is not available yet"
+        absent = [flag for flag in flags if flag not in text]
+        if absent:
+            return f"`envdrift {command} {' '.join(absent)}` is not available yet"
+        return None
+
+    def missing_vault(self, name: str) -> str | None:
+        """Why vault ``name`` cannot be used yet, or ``None``."""
+        if name in self._vaults():
+            return None
+        return f"vault '{name}' is not available yet"
+
+    @cache  # noqa: B019 - one instance per harness run; the cache dies with it
+    def _help(self, command: str) -> str | None:
+        done = subprocess.run(
+            self.tool.argv(command, "--help"),
+            capture_output=True,
+            text=True,
+            env=self.env,
+            check=False,
+            timeout=60,
+        )
+        return done.stdout if done.returncode == 0 else None
+
+    @cache  # noqa: B019
+    def _vaults(self) -> frozenset[str]:
+        done = subprocess.run(
+            self.tool.argv("plugins", "--json"),
+            capture_output=True,
+            text=True,
+            env=self.env,
+            check=False,
+            timeout=60,
+        )
+        if done.returncode != 0:
+            return frozenset()
+        plugins = json.loads(done.stdout)["plugins"]
+        return frozenset(vault for plugin in plugins for vault in plugin["vaults"])

@@ -1,0 +1,210 @@
+"""The benchmark harness (``benchmarks/compare.py``) keeps working between full runs.
+
+A full run takes many minutes and needs envdrift 11.1.1 installed, so it is not part of
+the suite; these tests drive the same plumbing on the tiniest scenario, ours only, and on
+hand-made scenarios. They never assert on timings: only that runs are made, checked,
+counted and reported.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import compare, fixtures, harness
+from benchmarks.harness import Invocation, RunFailed, Sample, Side
+from benchmarks.tools import THEIRS_VERSION, dotenvx
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python_side(code: str, tmp_path: Path, label: str = "python") -> Side:
+    invocation = Invocation((sys.executable, "-c", code), tmp_path, {"PATH": "/usr/bin:/bin"})
+    return Side(label, invocation)
+
+
+def test_startup_scenario_runs_ours_and_writes_both_reports(tmp_path: Path) -> None:
+    report, bench_dir = tmp_path / "benchmarks.md", tmp_path / "bench"
+    argv = ["--only", "startup/version", "--ours-only", "--runs", "2"]
+    code = compare.main([*argv, "--output", str(report), "--bench-dir", str(bench_dir)])
+
+    assert code == 0
+    text = report.read_text()
+    assert "| `--version` |" in text
+    assert "compare.py --only startup/version --ours-only --runs 2" in text
+    results = json.loads((bench_dir / "results.json").read_text())
+    [scenario] = results["scenarios"]
+    assert scenario["id"] == "startup/version"
+    assert scenario["status"] == "ok"
+    [ours] = scenario["sides"]
+    assert ours["label"] == "envdrift (this repo)"
+    assert len(ours["seconds"]) == 2
+    assert len(ours["warmup_seconds"]) == 1
+    assert ours["peak_kib"] > 0
+    assert not (bench_dir / f"envdrift-{THEIRS_VERSION}").exists()  # no competitor installed
+
+
+def test_the_script_runs_standalone() -> None:
+    done = subprocess.run(
+        [sys.executable, "benchmarks/compare.py", "--list", "--quick"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "startup/version" in done.stdout.split()
+
+
+def test_only_matches_whole_parts_or_globs() -> None:
+    every = compare.scenarios()
+
+    def ids(*patterns: str, quick: bool = False) -> list[str]:
+        return [s.id for s in compare.select(every, patterns, quick)]
+
+    assert ids("encrypt/10") == ["encrypt/10"]
+    assert ids("sync/aws/25ms/200/*") == [f"sync/aws/25ms/200/{m}" for m in compare.SYNC_MODES]
+    assert set(ids("25ms/200")) == {
+        f"sync/{p}/25ms/200/{m}" for p in ("aws", "hashicorp") for m in compare.SYNC_MODES
+    }
+    assert all(s.quick for s in compare.select(every, [], True))
+    assert len(set(s.id for s in every)) == len(every)
+
+
+def test_unavailable_and_failing_scenarios_are_reported_not_fatal(tmp_path: Path) -> None:
+    def unavailable(bench: compare.Bench) -> list[Side]:
+        raise compare.Unavailable("`envdrift frobnicate` is not available yet")
+
+    def failing(bench: compare.Bench) -> list[Side]:
+        return [_python_side("import sys; print('boom', file=sys.stderr); sys.exit(3)", tmp_path)]
+
+    def no_keys(sample: Sample) -> None:
+        raise RunFailed("no keys written")
+
+    def wrong(bench: compare.Bench) -> list[Side]:
+        side = _python_side("pass", tmp_path)
+        side.check = no_keys
+        return [side]
+
+    def fine(bench: compare.Bench) -> list[Side]:
+        return [_python_side("pass", tmp_path, "a"), _python_side("pass", tmp_path, "b")]
+
+    scenarios = [
+        compare.Scenario(name, "Group", name, prepare)
+        for name, prepare in [
+            ("unavailable", unavailable),
+            ("failing", failing),
+            ("wrong", wrong),
+            ("fine", fine),
+        ]
+    ]
+    lines: list[str] = []
+    outcomes = compare.run_scenarios(
+        None,  # type: ignore[arg-type]  # the hand-made scenarios never touch the bench
+        scenarios,
+        runs=2,
+        warmups=1,
+        log=lines.append,
+    )
+
+    assert [o.status for o in outcomes] == ["unavailable", "failed", "failed", "ok"]
+    assert "not available yet" in outcomes[0].reason
+    assert "exit status 3" in outcomes[1].reason
+    assert "boom" in outcomes[1].reason
+    assert outcomes[2].reason == "no keys written"
+    a, b = outcomes[3].results
+    assert (len(a.samples), len(a.warmups), len(b.samples)) == (2, 1, 2)
+    assert len(lines) == 4
+
+
+def test_run_measures_the_process_tree(tmp_path: Path) -> None:
+    # A parent holding 40 MB while its child holds 60 MB: the tree's peak is their sum.
+    child = "x = b'c' * 60_000_000; import time; time.sleep(0.3)"
+    parent = (
+        "import subprocess, sys; x = b'p' * 40_000_000; "
+        f"subprocess.run([sys.executable, '-c', {child!r}]); print('done')"
+    )
+    invocation = Invocation((sys.executable, "-c", parent), tmp_path, {"PATH": "/usr/bin:/bin"})
+
+    sample = harness.run(invocation, sample_tree=True)
+
+    assert sample.returncode == 0
+    assert sample.stdout == "done\n"
+    assert 60_000 <= sample.max_rss_kib < 100_000  # the largest process alone
+    assert sample.tree_rss_kib >= 100_000  # both at once
+    assert sample.peak_kib >= sample.tree_rss_kib
+    assert sample.cpu_seconds > 0
+
+
+def test_max_rss_does_not_inherit_the_harness_size(tmp_path: Path) -> None:
+    # However big the measuring process is, a small command is measured as small.
+    ballast = b"h" * 150_000_000
+    invocation = Invocation((sys.executable, "-c", "pass"), tmp_path, {"PATH": "/usr/bin:/bin"})
+    sample = harness.run(invocation)
+    assert ballast
+    assert sample.max_rss_kib < 60_000
+
+
+def test_run_kills_a_command_that_overstays(tmp_path: Path) -> None:
+    invocation = Invocation(
+        (sys.executable, "-c", "import time; time.sleep(60)"), tmp_path, {"PATH": "/usr/bin"}
+    )
+    sample = harness.run(invocation, timeout=0.5)
+    assert sample.returncode != 0
+
+
+def test_fixture_files_encrypt_to_the_given_values() -> None:
+    key, other = fixtures.private_key(7), fixtures.private_key(8)
+    values = fixtures.crypto_values(5)
+    text = fixtures.encrypted_env_text(key, values)
+
+    assert fixtures.undecryptable(text, fixtures.keys_file_text(key), values) == []
+    assert len(fixtures.undecryptable(text, fixtures.keys_file_text(other), values)) == 5
+    assert f'DOTENV_PUBLIC_KEY_PRODUCTION="{fixtures.public_key(key)}"' in text
+
+
+@pytest.mark.dotenvx
+def test_dotenvx_decrypts_the_fixture_files(tmp_path: Path) -> None:
+    tool = dotenvx()
+    if tool is None:
+        pytest.skip("the dotenvx CLI is not installed (scripts/bootstrap.sh)")
+    key = fixtures.private_key(9)
+    values = fixtures.service_values(9, 5)
+    (tmp_path / ".env.production").write_text(fixtures.encrypted_env_text(key, values))
+    (tmp_path / ".env.keys").write_text(fixtures.keys_file_text(key))
+
+    done = subprocess.run(
+        [*tool.argv("decrypt", "-f", ".env.production", "--stdout")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+
+    assert done.returncode == 0, done.stderr
+    for name, value in values:
+        assert f'{name}="{value}"' in done.stdout
+
+
+def test_monorepo_states(tmp_path: Path) -> None:
+    repo = fixtures.build_monorepo(tmp_path / "repo", "aws", 3, provider_settings={"region": "x"})
+    toml = (repo.root / "envdrift.toml").read_text()
+    assert toml.count("[[vault.sync.mappings]]") == 3
+    assert 'secret_name = "envdrift-bench-svc-00003"' in toml
+
+    with pytest.raises(AssertionError, match="was not written"):
+        repo.check_keys()
+    repo.install_keys()
+    repo.check_keys()
+    repo.services[1].keys_file.write_text(fixtures.keys_file_text(fixtures.private_key(99)))
+    with pytest.raises(AssertionError, match="does not hold"):
+        repo.check_keys()
+    repo.remove_keys()
+    assert not any(s.keys_file.exists() for s in repo.services)
