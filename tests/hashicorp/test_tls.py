@@ -37,6 +37,15 @@ def test_vault_cacert(
     assert make_vault().fetch("tls-key").reveal() == "over-tls"
 
 
+def test_requests_ca_bundle_still_applies_without_a_vault_setting(
+    tls_env: OpenBao, make_vault: MakeVault, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What every requests user can rely on; the environment is read once, not per request.
+    assert tls_env.ca_cert is not None
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_env.ca_cert))
+    assert make_vault().fetch("tls-key").reveal() == "over-tls"
+
+
 def test_vault_capath_reads_every_pem_file(
     tls_env: OpenBao, make_vault: MakeVault, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

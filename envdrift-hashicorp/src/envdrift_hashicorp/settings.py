@@ -84,6 +84,8 @@ class Settings:
         tls: TLS options.
         max_retries: Retries of a request answered 412/429/5xx or not connected.
         timeout: Seconds one request may take.
+        proxy: ``VAULT_PROXY_ADDR`` (or the older ``VAULT_HTTP_PROXY``): the proxy for
+            every request; ``None`` leaves ``HTTPS_PROXY``/``NO_PROXY`` in charge.
     """
 
     address: str
@@ -99,6 +101,7 @@ class Settings:
     tls: TlsSettings
     max_retries: int
     timeout: float
+    proxy: str | None = None
 
     @classmethod
     def resolve(
@@ -134,6 +137,7 @@ class Settings:
             tls=_tls(env),
             max_retries=_max_retries(env),
             timeout=context.timeout,
+            proxy=env.get("VAULT_PROXY_ADDR") or env.get("VAULT_HTTP_PROXY") or None,
         )
 
 

@@ -227,7 +227,9 @@ class HashicorpVault(Vault):
 
         settings = self.settings
         credential = find_credential(settings)
-        session = build_session(settings.tls, max_retries=settings.max_retries)
+        session = build_session(
+            settings.address, settings.tls, max_retries=settings.max_retries, proxy=settings.proxy
+        )
         verify = verify_argument(settings.tls)
         # hvac prefers the session's own `verify` to its argument: set both.
         session.verify = verify
