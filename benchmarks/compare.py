@@ -183,6 +183,7 @@ def _sync(
         for side in sides:
             side.reset = repo.remove_keys if mode == "first" else repo.install_keys
             side.check = _keys_of(repo)
+            side.requests = bench.servers.request_counter(provider, delay_ms)
         return sides
 
     return prepare
@@ -200,6 +201,7 @@ def _check_decryption(size: int) -> Callable[[Bench], list[Side]]:
         for side in sides:
             side.reset = repo.remove_keys
             side.check = _keys_of(repo)
+            side.requests = bench.servers.request_counter("aws", 0)
         if len(sides) > 1:
             # 11.1.1 silently skips the test when it finds no dotenvx: demand the count.
             passed = _expect_in_output(rf"Passed:\s*{size}\b", f"{size} passed decryption tests")
@@ -252,6 +254,7 @@ def _verify_vault(bench: Bench) -> list[Side]:
     sides = bench.pair(False, args, folder, bench.servers.env("aws", 0))
     for side in sides:
         side.check = unchanged
+        side.requests = bench.servers.request_counter("aws", 0)
     if len(sides) > 1:
         can = _expect_in_output("Vault key can decrypt", "a passed verification")
         sides[1].check = _all(unchanged, can)

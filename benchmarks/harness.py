@@ -19,6 +19,7 @@ The peak reported is the larger of the two: both are lower bounds of the true pe
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -71,6 +72,8 @@ class Sample:
     returncode: int
     stdout: str
     stderr: str
+    #: Requests the vault's proxy saw during the run (``None``: no vault involved).
+    requests: int | None = None
 
     @property
     def peak_kib(self) -> int:
@@ -194,6 +197,7 @@ class Side:
         reset: Untimed, before every run: put the files (and vault) in the start state.
         check: Untimed, after every run: raise ``RunFailed`` unless the run did its job.
         note: What this side runs, for the report (defaults to the command).
+        requests: Reads the vault proxy's request count, when a vault is involved.
     """
 
     label: str
@@ -201,6 +205,7 @@ class Side:
     reset: Callable[[], None] = lambda: None
     check: Callable[[Sample], None] = lambda sample: None
     note: str = ""
+    requests: Callable[[], int] | None = None
 
 
 @dataclass
@@ -224,6 +229,11 @@ class SideResult:
     @property
     def peak_kib(self) -> int:
         return max(sample.peak_kib for sample in [*self.samples, *self.warmups])
+
+    @property
+    def requests_median(self) -> float | None:
+        counts = [s.requests for s in self.samples if s.requests is not None]
+        return statistics.median(counts) if counts else None
 
 
 def expect_success(sample: Sample) -> None:
@@ -252,7 +262,10 @@ def alternate(
         for result in results:
             side = result.side
             side.reset()
+            before = side.requests() if side.requests else None
             sample = run(side.invocation, sample_tree=warm, timeout=timeout)
+            if side.requests is not None and before is not None:
+                sample = dataclasses.replace(sample, requests=side.requests() - before)
             expect_success(sample)
             side.check(sample)
             (result.warmups if warm else result.samples).append(sample)

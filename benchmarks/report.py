@@ -63,10 +63,13 @@ def _ratio(results: Sequence[SideResult]) -> float | None:
 
 def summary_line(results: Sequence[SideResult]) -> str:
     """One line for the progress log."""
-    parts = [
-        f"{r.side.label} {_spread(r)}, CPU {format_seconds(r.cpu_median)}, peak {_mib(r.peak_kib)}"
-        for r in results
-    ]
+    parts = []
+    for r in results:
+        part = f"{r.side.label} {_spread(r)}, CPU {format_seconds(r.cpu_median)}"
+        part += f", peak {_mib(r.peak_kib)}"
+        if r.requests_median is not None:
+            part += f", {r.requests_median:g} requests"
+        parts.append(part)
     ratio = _ratio(results)
     if ratio is not None:
         parts.append(f"ratio {ratio:.3f}")
@@ -109,7 +112,8 @@ Every figure is the wall time of the whole process, as a user waits for it. Each
 alternately (A B A B …): {warmups} warm-up round{s}, then {runs} counted rounds, giving the
 median and the range (min-max). *ours/theirs* divides the medians: below 1 means we are
 faster. *CPU* is the median CPU time (user + system) of the whole process tree: wall time
-far above it means the process waited, for the network or for a busy machine. *Peak RSS*
+far above it means the process waited, for the network or for a busy machine. *vault
+requests* counts the HTTP requests the proxy saw in a run (median; ours / theirs). *Peak RSS*
 is the peak resident memory of the whole process tree (envdrift 11.1.1 runs dotenvx as a
 child process): the larger of the biggest single process (`wait4`) and the tree's total
 sampled every 10 ms during the warm-up.
@@ -159,8 +163,8 @@ def _table(outcomes: Sequence[Outcome]) -> list[str]:
         lines += [f"*theirs* is {' / '.join(theirs_labels)}.", ""]
     lines += [
         "| scenario | ours | theirs | ours/theirs | target "
-        "| CPU ours | CPU theirs | peak RSS ours | peak RSS theirs |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU ours | CPU theirs | peak RSS ours | peak RSS theirs | vault requests |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for outcome in outcomes:
         scenario = outcome.scenario
@@ -168,7 +172,7 @@ def _table(outcomes: Sequence[Outcome]) -> list[str]:
         if outcome.status != "ok":
             status = "not available yet" if outcome.status == "unavailable" else "**failed**"
             reason = outcome.reason.replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {scenario.title} | {status}: {reason} | | | {target} | | | | |")
+            lines.append(f"| {scenario.title} | {status}: {reason} | | | {target} | | | | | |")
             continue
         results = outcome.results
         ours = results[0]
@@ -190,11 +194,19 @@ def _table(outcomes: Sequence[Outcome]) -> list[str]:
                     format_seconds(theirs.cpu_median) if theirs else "-",
                     _mib(ours.peak_kib),
                     _mib(theirs.peak_kib) if theirs else "-",
+                    _requests(results),
                 ]
             )
             + " |"
         )
     return lines
+
+
+def _requests(results: Sequence[SideResult]) -> str:
+    counts = [r.requests_median for r in results]
+    if all(count is None for count in counts):
+        return ""
+    return " / ".join("-" if count is None else f"{count:g}" for count in counts)
 
 
 def _scaling(outcomes: Sequence[Outcome]) -> list[str]:
@@ -318,6 +330,7 @@ def as_json(outcomes: Sequence[Outcome], meta: Meta) -> dict[str, Any]:
                         "cpu_seconds": [s.cpu_seconds for s in r.samples],
                         "warmup_seconds": [s.seconds for s in r.warmups],
                         "peak_kib": r.peak_kib,
+                        "requests": [s.requests for s in r.samples],
                     }
                     for r in o.results
                 ],

@@ -19,8 +19,12 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks import fixtures
+
+if TYPE_CHECKING:
+    from tests.servers.proxy import TcpProxy
 
 __all__ = ["PROVIDERS", "VaultServers"]
 
@@ -106,7 +110,7 @@ class VaultServers:
     stack: ExitStack
     workdir: Path
     _ports: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)
-    _proxies: dict[tuple[str, int], int] = field(default_factory=dict)
+    _proxies: dict[tuple[str, int], TcpProxy] = field(default_factory=dict)
     _seeded: dict[str, set[int]] = field(default_factory=dict)
 
     def missing(self, provider: str) -> str | None:
@@ -120,15 +124,23 @@ class VaultServers:
 
     def env(self, provider: str, delay_ms: int) -> dict[str, str]:
         """Client settings reaching ``provider`` through a proxy adding ``delay_ms``."""
-        from tests.servers.proxy import tcp_proxy
+        _, fixed = self._server(provider)
+        return PROVIDERS[provider].env(self._proxy(provider, delay_ms).port, fixed)
 
+    def request_counter(self, provider: str, delay_ms: int) -> Callable[[], int]:
+        """How many requests have gone through that proxy so far."""
+        proxy = self._proxy(provider, delay_ms)
+        return lambda: proxy.stats.requests
+
+    def _proxy(self, provider: str, delay_ms: int) -> TcpProxy:
         key = (provider, delay_ms)
-        port, fixed = self._server(provider)
         if key not in self._proxies:
-            self._proxies[key] = self.stack.enter_context(
-                tcp_proxy("127.0.0.1", port, delay=delay_ms / 1000)
-            )
-        return PROVIDERS[provider].env(self._proxies[key], fixed)
+            from tests.servers.proxy import TcpProxy
+
+            port, _ = self._server(provider)
+            proxy = TcpProxy("127.0.0.1", port, delay=delay_ms / 1000)
+            self._proxies[key] = self.stack.enter_context(proxy)
+        return self._proxies[key]
 
     def seed(self, provider: str, numbers: Iterable[int]) -> None:
         """Make sure the vault holds the keys of services ``numbers`` (direct, no proxy)."""
