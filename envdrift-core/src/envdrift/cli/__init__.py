@@ -17,12 +17,16 @@ __all__ = ["cli", "main"]
 
 #: name -> "module:attribute" of each subcommand, in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
+    "encrypt": "envdrift.cli.encrypt:encrypt",
+    "decrypt": "envdrift.cli.decrypt:decrypt",
     "plugins": "envdrift.cli.plugins:plugins",
     "sync": "envdrift.cli.sync:sync",
 }
 
 #: One-line help for each subcommand, so ``envdrift --help`` need not import them.
 SHORT_HELP: dict[str, str] = {
+    "encrypt": "Encrypt .env files in place (dotenvx-compatible).",
+    "decrypt": "Decrypt a .env file in place or to stdout.",
     "plugins": "List installed plugins, their vaults and load errors.",
     "sync": "Fetch each mapping's private key from the vault into its .env.keys.",
 }

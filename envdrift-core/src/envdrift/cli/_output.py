@@ -26,6 +26,10 @@ class Output:
         """Print a human-readable result line (stderr in JSON mode)."""
         click.echo(text, err=self.json_mode)
 
+    def write(self, text: str) -> None:
+        """Print ``text`` to stdout exactly as given (no newline added)."""
+        click.echo(text, nl=False)
+
     def info(self, text: str) -> None:
         """Print a diagnostic line to stderr."""
         click.echo(text, err=True)

@@ -145,8 +145,12 @@ class KeysFile:
         dotenvx 1.x ``rotate`` wrote ``OLD,NEW`` on one line and both versions try each
         key, so each part is a candidate. Empty parts and repeats are dropped.
         """
+        return [secret for _, secret in self.named_candidates()]
+
+    def named_candidates(self) -> list[tuple[str, Secret]]:
+        """Like ``candidates()``, with the name of the line each key was found on."""
         seen: set[str] = set()
-        found: list[Secret] = []
+        found: list[tuple[str, Secret]] = []
         for line in self._lines:
             if line.name is None or not line.name.startswith(PRIVATE_KEY_PREFIX):
                 continue
@@ -154,7 +158,7 @@ class KeysFile:
                 part = part.strip()
                 if part and part not in seen:
                     seen.add(part)
-                    found.append(Secret(part))
+                    found.append((line.name, Secret(part)))
         return found
 
     # -- edits -------------------------------------------------------------------

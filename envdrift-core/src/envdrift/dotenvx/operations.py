@@ -1,0 +1,552 @@
+"""Encrypting and decrypting whole env files: what ``envdrift encrypt``/``decrypt`` do.
+
+The ``*_text`` functions are pure (text in, text out); the ``*_file`` functions add
+reading, key lookup and atomic writing. Nothing is written unless every step succeeded,
+and a new private key is stored before the file that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envdrift._fs import atomic_write
+from envdrift.dotenvx.crypto import (
+    Decryptor,
+    Encryptor,
+    generate_keypair,
+    is_encrypted,
+    normalize_public_key,
+)
+from envdrift.dotenvx.envfile import Entry, EnvFile, Span, rewrite
+from envdrift.dotenvx.keyring import Keyring, keys_file_locations
+from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.dotenvx.suffix import private_key_name, public_key_name
+from envdrift.errors import ConfigError, DecryptionError, FormatError
+from envdrift.secrets import Secret
+
+__all__ = [
+    "DecryptOutcome",
+    "EncryptOutcome",
+    "Leftover",
+    "check_env_file_name",
+    "decrypt_file",
+    "decrypt_text",
+    "encrypt_file",
+    "encrypt_text",
+    "public_key_header",
+]
+
+#: File names (by their dot-separated parts) that hold no secrets or hold the keys.
+_REFUSED_PARTS = ("example", "sample", "template")
+
+_HEADER_BANNER = (
+    "#/-------------------[DOTENV_PUBLIC_KEY]--------------------/\n"
+    "#/            public-key encryption for .env files          /\n"
+    "#/       [how it works](https://dotenvx.com/encryption)     /\n"
+    "#/----------------------------------------------------------/\n"
+)
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A value that stays as it is, and why.
+
+    Attributes:
+        key: The variable name.
+        line: Its 1-based line.
+        reason: Why it could not be changed, in words.
+    """
+
+    key: str
+    line: int
+    reason: str
+
+    def describe(self) -> str:
+        """``line N: KEY <reason>``."""
+        return f"line {self.line}: {self.key} {self.reason}"
+
+
+# -- names -------------------------------------------------------------------------
+
+
+def check_env_file_name(path: Path) -> None:
+    """Refuse files that must never be encrypted or decrypted, by name.
+
+    Raises:
+        ConfigError: ``path`` is a ``.env.keys`` file or an example/sample/template.
+    """
+    name = path.name.lower()
+    if name == ".env.keys" or name.endswith(".keys"):
+        raise ConfigError(f"{path} holds private keys; envdrift never encrypts or decrypts it")
+    parts = name.split(".")
+    for part in _REFUSED_PARTS:
+        if part in parts:
+            raise ConfigError(
+                f"{path} looks like a .{part} file, which is meant to stay readable; "
+                "rename it if it really holds secrets"
+            )
+
+
+def _read_env(path: Path) -> EnvFile:
+    check_env_file_name(path)
+    try:
+        return EnvFile.read(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist (envdrift does not create env files)") from None
+
+
+# -- encrypt -----------------------------------------------------------------------
+
+
+def public_key_header(
+    name: str, public_key: str, env_file_name: str, keys_hint: str | None = None
+) -> str:
+    """Return the block dotenvx puts above a newly encrypted file's content.
+
+    ``keys_hint`` is the keys file's path relative to the env file's directory when it
+    is not ``.env.keys`` there; dotenvx then appends ``# -fk <path>`` to the key line.
+    """
+    comment = f" # -fk {keys_hint}" if keys_hint else ""
+    return f'{_HEADER_BANNER}{name}="{public_key}"{comment}\n\n# {env_file_name}\n'
+
+
+def _insert_header(text: str, header: str) -> str:
+    # dotenvx keeps a shebang line first and puts the block right after it.
+    if not text.startswith("#!"):
+        return header + text
+    newline = text.find("\n")
+    if newline < 0:
+        return text + "\n" + header
+    return text[: newline + 1] + header + text[newline + 1 :]
+
+
+@dataclass
+class _Encrypted:
+    text: str
+    encrypted: list[str] = field(default_factory=list)
+    leftovers: list[Leftover] = field(default_factory=list)
+
+
+def _encryptable(entry: Entry) -> bool:
+    return not entry.key.startswith("DOTENV_PUBLIC_KEY") and not entry.key.endswith("_PLAIN")
+
+
+def encrypt_text(env: EnvFile, public_key: str) -> _Encrypted:
+    """Encrypt every plaintext value of ``env`` for ``public_key``, in one pass.
+
+    Public-key lines and ``*_PLAIN`` keys stay plain, as in dotenvx 2.x. Values already
+    encrypted keep their ciphertext (their ``KEY = v`` spacing is normalised to
+    ``KEY=v``, as dotenvx does). Values dotenvx cannot rewrite in place (``KEY: value``,
+    ``'it\\'s'``) are returned as leftovers instead of silently staying readable.
+    """
+    encryptor = Encryptor(public_key)
+    result = _Encrypted(env.text)
+    edits: list[tuple[Entry, Span, str]] = []
+    for entry in env.entries:
+        if not _encryptable(entry):
+            continue
+        value = entry.value
+        span = env.locate(entry) if value is not None else None
+        if value is None or span is None:
+            if value is None or not is_encrypted(value):
+                result.leftovers.append(
+                    Leftover(entry.key, entry.line, "cannot be encrypted in place: " + _why(entry))
+                )
+            continue
+        if is_encrypted(value):
+            edits.append((entry, span, value))
+        else:
+            edits.append((entry, span, encryptor.encrypt(value)))
+            result.encrypted.append(entry.key)
+    result.text = rewrite(env.text, edits)
+    return result
+
+
+def _why(entry: Entry) -> str:
+    line = entry.raw
+    if entry.value is None:
+        return "the line above swallows it once CRLF line endings are read (dotenvx skips it)"
+    if entry.quote == "'" and "\\'" in line:
+        return "a single-quoted value with \\' inside; use double quotes"
+    return "write it as KEY=value (dotenvx rewrites only that form)"
+
+
+@dataclass
+class EncryptOutcome:
+    """What ``encrypt_file`` did (or, with ``check``, would do).
+
+    Attributes:
+        path: The env file.
+        changed: The file's content changed (or would change).
+        encrypted: Names of the values encrypted now, in file order.
+        leftovers: Plaintext values that stay readable.
+        public_key: The public key used.
+        key_created: A new key pair was generated and stored.
+        key_reused: The private key came from the keys file or environment by name.
+        keys_path: The keys file written (or that would be written).
+        gitignore: The ``.gitignore`` that ``.env.keys`` was added to, if any.
+    """
+
+    path: Path
+    changed: bool
+    encrypted: list[str]
+    leftovers: list[Leftover]
+    public_key: str
+    key_created: bool = False
+    key_reused: str | None = None
+    keys_path: Path | None = None
+    gitignore: Path | None = None
+
+
+def encrypt_file(
+    path: Path,
+    *,
+    keys_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    check: bool = False,
+) -> EncryptOutcome:
+    """Encrypt the plaintext values of the env file at ``path`` in place.
+
+    Uses the file's ``DOTENV_PUBLIC_KEY*`` when it has one. Otherwise it reuses the
+    private key named for the file (``DOTENV_PRIVATE_KEY_<ENV>``) from the environment
+    or the keys file, so a key synced from a vault is not replaced, and only when there
+    is none generates a pair, storing the private key in the keys file (next to the env
+    file unless ``keys_file`` is given) before writing the env file.
+
+    With ``check``, nothing is written and nothing is generated.
+
+    Raises:
+        ConfigError: the file does not exist or must not be encrypted.
+        FormatError: the file or its public key is malformed.
+    """
+    env = _read_env(path)
+    keys_path = keys_file or keys_file_locations(path)[0]
+    found = env.public_key()
+    outcome_key_created = False
+    key_reused: str | None = None
+    new_private: tuple[str, Secret] | None = None
+    header = ""
+    if found is not None:
+        entry, value = found
+        try:
+            public_key = normalize_public_key(value)
+        except FormatError as exc:
+            raise FormatError(f"{path}, line {entry.line}: {entry.key} is a {exc}") from None
+    else:
+        name = private_key_name(path)
+        ring = Keyring.gather(path, keys_file=keys_file, environ=environ)
+        reuse = next((c for c in ring.candidates if c.name == name and c.public_key), None)
+        if reuse is not None and reuse.public_key is not None:
+            public_key, key_reused = reuse.public_key, reuse.label
+        elif check:
+            public_key = ""
+        else:
+            pair = generate_keypair()
+            public_key, new_private = pair.public_key, (name, pair.private_key)
+            outcome_key_created = True
+        if public_key:
+            header = public_key_header(
+                public_key_name(path), public_key, path.name, _keys_hint(path, keys_path)
+            )
+    if check and not public_key:
+        # No key yet: report what would be encrypted without generating one.
+        leftovers = [
+            Leftover(e.key, e.line, "is plaintext")
+            for e in env.entries
+            if _encryptable(e) and not (e.value and is_encrypted(e.value))
+        ]
+        return EncryptOutcome(path, True, [], leftovers, "", keys_path=keys_path)
+    result = encrypt_text(env, public_key)
+    text = _insert_header(result.text, header) if header else result.text
+    changed = text != env.text
+    outcome = EncryptOutcome(
+        path,
+        changed,
+        result.encrypted,
+        result.leftovers,
+        public_key,
+        key_created=outcome_key_created,
+        key_reused=key_reused,
+        keys_path=keys_path,
+    )
+    if check:
+        return outcome
+    if new_private is not None:
+        keys = KeysFile.read(keys_path)
+        keys.set(new_private[0], new_private[1], comment=path.name)
+        keys.write()
+    if keys_path.exists():
+        outcome.gitignore = ensure_gitignored(keys_path)
+    if changed:
+        # Always UTF-8, as dotenvx writes (a UTF-16 file comes back as UTF-8).
+        atomic_write(path, text.encode("utf-8"))
+    return outcome
+
+
+def _keys_hint(env_path: Path, keys_path: Path) -> str | None:
+    env_dir = os.path.dirname(os.path.abspath(env_path))
+    keys_abs = os.path.abspath(keys_path)
+    if keys_abs == os.path.join(env_dir, ".env.keys"):
+        return None
+    return os.path.relpath(keys_abs, env_dir)
+
+
+def ensure_gitignored(keys_path: Path) -> Path | None:
+    """Add ``.env.keys`` to the ``.gitignore`` beside ``keys_path`` when it's tracked-able.
+
+    Only inside a git work tree, and only when git does not already ignore the file.
+    Returns the ``.gitignore`` changed, or ``None``.
+    """
+    directory = keys_path.resolve().parent
+    if not any((d / ".git").exists() for d in (directory, *directory.parents)):
+        return None
+    git = shutil.which("git")
+    if git is not None:
+        probe = subprocess.run(
+            [git, "check-ignore", "-q", keys_path.name],
+            cwd=directory,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+        if probe.returncode == 0:
+            return None
+    gitignore = directory / ".gitignore"
+    try:
+        existing = gitignore.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        existing = ""
+    except (OSError, UnicodeDecodeError):
+        return None
+    if keys_path.name in {line.strip() for line in existing.splitlines()}:
+        return None
+    separator = "" if not existing or existing.endswith("\n") else "\n"
+    atomic_write(
+        gitignore,
+        (existing + separator + keys_path.name + "\n").encode("utf-8"),
+        mode=None if existing else 0o644,
+    )
+    return gitignore
+
+
+# -- decrypt -----------------------------------------------------------------------
+
+
+_SENTINEL = "\n#'\"`\nENVDRIFT_QUOTE_CHECK=1\n"
+_LITERAL_QUOTES = ("'",)  # values in these are never $-expanded by dotenv loaders
+
+
+def _inner(quote: str, plaintext: str) -> str:
+    if quote == '"' and "\r" in plaintext:
+        # A raw CR would be folded to LF on reading; double quotes can carry it as \r.
+        return plaintext.replace("\r", "\\r")
+    return plaintext
+
+
+def _reads_back(key: str, token: str, tail: str, plaintext: str) -> bool:
+    probe = EnvFile(f"{key}={token}{tail}{_SENTINEL}")
+    return (
+        len(probe.entries) == 2
+        and probe.entries[0].key == key
+        and probe.entries[0].value == plaintext
+        and probe.entries[1].key == "ENVDRIFT_QUOTE_CHECK"
+    )
+
+
+def safe_quote(key: str, original: str, plaintext: str, tail: str = "") -> str | None:
+    """Choose the quote to write ``plaintext`` back with, or ``None`` if none is safe.
+
+    dotenvx writes a decrypted value between the ciphertext's quotes without escaping,
+    which corrupts values holding that quote, a newline or ``#`` (the next encrypt
+    then stores a truncated value). We keep the original quote when the result reads
+    back as exactly ``plaintext``; otherwise we try the other quotes, but switch
+    between single quotes (never ``$``-expanded by dotenv loaders) and the others only
+    when the value holds no ``$``, so a loader's expansion means the same.
+    """
+    literal = original in _LITERAL_QUOTES
+    same = [q for q in ("'", '"', "`", "") if (q in _LITERAL_QUOTES) == literal]
+    other = [q for q in ("'", '"', "`", "") if (q in _LITERAL_QUOTES) != literal]
+    order = [original, *(q for q in same if q != original)]
+    if "$" not in plaintext:
+        order += other
+    for quote in order:
+        if _reads_back(key, quote + _inner(quote, plaintext) + quote, tail, plaintext):
+            return quote
+    return None
+
+
+@dataclass
+class _Decrypted:
+    text: str
+    decrypted: list[str] = field(default_factory=list)
+    requoted: list[Leftover] = field(default_factory=list)
+    leftovers: list[Leftover] = field(default_factory=list)
+    failed: list[Entry] = field(default_factory=list)
+    unsafe: list[Entry] = field(default_factory=list)
+    used: list[Decryptor] = field(default_factory=list)
+
+
+def decrypt_text(env: EnvFile, decryptors: list[Decryptor]) -> _Decrypted:
+    """Decrypt every encrypted value of ``env``, trying ``decryptors`` in order per value.
+
+    Plaintext lines stay byte-for-byte (no variable expansion, no command
+    substitution, unlike dotenvx). Values that fail to decrypt land in ``failed``,
+    values no quoting can hold in ``unsafe``; the caller decides (nothing is written).
+
+    Raises:
+        FormatError: a value is not a well-formed ciphertext (naming line and key).
+    """
+    result = _Decrypted(env.text)
+    edits: list[tuple[Entry, Span, str]] = []
+    order = list(decryptors)
+    for entry in env.entries:
+        value = entry.value
+        if value is None or not is_encrypted(value):
+            continue
+        span = env.locate(entry)
+        if span is None:
+            result.leftovers.append(
+                Leftover(entry.key, entry.line, "stays encrypted: " + _why(entry))
+            )
+            continue
+        plaintext = None
+        for index, decryptor in enumerate(order):
+            try:
+                plaintext = decryptor.decrypt(value)
+            except DecryptionError:
+                continue
+            except FormatError as exc:
+                where = f"{env.path}, line {entry.line}" if env.path else f"line {entry.line}"
+                raise FormatError(f"{where}: {entry.key} holds a {exc}") from None
+            if index:  # the key that worked goes first for the next value
+                order.insert(0, order.pop(index))
+            if decryptor not in result.used:
+                result.used.append(decryptor)
+            break
+        if plaintext is None:
+            result.failed.append(entry)
+            continue
+        tail = env.text[span.end : max(span.end, entry.end)]
+        quote = safe_quote(entry.key, span.quote, plaintext, tail)
+        if quote is None:
+            result.unsafe.append(entry)
+            continue
+        if quote != span.quote:
+            shown = {"'": "single quotes", '"': "double quotes", "`": "backticks", "": "no quotes"}
+            result.requoted.append(
+                Leftover(
+                    entry.key, entry.line, f"is written with {shown[quote]} to read back intact"
+                )
+            )
+        requoted = Span(span.key_start, span.end, quote, span.newlines)
+        edits.append((entry, requoted, _inner(quote, plaintext)))
+        result.decrypted.append(entry.key)
+    result.text = rewrite(env.text, edits)
+    return result
+
+
+@dataclass
+class DecryptOutcome:
+    """What ``decrypt_file`` produced.
+
+    Attributes:
+        path: The env file.
+        text: The decrypted text (what was or would be written).
+        changed: The text differs from the file's.
+        decrypted: Names of the values decrypted, in file order.
+        requoted: Values written with a different quote than dotenvx would use.
+        leftovers: Encrypted values left as they are (dotenvx cannot rewrite them).
+        key_source: Where the key(s) that worked came from (``NAME (source)``).
+    """
+
+    path: Path
+    text: str
+    changed: bool
+    decrypted: list[str]
+    requoted: list[Leftover]
+    leftovers: list[Leftover]
+    key_source: str | None
+
+
+def decrypt_file(
+    path: Path,
+    *,
+    keys_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    write: bool = True,
+) -> DecryptOutcome:
+    """Decrypt the env file at ``path``; write it back in place unless ``write`` is false.
+
+    The key comes from ``DOTENV_PRIVATE_KEY*`` environment variables or the keys file
+    (``keys_file``, else ``.env.keys`` next to the file and in the current directory),
+    matched to the file's public key.
+
+    Raises:
+        ConfigError: the file does not exist or must not be decrypted.
+        DecryptionError: no key, or some values would not decrypt (names them and every
+            place searched); the file is untouched.
+        FormatError: malformed file, key material or ciphertext; or a decrypted value
+            no quoting can hold.
+    """
+    env = _read_env(path)
+    encrypted = [e for e in env.entries if e.value is not None and is_encrypted(e.value)]
+    if not encrypted:
+        return DecryptOutcome(path, env.text, False, [], [], [], None)
+    found = env.public_key()
+    public_key: str | None = None
+    if found is not None:
+        try:
+            public_key = normalize_public_key(found[1])
+        except FormatError:
+            public_key = None  # still try every key; the values decide
+    ring = Keyring.gather(path, keys_file=keys_file, environ=environ)
+    candidates = ring.ordered_for(public_key, private_key_name(path))
+    where = "; ".join(ring.looked_at)
+    if not candidates:
+        invalid = ring.invalid()
+        detail = (
+            " Not valid private keys (need 64 hex characters): "
+            + ", ".join(c.label for c in invalid)
+            + "."
+            if invalid
+            else ""
+        )
+        raise DecryptionError(
+            f"no private key for {path} (public key {public_key or 'unknown'}); "
+            f"looked in: {where}.{detail} Run `envdrift sync` or set DOTENV_PRIVATE_KEY"
+            f"{private_key_name(path)[len('DOTENV_PRIVATE_KEY') :]}"
+        )
+    decryptors = [Decryptor(c.key) for c in candidates]
+    result = decrypt_text(env, decryptors)
+    if result.failed:
+        names = ", ".join(dict.fromkeys(e.key for e in result.failed))
+        raise DecryptionError(
+            f"could not decrypt {names} in {path} with any key found; looked in: {where}. "
+            "The file was not changed."
+        )
+    if result.unsafe:
+        first = result.unsafe[0]
+        names = ", ".join(f"{e.key} (line {e.line})" for e in result.unsafe)
+        raise FormatError(
+            f"{path}: the decrypted value of {names} mixes quotes, newlines, '#' or '$' "
+            "so that no quoting reads it back intact; the file was not changed. "
+            f"Read it with `dotenvx get {first.key}` or change the value"
+        )
+    used = [candidates[decryptors.index(d)].label for d in result.used]
+    outcome = DecryptOutcome(
+        path,
+        result.text,
+        result.text != env.text,
+        result.decrypted,
+        result.requoted,
+        result.leftovers,
+        ", ".join(used) or None,
+    )
+    if write and outcome.changed:
+        atomic_write(path, result.text.encode("utf-8"))
+    return outcome
