@@ -89,3 +89,18 @@ def test_registered_as_entry_point_and_trylast() -> None:
     ours = [i for i in impls if i.plugin_name == "dotenvx"]
     assert ours
     assert ours[0].trylast
+
+
+def test_malformed_public_key_without_values_is_not_claimed(tmp_path: Path) -> None:
+    text = 'DOTENV_PUBLIC_KEY_PRODUCTION="something-else"\nA=plain\n'
+    key = generate_keypair().private_key
+    assert dotenvx_plugin.envdrift_verify_decryption(tmp_path / "f", text, key) is None
+
+
+def test_malformed_public_key_with_values_fails_check(tmp_path: Path) -> None:
+    pair = generate_keypair()
+    text = f'DOTENV_PUBLIC_KEY="nope"\nA={encrypt_value(pair.public_key, "1")}\n'
+    result = dotenvx_plugin.envdrift_verify_decryption(tmp_path / "f", text, pair.private_key)
+    assert result is not None
+    assert (result.ok, result.checked, result.failed) == (False, 1, ())
+    assert "line 1: DOTENV_PUBLIC_KEY is a malformed public key" in result.reason

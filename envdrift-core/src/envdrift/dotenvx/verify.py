@@ -22,14 +22,15 @@ def verify_decryption(path: Path, text: str, private_key: Secret) -> DecryptionC
     """Check ``private_key`` against the dotenvx file ``path`` whose content is ``text``.
 
     Returns:
-        ``None`` when the file has neither a ``DOTENV_PUBLIC_KEY*`` line nor an
-        encrypted value (not a dotenvx file); otherwise a ``DecryptionCheck`` whose
+        ``None`` when the file has no encrypted value and no well-formed
+        ``DOTENV_PUBLIC_KEY*`` (not a dotenvx file); otherwise a ``DecryptionCheck`` whose
         ``failed`` names the values that did not decrypt. Plaintext is discarded at once.
     """
     env = EnvFile(text, path)
     found = env.public_key()
     encrypted = [e for e in env.entries if e.value is not None and is_encrypted(e.value)]
-    if found is None and not encrypted:
+    if not encrypted and (found is None or not _is_public_key(found[1])):
+        # Nothing encrypted and no usable public key: not (yet) a dotenvx file.
         return None
     try:
         decryptor = Decryptor(private_key)
@@ -70,3 +71,11 @@ def verify_decryption(path: Path, text: str, private_key: Secret) -> DecryptionC
         key_matches=key_matches,
         reason="; ".join(reasons),
     )
+
+
+def _is_public_key(value: str) -> bool:
+    try:
+        normalize_public_key(value)
+    except FormatError:
+        return False
+    return True
