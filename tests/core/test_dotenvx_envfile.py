@@ -93,7 +93,7 @@ def test_rewrite_like_dotenvx(text: str, expected: str) -> None:
         span = env.locate(entry)
         assert span is not None
         edits.append((entry, span, "T"))
-    assert rewrite(text, edits) == expected
+    assert env.rewrite(edits) == expected
 
 
 @pytest.mark.parametrize("text", ["A: yaml\n", "A='it\\'s'\n", "A: 'x'\n"])
@@ -183,7 +183,7 @@ def test_rewrite_then_parse_is_stable(text: str) -> None:
         span = env.locate(entry) if entry.value is not None else None
         if span is not None:
             edits.append((entry, span, f"T{index}"))
-    rewritten = EnvFile(rewrite(text, edits))
+    rewritten = EnvFile(env.rewrite(edits))
     replaced = {id(entry): token for entry, _, token in edits}
     before = [(e.key, replaced.get(id(e), e.value)) for e in env.entries]
     after = [(e.key, e.value) for e in rewritten.entries]
@@ -194,4 +194,4 @@ def test_rewrite_then_parse_is_stable(text: str) -> None:
         for e in rewritten.entries
         if e.value is not None and (s := rewritten.locate(e))
     ]
-    assert rewrite(rewritten.text, again) == rewritten.text
+    assert rewritten.rewrite(again) == rewritten.text

@@ -18,9 +18,10 @@ splices replacement text in.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from envdrift.errors import FormatError
@@ -53,7 +54,7 @@ _HAS_QUOTE = re.compile("['\"`]")
 _CRLF = re.compile(r"\r\n?")
 _SPACE_RUN = re.compile(f"{_S}*")
 _EXPORT = re.compile(f"export{_S}+")
-_BLANK_LINE_AFTER_EQUALS = re.compile(f"{_S}*={_S}*\\n\\n")
+_BLANK_LINE_AFTER_EQUALS = f"{_S}*={_S}*\\n\\n"
 
 
 def js_trim(text: str) -> str:
@@ -124,12 +125,15 @@ class Span:
 
     ``text[key_start:end]`` becomes ``KEY=<quote><new value><quote>`` followed by
     ``newlines`` line feeds; indentation and ``export`` before ``key_start`` stay.
+    ``empty`` marks an empty unquoted value, after which dotenvx may restore blank
+    lines (``EnvFile.rewrite`` works out how many).
     """
 
     key_start: int
     end: int
     quote: str
     newlines: int = 0
+    empty: bool = False
 
 
 class EnvFile:
@@ -187,6 +191,59 @@ class EnvFile:
         ``\\'``; those (and anything else its pattern misses) give ``None``.
         """
         return _locate(self.text, entry)
+
+    def rewrite(self, edits: Iterable[tuple[Entry, Span, str]]) -> str:
+        """Return the text with ``edits`` applied, as dotenvx would write it.
+
+        ``edits`` are ``(entry, span, new_value)`` in file order, spans from ``locate``.
+        """
+        planned = list(edits)
+        if any(span.empty for _, span, _ in planned):
+            planned = self._restore_blank_lines(planned)
+        return rewrite(self.text, planned)
+
+    def _restore_blank_lines(
+        self, edits: list[tuple[Entry, Span, str]]
+    ) -> list[tuple[Entry, Span, str]]:
+        # For an empty unquoted value, dotenvx's pattern swallows the newline after
+        # `KEY=`, and it compensates by appending (newlines - 1) line feeds taken from
+        # the first `KEY\s*=\s*\n\n` anywhere in the file *as it is at that moment*:
+        # after the keys before it (in order of first appearance) and the earlier
+        # occurrences of this key were rewritten. A match those rewrites overlapped is
+        # gone by then. We reproduce that, matching the original text once per key.
+        order: dict[int, tuple[int, int]] = {}
+        first: dict[str, int] = {}
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(self.entries):
+            first.setdefault(entry.key, index)
+            seen[entry.key] = seen.get(entry.key, -1) + 1
+            order[id(entry)] = (first[entry.key], seen[entry.key])
+        starts = [span.key_start for _, span, _ in edits]
+        ranks = [order[id(entry)] for entry, _, _ in edits]
+        matches: dict[str, list[tuple[int, int, int]]] = {}
+        planned: list[tuple[Entry, Span, str]] = []
+        for entry, span, value in edits:
+            if not span.empty:
+                planned.append((entry, span, value))
+                continue
+            if entry.key not in matches:
+                pattern = re.compile(re.escape(entry.key) + _BLANK_LINE_AFTER_EQUALS)
+                matches[entry.key] = [
+                    (m.start(), m.end(), m.group(0).count("\n"))
+                    for m in pattern.finditer(self.text)
+                ]
+            rank = order[id(entry)]
+            newlines = 0
+            for start, end, count in matches[entry.key]:
+                # Spans don't overlap and are sorted: only the one starting last before
+                # `end` can overlap [start, end).
+                i = bisect.bisect_left(starts, end) - 1
+                overwritten = i >= 0 and edits[i][1].end > start and ranks[i] < rank
+                if not overwritten:
+                    newlines = count - 1
+                    break
+            planned.append((entry, replace(span, newlines=newlines), value))
+        return planned
 
     def line_of(self, offset: int) -> int:
         """Return the 1-based line number of ``offset``."""
@@ -282,12 +339,7 @@ def _locate(text: str, entry: Entry) -> Span | None:
                 end += 1
             if old == "" and not _is_eol(text, end):
                 continue
-            newlines = 0
-            if old == "" and quote == "":
-                # dotenvx puts back the blank lines its `\s*` swallowed after `KEY=`.
-                blank = _BLANK_LINE_AFTER_EQUALS.match(text, key_start + len(key))
-                newlines = blank.group(0).count("\n") - 1 if blank else 0
-            return Span(key_start, end, quote, newlines)
+            return Span(key_start, end, quote, empty=old == "" and quote == "")
     return None
 
 

@@ -22,7 +22,7 @@ from envdrift.dotenvx.crypto import (
     is_encrypted,
     normalize_public_key,
 )
-from envdrift.dotenvx.envfile import Entry, EnvFile, Span, rewrite
+from envdrift.dotenvx.envfile import Entry, EnvFile, Span
 from envdrift.dotenvx.keyring import Keyring, keys_file_locations
 from envdrift.dotenvx.keysfile import KeysFile
 from envdrift.dotenvx.suffix import private_key_name, public_key_name
@@ -163,7 +163,7 @@ def encrypt_text(env: EnvFile, public_key: str) -> _Encrypted:
         else:
             edits.append((entry, span, encryptor.encrypt(value)))
             result.encrypted.append(entry.key)
-    result.text = rewrite(env.text, edits)
+    result.text = env.rewrite(edits)
     return result
 
 
@@ -446,7 +446,7 @@ def decrypt_text(env: EnvFile, decryptors: list[Decryptor]) -> _Decrypted:
         requoted = Span(span.key_start, span.end, quote, span.newlines)
         edits.append((entry, requoted, _inner(quote, plaintext)))
         result.decrypted.append(entry.key)
-    result.text = rewrite(env.text, edits)
+    result.text = env.rewrite(edits)
     return result
 
 
