@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from envdrift import Secret
+from envdrift import Secret, UnavailableError
 from envdrift_azure import AzureVault
 
 from tests.azure.conftest import PAGE_SIZE
+from tests.servers import free_port
 from tests.servers.azure_keyvault import KeyVaultEndpoint
 
 MakeVault = Callable[..., AzureVault]
@@ -114,3 +115,19 @@ def test_authority_host_option_instead_of_the_environment(
     )
     vault.store("via-option", Secret("value"))
     assert vault.fetch("via-option").reveal() == "value"
+
+
+def test_proxy_settings_from_the_environment_apply(
+    make_vault: MakeVault, keyvault: KeyVaultEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transport reads HTTPS_PROXY/NO_PROXY once, with requests' own rules."""
+    monkeypatch.setenv("ENVDRIFT_AZURE_VERIFY_CHALLENGE_RESOURCE", "0")
+    options = {"vault_url": keyvault.vault_url(None)}  # https://127.0.0.1:<port>/
+    make_vault(options=options).store("behind-proxy", Secret("value"))
+
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{free_port()}")  # nobody listens
+    monkeypatch.setenv("NO_PROXY", "localhost")  # the token endpoint stays direct
+    with pytest.raises(UnavailableError, match="cannot reach"):
+        make_vault(options=options).fetch("behind-proxy")
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert make_vault(options=options).fetch("behind-proxy").reveal() == "value"

@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from typing import TypeVar
 
+    from azure.core.pipeline.transport import RequestsTransport
     from azure.identity import DefaultAzureCredential
     from azure.keyvault.secrets import SecretClient
 
@@ -81,6 +82,10 @@ _RETRY = {
     "retry_backoff_factor": 0.25,
     "retry_backoff_max": 4,
 }
+
+
+#: Connections kept per vault: as many as ``envdrift sync --jobs`` can have in flight.
+_POOL_SIZE = 256
 
 
 class AzureVault(Vault):
@@ -177,9 +182,9 @@ class AzureVault(Vault):
             self.vault_url,
             self._credential,
             verify_challenge_resource=self._verify_challenge_resource,
+            transport=_pooled_transport(self.vault_url, **timeouts),
             timeout=self.context.timeout,
             **_RETRY,
-            **timeouts,
         )
 
     def _call(
@@ -270,6 +275,36 @@ class AzureVault(Vault):
             client.close()
         if credential is not None:
             credential.close()
+
+
+def _pooled_transport(vault_url: str, **timeouts: float) -> RequestsTransport:
+    """azure-core's requests transport, tuned for many small concurrent reads.
+
+    * It keeps up to ``_POOL_SIZE`` connections: requests keeps 10 per host by default,
+      so with more threads every extra read would open a TLS connection (two more round
+      trips) and throw it away afterwards.
+    * It reads the environment once: requests re-reads proxies and the CA bundle from
+      ``os.environ`` on every request (about 15 % of a warm read's CPU). The same rules
+      apply, only earlier: ``HTTPS_PROXY``/``NO_PROXY`` and ``REQUESTS_CA_BUNDLE`` (then
+      ``CURL_CA_BUNDLE``), as requests itself would read them.
+    """
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
+    from requests.adapters import HTTPAdapter
+    from requests.utils import get_environ_proxies
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies.update(get_environ_proxies(vault_url))
+    verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    # azure-core's RetryPolicy does the retrying; urllib3 must not retry underneath it
+    # (the setting azure-core gives its own adapter).
+    no_retries = Retry(total=False, redirect=False, raise_on_status=False)
+    session.mount("https://", HTTPAdapter(pool_maxsize=_POOL_SIZE, max_retries=no_retries))
+    return RequestsTransport(
+        session=session, session_owner=True, connection_verify=verify, **timeouts
+    )
 
 
 def _env_flag(name: str, *, default: bool) -> bool:
