@@ -62,3 +62,8 @@ def run_cli() -> Callable[..., Result]:
         return result
 
     return run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start slow tests first: under xdist they then overlap the rest, not trail it."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
