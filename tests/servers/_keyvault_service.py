@@ -139,6 +139,14 @@ class _State:
     def count(self, key: str) -> None:
         self.stats[key] = self.stats.get(key, 0) + 1
 
+    def seed(self, vault: str, name: str, value: str) -> None:
+        """Add ``value`` as the newest version of ``name`` in ``vault`` (``--secret``)."""
+        if not NAME_RE.fullmatch(name):
+            raise ValueError(f"{name!r} is not a valid Key Vault secret name")
+        now = int(time.time())
+        secret = self.vault(vault).live.setdefault(name.lower(), _Secret(name))
+        secret.versions.append(_Version(uuid.uuid4().hex, value, now, now))
+
     def take_fault(self, secret: str) -> Fault | None:
         fault = self.faults.get(secret.lower())
         if fault is None:

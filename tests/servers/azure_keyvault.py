@@ -39,7 +39,7 @@ Python: ``with keyvault_server(tmp_path) as kv: kv.vault_url("prod"), kv.ca_path
 Standalone (the demo starts it so)::
 
     python tests/servers/azure_keyvault.py --port 8443 --cert-dir .ci/certs \\
-        --client-secret app-1=s3cret --permissions reader=get
+        --client-secret app-1=s3cret --permissions reader=get --secret prod/app-key=…
 """
 
 from __future__ import annotations
@@ -328,6 +328,13 @@ def main(argv: list[str] | None = None) -> None:
         metavar="SECRET=STATUS[:COUNT]",
         help="answer requests for SECRET with STATUS (COUNT times; default always)",
     )
+    parser.add_argument(
+        "--secret",
+        action="append",
+        default=[],
+        metavar="[VAULT/]NAME=VALUE",
+        help="start with this secret (in VAULT, else the default vault)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
 
@@ -356,6 +363,15 @@ def main(argv: list[str] | None = None) -> None:
     tls = tls_context(args.cert_dir, tuple(args.san))
     server = KeyVaultHTTPServer(args.port, tls, config, verbose=args.verbose)
     server.state.faults.update(faults)
+    for spec in args.secret:
+        target, sep, value = spec.partition("=")
+        vault, _, name = target.rpartition("/")
+        try:
+            if not sep:
+                raise ValueError("expected [VAULT/]NAME=VALUE")
+            server.state.seed(vault or config.default_vault, name, value)
+        except ValueError as exc:
+            parser.error(f"--secret {target}: {exc}")
     _run(server, args.cert_dir)
 
 
