@@ -153,6 +153,9 @@ the envdrift under test); envdrift 11.1.1 and dotenvx decrypting them is the pro
 are right. envdrift 11.1.1 finds dotenvx in its virtualenv or on `PATH` (it would download
 its pinned 2.34.2 only with `auto_install`, which is off by default); the benchmark links the
 project's pinned dotenvx into its virtualenv, so both envdrifts use the same dotenvx.
+Wherever dotenvx runs, its other key stores (Dotenvx Armor, the OS keychain, 1Password,
+Bitwarden) and its background event reporting are switched off (`DOTENVX_NO_ARMOR=true`
+and friends): offline they could only add time, so this can only favour the competitors.
 """
 
 

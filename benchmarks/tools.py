@@ -40,6 +40,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 THEIRS_VERSION = "11.1.1"
 THEIRS_REQUIREMENT = f"envdrift[aws,hashicorp,azure]=={THEIRS_VERSION}"
 DEFAULT_DOTENVX = REPO_ROOT / ".tools" / "dotenvx" / "node_modules" / ".bin" / "dotenvx"
+#: dotenvx 2.x also looks for keys in Dotenvx Armor (a network service), the OS keychain,
+#: 1Password and Bitwarden, and reports events to Armor in the background. Switched off
+#: wherever dotenvx runs (on its own or under envdrift 11.1.1): offline they could only
+#: add time, and our envdrift makes no such lookups. This can only favour the competitors.
+DOTENVX_ENV = {
+    "DOTENVX_NO_ARMOR": "true",
+    "DOTENVX_NO_NATIVE": "true",
+    "DOTENVX_NO_1PASSWORD": "true",
+    "DOTENVX_NO_BITWARDEN": "true",
+}
 
 
 @dataclass(frozen=True)
@@ -120,7 +130,7 @@ def dotenvx() -> Tool | None:
             [str(program), "--version"], capture_output=True, text=True, check=False, timeout=60
         )
         version = done.stdout.strip() or "?"
-    return Tool("dotenvx", f"dotenvx {version}", program, version)
+    return Tool("dotenvx", f"dotenvx {version}", program, version, DOTENVX_ENV)
 
 
 def install_theirs(bench_dir: Path, dotenvx_tool: Tool | None) -> Tool:
@@ -141,7 +151,7 @@ def install_theirs(bench_dir: Path, dotenvx_tool: Tool | None) -> Tool:
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(dotenvx_tool.program.resolve())
-    env = {"PATH": str(venv / "bin"), "VIRTUAL_ENV": str(venv)}
+    env = {"PATH": str(venv / "bin"), "VIRTUAL_ENV": str(venv), **DOTENVX_ENV}
     program = venv / "bin" / "envdrift"
     detail = f"{THEIRS_REQUIREMENT} from PyPI, in its own venv, using the dotenvx below"
     return Tool("theirs", f"envdrift {THEIRS_VERSION}", program, detail, env)
