@@ -187,7 +187,7 @@ def _print_text(out: Output, config: Config, report: SyncReport, salt: bytes) ->
     rows = []
     for result in report.results:
         mapping = result.mapping
-        notes = [result.reason] if result.reason else []
+        reason = result.reason
         differs = result.drift is Drift.MISMATCH or (
             result.outcome in {Outcome.ERROR, Outcome.SKIPPED}
             and result.local_key is not None
@@ -195,7 +195,8 @@ def _print_text(out: Output, config: Config, report: SyncReport, salt: bytes) ->
             and result.local_key != result.vault_key
         )
         if differs:
-            notes.append(f"({_fingerprints(result, salt)})")
+            reason = f"{reason} ({_fingerprints(result, salt)})"
+        notes = [reason] if reason else []
         if result.backup is not None:
             notes.append(f"backup {result.backup.name}")
         notes.extend(_decryption_notes(result))
@@ -205,7 +206,7 @@ def _print_text(out: Output, config: Config, report: SyncReport, salt: bytes) ->
                 result.secret_name or mapping.secret_name,
                 mapping.environment or "-",
                 str(result.outcome),
-                " ".join(notes),
+                "; ".join(notes),
             ]
         )
     out.table(["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"], rows)
@@ -220,9 +221,10 @@ def _decryption_notes(result: MappingResult) -> list[str]:
     for check in result.decryption or []:
         if check.ok:
             notes.append(f"decrypts {check.path.name} ({check.checked} values)")
+        elif check.reason:
+            notes.append(f"does not decrypt {check.path.name}: {check.reason}")
         else:
-            failed = f" ({', '.join(check.failed)})" if check.failed else ""
-            notes.append(f"DOES NOT decrypt {check.path.name}{failed}: {check.reason}".rstrip(": "))
+            notes.append(f"does not decrypt {check.path.name} ({', '.join(check.failed)})")
     return notes
 
 
