@@ -62,9 +62,7 @@ class Vault:
         cli_options: Maps generic CLI flags (``vault_url``, ``region``) to this
             backend's option names, e.g. ``{"vault_url": "url"}``.
         option_keys: The option names this backend accepts in ``[vault.<name>]``;
-            ``None`` means "validated by ``configure`` itself".
-        install_hint: What to run when this backend's SDK is missing.
-        location_hint: How error messages name the vault (filled by ``describe()``).
+            ``None`` means the subclass validates its options in ``__init__``.
     """
 
     name: ClassVar[str] = ""
