@@ -77,7 +77,9 @@ def test_broken_plugins_are_isolated_and_reported(plugin_path: Path) -> None:
     assert "ModuleNotFoundError" in (infos["broken"].error or "")
     assert "envdrift_register_vault" in (infos["badhook"].error or "")
     assert "good" in registry.vault_names()
-    with pytest.raises(PluginLoadError, match='Error importing plugin "envdrift-broken"'):
+    with pytest.raises(
+        PluginLoadError, match="plugin \"envdrift-broken\" failed to load, so vault 'broken'"
+    ):
         registry.vault_class("broken")
 
 

@@ -208,8 +208,10 @@ class PluginRegistry:
             return self._vaults[name]
         for info in self._infos:
             if info.error is not None and name in {info.name, info.distribution}:
+                # The CLI prefixes "Error: ", so the message does not start with it.
                 raise PluginLoadError(
-                    f'Error importing plugin "{info.distribution or info.name}": {info.error}'
+                    f'plugin "{info.distribution or info.name}" failed to load, so vault '
+                    f"{name!r} is unavailable: {info.error}"
                 )
         installed = ", ".join(sorted(self._vaults)) or "(none)"
         if name in FIRST_PARTY_EXTRAS:
