@@ -1,0 +1,91 @@
+"""Regenerate the generated parts of the docs, or check that they are current.
+
+    .venv/bin/python scripts/docs_cog.py            # rewrite them in place
+    .venv/bin/python scripts/docs_cog.py --check    # exit 1 when one is stale
+
+Code shown in the docs lives in files that tests run; the Markdown holds a copy that
+cog (https://nedbatchelder.com/code/cog) refreshes. A block looks like this:
+
+    <!-- [[[cog include("envdrift-core/src/envdrift/builtins/files.py", "FilesVault.fetch") ]]] -->
+    ```python
+    …generated…
+    ```
+    <!-- [[[end]]] -->
+
+``include(path, name=None, *, header=False)`` pastes a whole file, or one class or
+function of a Python file found by its dotted name (decorators and the comments right
+above it included). ``header=True`` stops a class at its first method.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+DEFINITIONS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+LANGUAGES = {".py": "python", ".toml": "toml", ".md": "markdown", ".sh": "sh"}
+
+
+def include(path: str, name: str | None = None, *, header: bool = False) -> None:
+    """Emit ``path`` (or its part ``name``) as a fenced code block into the cog output."""
+    import cog  # only importable while cog runs
+
+    source = (ROOT / path).read_text()
+    text = source if name is None else _python_part(source, name, header=header, path=path)
+    cog.out(f"```{LANGUAGES.get(Path(path).suffix, '')}\n{text.rstrip()}\n```\n")
+
+
+def _python_part(source: str, dotted: str, *, header: bool, path: str) -> str:
+    lines = source.splitlines()
+    scope: list[ast.stmt] = ast.parse(source).body
+    node: ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    for part in dotted.split("."):
+        node = next((n for n in scope if isinstance(n, DEFINITIONS) and n.name == part), None)
+        if node is None:
+            raise SystemExit(f"docs_cog: {path} has no {dotted}")
+        scope = node.body
+    if node is None:
+        raise SystemExit(f"docs_cog: empty name for {path}")
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+    while start > 0 and lines[start - 1].strip().startswith("#"):
+        start -= 1  # the comment right above belongs to it
+    end = node.end_lineno or node.lineno
+    if header and isinstance(node, ast.ClassDef):
+        first_def = next(
+            (n for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None
+        )
+        if first_def is not None:
+            end = min([first_def.lineno, *(d.lineno for d in first_def.decorator_list)]) - 1
+            while lines[end - 1].strip().startswith("#") or not lines[end - 1].strip():
+                end -= 1
+    return "\n".join(lines[start:end])
+
+
+def markdown_files() -> list[Path]:
+    """Every Markdown file under docs/ that holds a cog block."""
+    return sorted(p for p in DOCS.rglob("*.md") if "[[[cog" in p.read_text())
+
+
+def main(argv: list[str]) -> int:
+    from cogapp import Cog
+
+    check = "--check" in argv
+    files = [str(p.relative_to(ROOT)) for p in markdown_files()]
+    if not files:
+        return 0
+    args = ["cog", "--check" if check else "-r", "-I", str(ROOT / "scripts")]
+    args += ["-p", "from docs_cog import include", *files]
+    status = Cog().main(args)
+    if check and status:
+        print("docs are stale: run .venv/bin/python scripts/docs_cog.py", file=sys.stderr)
+    return int(status)
+
+
+if __name__ == "__main__":
+    import os
+
+    os.chdir(ROOT)
+    sys.exit(main(sys.argv[1:]))
