@@ -33,9 +33,7 @@ def assert_backend(plugin: dict[str, Any], name: str) -> None:
     assert plugin["distribution"] == f"envdrift-{name}"
     assert plugin["version"] == "1.0.0"
     assert plugin["error"] is None, plugin["error"]
-    # A backend provides its own vault and nothing else (nothing at all while its
-    # distribution is still the placeholder from the foundation).
-    assert set(plugin["vaults"]) <= {name}, plugin["vaults"]
+    assert plugin["vaults"] == [name]
 
 
 @pytest.mark.slow
