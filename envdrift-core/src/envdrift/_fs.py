@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["TEMP_PREFIX", "atomic_write"]
+__all__ = ["TEMP_PREFIX", "atomic_write", "write_backup"]
 
 #: Temporary files start with this, so a later run can recognise (and ignore) leftovers.
 TEMP_PREFIX = ".envdrift-tmp-"
@@ -44,6 +44,35 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> Path:
         raise
     _fsync_dir(real.parent)
     return real
+
+
+def write_backup(path: Path, data: bytes, stamp: str) -> Path:
+    """Write ``data`` to a new ``<name>.backup.<stamp>[.N]`` next to ``path``, mode 0600.
+
+    Never overwrites an existing backup: a second backup in the same second gets
+    ``.1``, ``.2``, … appended.
+    """
+    from envdrift.errors import FormatError
+
+    for attempt in range(1000):
+        suffix = f".backup.{stamp}" + (f".{attempt}" if attempt else "")
+        candidate = path.with_name(path.name + suffix)
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            os.fchmod(fd, 0o600)  # whatever the umask
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(candidate)
+            raise
+        return candidate
+    raise FormatError(f"too many backups of {path} named {path.name}.backup.{stamp}.*")
 
 
 def _fsync_dir(directory: Path) -> None:

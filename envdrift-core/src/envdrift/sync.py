@@ -21,7 +21,6 @@ mapping; the others still complete. Results come back in config order.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import enum
 import os
 import re
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from envdrift._fs import TEMP_PREFIX, write_backup
 from envdrift.dotenvx.keysfile import KeysFile
 from envdrift.errors import EnvdriftError, FormatError, NotFoundError, VaultError
 from envdrift.keyvalue import normalize_private_key
@@ -505,7 +505,7 @@ def _write(
                 )
             backup = None
             if any(r.local_key is not None for r in todo):
-                backup = _backup(group.path, keys.render(), stamp)
+                backup = write_backup(group.path, keys.render(), stamp)
             for result in todo:
                 # The comment dotenvx writes above a key: the env file it belongs to.
                 comment = f".env.{result.mapping.environment}".rstrip(".")
@@ -524,29 +524,6 @@ def _write(
                 result.outcome, result.backup = Outcome.UPDATED, backup
 
     _each(pool, groups, write, "writing", notify)
-
-
-def _backup(path: Path, data: bytes, stamp: str) -> Path:
-    """Write ``data`` to a new ``<name>.backup.<stamp>[.N]`` next to ``path``, mode 0600."""
-    for attempt in range(1000):
-        suffix = f".backup.{stamp}" + (f".{attempt}" if attempt else "")
-        candidate = path.with_name(path.name + suffix)
-        try:
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        try:
-            os.fchmod(fd, 0o600)  # whatever the umask
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(candidate)
-            raise
-        return candidate
-    raise FormatError(f"too many backups of {path} named {path.name}.backup.{stamp}.*")
 
 
 def _os_reason(path: Path, exc: OSError) -> str:
@@ -602,8 +579,6 @@ def _encrypted_env_files(
     folder: Path, environment: str, keys_filename: str
 ) -> list[tuple[Path, str]]:
     """The env files in ``folder`` that carry this environment's public key, read in memory."""
-    from envdrift._fs import TEMP_PREFIX
-
     declares = re.compile(
         rf"^[ \t\ufeff]*(?:export[ \t]+)?{re.escape(_public_key_name(environment))}[ \t]*=",
         re.MULTILINE,

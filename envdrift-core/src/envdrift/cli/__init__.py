@@ -17,18 +17,22 @@ __all__ = ["cli", "main"]
 
 #: name -> "module:attribute" of each subcommand, in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
+    "sync": "envdrift.cli.sync:sync",
     "encrypt": "envdrift.cli.encrypt:encrypt",
     "decrypt": "envdrift.cli.decrypt:decrypt",
+    "vault-push": "envdrift.cli.vault_push:vault_push",
+    "rotate": "envdrift.cli.rotate:rotate",
     "plugins": "envdrift.cli.plugins:plugins",
-    "sync": "envdrift.cli.sync:sync",
 }
 
 #: One-line help for each subcommand, so ``envdrift --help`` need not import them.
 SHORT_HELP: dict[str, str] = {
-    "encrypt": "Encrypt .env files in place (dotenvx-compatible).",
-    "decrypt": "Decrypt a .env file in place or to stdout.",
-    "plugins": "List installed plugins, their vaults and load errors.",
     "sync": "Fetch each mapping's private key from the vault into its .env.keys.",
+    "encrypt": "Encrypt .env files in place (dotenvx-compatible).",
+    "decrypt": "Decrypt a .env file, or prove the vault's key decrypts it (--verify-vault).",
+    "vault-push": "Store local private keys in the vault.",
+    "rotate": "Rotate an env file's key pair; update and verify the vault first.",
+    "plugins": "List installed plugins, their vaults and load errors.",
 }
 
 

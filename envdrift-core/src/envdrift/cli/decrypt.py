@@ -1,12 +1,25 @@
-"""``envdrift decrypt``: decrypt an env file in place or to stdout."""
+"""``envdrift decrypt``: decrypt an env file in place or to stdout, or (``--verify-vault``)
+prove that the vault's key decrypts it without decrypting anything to disk."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from envdrift.cli._options import (
+    flags_of,
+    is_debug,
+    provider_flags,
+    registry_from,
+    vault_options,
+)
 from envdrift.cli._output import Output
+
+if TYPE_CHECKING:
+    from envdrift.errors import EnvdriftError
+    from envdrift.targets import Target
 
 
 @click.command()
@@ -20,16 +33,80 @@ from envdrift.cli._output import Output
     type=click.Path(path_type=Path, dir_okay=False),
     help="Read private keys from this file (default: .env.keys next to FILE and in .).",
 )
-def decrypt(file: Path | None, to_stdout: bool, keys_file: Path | None) -> None:
+@click.option(
+    "--verify-vault",
+    is_flag=True,
+    help="Only check, in memory, that the vault's key decrypts FILE; write nothing.",
+)
+@click.option("--secret", help="With --verify-vault: the vault secret holding the key.")
+@click.option("--env", "environment", help="With --verify-vault: the key's environment.")
+@vault_options
+@click.option("--ci", is_flag=True, help="Never prompt (envdrift decrypt never does).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="With --verify-vault, json: one document on stdout.",
+)
+@click.pass_context
+def decrypt(
+    ctx: click.Context,
+    file: Path | None,
+    to_stdout: bool,
+    keys_file: Path | None,
+    verify_vault: bool,
+    secret: str | None,
+    environment: str | None,
+    config_file: Path | None,
+    provider: str | None,
+    vault_url: str | None,
+    region: str | None,
+    ci: bool,
+    output_format: str,
+) -> None:
     """Decrypt FILE (default: .env) in place, like `dotenvx decrypt`.
 
     The key comes from DOTENV_PRIVATE_KEY* environment variables or the keys file,
     matched to the file's DOTENV_PUBLIC_KEY. Unlike dotenvx, values are written back
     exactly as stored (no $VAR expansion, no command substitution) and quoted so that
     they read back intact.
+
+    With --verify-vault, nothing is decrypted to disk: the key is fetched from the
+    vault (the mapping of FILE's folder in envdrift.toml, or --secret with -p and the
+    vault flags) and checked in memory against every encrypted value. Exit 0 when it
+    decrypts them all; exit 1, with the repair steps, when it does not.
     """
     path = file or Path(".env")
-    _decrypt_plain(Output(), path, keys_file=keys_file, to_stdout=to_stdout)
+    vault_only = {
+        "--secret": secret,
+        "--env": environment,
+        "-p": provider,
+        "--vault-url": vault_url,
+        "--region": region,
+        "-c": config_file,
+    }
+    if not verify_vault:
+        used = [flag for flag, value in vault_only.items() if value is not None]
+        if used or output_format != "text":
+            flags = used or ["--format"]
+            raise click.UsageError(f"{', '.join(flags)} only apply with --verify-vault")
+        _decrypt_plain(Output(), path, keys_file=keys_file, to_stdout=to_stdout)
+        return
+    if to_stdout or keys_file is not None:
+        raise click.UsageError("--verify-vault reads no keys file and prints no plaintext")
+    _verify_vault(
+        ctx,
+        path,
+        secret=secret,
+        environment=environment,
+        config_file=config_file,
+        provider=provider,
+        vault_url=vault_url,
+        region=region,
+        json_mode=output_format == "json",
+    )
 
 
 def _decrypt_plain(out: Output, path: Path, *, keys_file: Path | None, to_stdout: bool) -> None:
@@ -48,3 +125,66 @@ def _decrypt_plain(out: Output, path: Path, *, keys_file: Path | None, to_stdout
         out.line(f"decrypted {path} ({count} value{'' if count == 1 else 's'})")
     else:
         out.line(f"no change to {path} (nothing encrypted)")
+
+
+def _verify_vault(
+    ctx: click.Context,
+    path: Path,
+    *,
+    secret: str | None,
+    environment: str | None,
+    config_file: Path | None,
+    provider: str | None,
+    vault_url: str | None,
+    region: str | None,
+    json_mode: bool,
+) -> None:
+    from envdrift.drift import repair_steps, verify_vault
+    from envdrift.errors import EnvdriftError
+    from envdrift.targets import resolve_target
+
+    out = Output(json_mode=json_mode)
+    registry = registry_from(ctx)
+    target: Target | None = None
+    try:
+        target = resolve_target(
+            path.parent,
+            cwd=Path.cwd(),
+            config_file=config_file,
+            secret=secret,
+            environment=environment,
+            env_file=path,
+        )
+        with target.open_vaults(
+            registry, provider=provider, flags=flags_of(vault_url, region), debug=is_debug(ctx)
+        ) as vaults:
+            result = verify_vault(path, target, vaults, registry)
+    except EnvdriftError as exc:
+        if json_mode:
+            out.json(_error_document(path, exc))
+        raise
+    steps = repair_steps(path, target, provider_flags(provider, vault_url, region))
+    if json_mode:
+        out.json(
+            {
+                **result.as_dict(),
+                "repair": [] if result.ok else steps,
+                "exit_code": 0 if result.ok else 1,
+            }
+        )
+    elif result.ok:
+        count = result.check.checked
+        out.line(
+            f"ok: the key in {result.vault} (secret {result.secret!r}) decrypts {path} "
+            f"({count} value{'' if count == 1 else 's'})"
+        )
+    else:
+        out.error(result.explain())
+        out.info("To repair:")
+        for number, step in enumerate(steps, 1):
+            out.info(f"  {number}. {step}")
+    ctx.exit(0 if result.ok else 1)
+
+
+def _error_document(path: Path, exc: EnvdriftError) -> dict[str, object]:
+    return {"file": str(path), "ok": False, "error": str(exc), "exit_code": exc.exit_code}

@@ -1,0 +1,62 @@
+"""``envdrift rotate``: new key pair, vault updated and verified, then files swapped."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import click
+
+from envdrift.cli._options import flags_of, is_debug, registry_from, vault_options
+from envdrift.cli._output import Output
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--secret", help="Vault secret for the key (default: the folder's mapping).")
+@click.option("--env", "environment", help="Environment of the key (default: from FILE's name).")
+@vault_options
+@click.pass_context
+def rotate(
+    ctx: click.Context,
+    file: Path,
+    secret: str | None,
+    environment: str | None,
+    config_file: Path | None,
+    provider: str | None,
+    vault_url: str | None,
+    region: str | None,
+) -> None:
+    """Rotate FILE's key pair and the vault's copy of the private key, safely.
+
+    Every value is re-encrypted with a new key pair in memory; the new private key is
+    stored in the vault as a new version and read back to prove it decrypts the new
+    file; only then are FILE and .env.keys replaced (the old .env.keys is backed up).
+    If storing or verifying fails, local files are untouched and the vault's previous
+    value is made current again.
+    """
+    from envdrift.rotation import rotate_file
+    from envdrift.targets import resolve_target
+
+    out = Output()
+    registry = registry_from(ctx)
+    target = resolve_target(
+        file.parent,
+        cwd=Path.cwd(),
+        config_file=config_file,
+        secret=secret,
+        environment=environment,
+        env_file=file,
+    )
+    with target.open_vaults(
+        registry, provider=provider, flags=flags_of(vault_url, region), debug=is_debug(ctx)
+    ) as vaults:
+        result = rotate_file(file, target, vaults, registry)
+    out.line(
+        f"rotated {file}: {result.values} value{'s' if result.values != 1 else ''} "
+        f"re-encrypted for {result.public_key[:10]}…, new key stored in secret "
+        f"{result.secret!r} ({result.vault}) and verified"
+    )
+    if result.backup is not None:
+        out.line(f"previous keys kept in {result.backup}")
+    out.line(f"commit {shlex.quote(str(file))}; teammates then run: envdrift sync --force")

@@ -1,0 +1,129 @@
+"""``decrypt --verify-vault``: does the vault's key decrypt the committed env file?
+
+The key is fetched, normalised exactly as ``sync`` does, and handed to the
+``envdrift_verify_decryption`` hook together with the file's text. Everything happens in
+memory: the file is never written and no plaintext is kept.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from envdrift.errors import ConfigError, FormatError
+from envdrift.keyvalue import normalize_private_key
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from envdrift.config import VaultSet
+    from envdrift.hookspecs import DecryptionCheck
+    from envdrift.plugins import PluginRegistry
+    from envdrift.targets import Target
+
+__all__ = ["VaultVerification", "repair_steps", "verify_vault"]
+
+
+@dataclass(frozen=True)
+class VaultVerification:
+    """The answer for one file.
+
+    Attributes:
+        file: The env file, as the user named it.
+        secret: The secret the key came from.
+        vault: How the vault is named in messages.
+        environment: The environment of the key (``DOTENV_PRIVATE_KEY_<ENV>``).
+        check: The hook's answer.
+    """
+
+    file: Path
+    secret: str
+    vault: str
+    environment: str
+    check: DecryptionCheck
+
+    @property
+    def ok(self) -> bool:
+        """The vault's key decrypts every encrypted value of the file."""
+        return self.check.ok
+
+    def explain(self) -> str:
+        """One line: what failed, in terms of keys and value names only."""
+        check = self.check
+        if check.key_matches is False:
+            return (
+                f"{self.file} was encrypted with a different key than the one in "
+                f"{self.vault} (secret {self.secret!r}): {check.reason}"
+            )
+        return (
+            f"the key in {self.vault} (secret {self.secret!r}) cannot decrypt "
+            f"{self.file}: {check.reason}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form (no key, no plaintext)."""
+        return {
+            "file": str(self.file),
+            "secret": self.secret,
+            "vault": self.vault,
+            "environment": self.environment,
+            "ok": self.ok,
+            "checked": self.check.checked,
+            "failed": list(self.check.failed),
+            "key_matches": self.check.key_matches,
+            "reason": self.check.reason,
+        }
+
+
+def verify_vault(
+    file: Path, target: Target, vaults: VaultSet, registry: PluginRegistry
+) -> VaultVerification:
+    """Fetch the target's key and check, in memory, that it decrypts ``file``.
+
+    Raises:
+        envdrift.EnvdriftError: the file cannot be read, the secret cannot be fetched or is not
+            a private key, or no verifier understands the file.
+    """
+    try:
+        text = file.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise FormatError(f"{file}: no such file") from None
+    except UnicodeDecodeError:
+        raise FormatError(f"{file}: not UTF-8 text") from None
+    except OSError as exc:
+        raise FormatError(f"{file}: cannot read ({exc.strerror})") from None
+    mapping = target.mapping
+    vault, secret = vaults.for_mapping(mapping)
+    source = f"secret {secret!r} in {vault.describe()}"
+    value = vault.fetch(secret)
+    key = normalize_private_key(value, mapping.environment, source=source)
+    check = registry.verify_decryption(file, text, key)
+    if check is None:
+        raise ConfigError(
+            f"{file} holds no encrypted values and no DOTENV_PUBLIC_KEY: nothing to verify "
+            f"(encrypt it first: envdrift encrypt {shlex.quote(str(file))})"
+        )
+    return VaultVerification(file, secret, vault.describe(), mapping.environment, check)
+
+
+def repair_steps(file: Path, target: Target, flags: list[str]) -> list[str]:
+    """The user guide's three repair commands, filled in for this file and config.
+
+    ``-c`` is added only when running ``envdrift sync`` here would not discover the
+    config that was used; provider flags only when no config file carries them.
+    """
+    quoted = shlex.quote(str(file))
+    sync = ["envdrift", "sync", "--force"]
+    if target.config_found and not target.discoverable:
+        sync += ["-c", shlex.quote(target.config.label)]
+    if not target.config_found:
+        sync += flags
+    step2 = " ".join(sync)
+    if not target.config_found:
+        mapping = target.mapping
+        step2 += (
+            f"   (needs an envdrift.toml mapping secret_name = {mapping.secret_name!r}, "
+            f"folder_path = {mapping.folder_path!r}; see docs/configuration.md)"
+        )
+    return [f"git restore {quoted}", step2, f"envdrift encrypt {quoted}"]

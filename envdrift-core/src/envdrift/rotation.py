@@ -1,0 +1,200 @@
+"""``rotate``: a new key pair for an env file, stored in the vault, verified, then swapped in.
+
+The order makes every failure recoverable:
+
+1. In memory: decrypt every value with the current key and re-encrypt it for a new key
+   pair; the file's ``DOTENV_PUBLIC_KEY*`` gets the new public key.
+2. Store the new private key in the vault as a new version.
+3. Fetch it back and prove, through ``envdrift_verify_decryption``, that it decrypts
+   the new text.
+4. Only then replace the env file and the ``.env.keys`` line, atomically (the old keys
+   file is kept as a 0600 backup).
+
+When step 2 or 3 fails, nothing local has changed and the vault's previous value is
+stored again (made current); when that is impossible the error says what to run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from envdrift._fs import atomic_write, write_backup
+from envdrift.dotenvx.crypto import Decryptor, Encryptor, generate_keypair, is_encrypted
+from envdrift.dotenvx.envfile import EnvFile
+from envdrift.dotenvx.keyring import Keyring
+from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.dotenvx.operations import check_env_file_name
+from envdrift.errors import DecryptionError, EnvdriftError, FormatError, NotFoundError
+from envdrift.keyvalue import normalize_private_key
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from envdrift.config import VaultSet
+    from envdrift.plugins import PluginRegistry
+    from envdrift.secrets import Secret
+    from envdrift.targets import Target
+    from envdrift.vaults import Vault
+
+__all__ = ["RotationError", "RotationResult", "rotate_file", "rotate_text"]
+
+
+class RotationError(EnvdriftError):
+    """Rotation stopped before the local swap; the message says what state things are in."""
+
+
+@dataclass(frozen=True)
+class RotationResult:
+    """What ``rotate_file`` did.
+
+    Attributes:
+        file: The env file rotated.
+        keys_file: The keys file updated.
+        backup: The previous keys file's backup, if there was one.
+        secret: The vault secret now holding the new key.
+        vault: How the vault is named in messages.
+        values: How many values were re-encrypted.
+        public_key: The new public key.
+    """
+
+    file: Path
+    keys_file: Path
+    backup: Path | None
+    secret: str
+    vault: str
+    values: int
+    public_key: str
+
+
+def rotate_text(env: EnvFile, current: list[Decryptor], new_public_key: str) -> tuple[str, int]:
+    """Return ``env`` re-encrypted for ``new_public_key``, and how many values it holds.
+
+    Plaintext values stay as they are; the ``DOTENV_PUBLIC_KEY*`` value becomes the new
+    key. Raises ``DecryptionError`` naming values no current key decrypts.
+    """
+    found = env.public_key()
+    if found is None:
+        raise FormatError(f"{env.path}: no DOTENV_PUBLIC_KEY line; encrypt the file first")
+    encryptor = Encryptor(new_public_key)
+    edits = []
+    failed: list[str] = []
+    count = 0
+    for entry in env.entries:
+        value = entry.value
+        if entry is found[0]:
+            span = env.locate(entry)
+            if span is None:
+                raise FormatError(f"{env.path}, line {entry.line}: cannot rewrite {entry.key}")
+            edits.append((entry, span, new_public_key))
+            continue
+        if value is None or not is_encrypted(value):
+            continue
+        span = env.locate(entry)
+        if span is None:
+            raise FormatError(
+                f"{env.path}, line {entry.line}: {entry.key} cannot be rewritten in place"
+            )
+        plaintext = _decrypt(current, value)
+        if plaintext is None:
+            failed.append(entry.key)
+            continue
+        edits.append((entry, span, encryptor.encrypt(plaintext)))
+        count += 1
+    if failed:
+        raise DecryptionError(
+            f"{env.path}: the current key does not decrypt {', '.join(failed)}; nothing was rotated"
+        )
+    return env.rewrite(edits), count
+
+
+def _decrypt(decryptors: list[Decryptor], value: str) -> str | None:
+    for decryptor in decryptors:
+        try:
+            return decryptor.decrypt(value)
+        except DecryptionError:
+            continue
+    return None
+
+
+def rotate_file(
+    file: Path, target: Target, vaults: VaultSet, registry: PluginRegistry
+) -> RotationResult:
+    """Rotate ``file``'s key pair and the vault's copy of it (see the module docstring).
+
+    Raises:
+        RotationError: storing or verifying the new key failed; local files are untouched
+            and the message says whether the vault was rolled back.
+        EnvdriftError: the file or the current key is unusable (nothing changed anywhere).
+    """
+    check_env_file_name(file)
+    mapping = target.mapping
+    keys_path = mapping.folder / target.config.env_keys_filename
+    env = EnvFile.read(file)
+    ring = Keyring.gather(file, keys_file=keys_path if keys_path.exists() else None)
+    found = env.public_key()
+    current_public = found[1].strip().lower() if found else None
+    candidates = ring.ordered_for(current_public, mapping.key_name)
+    if not candidates:
+        raise DecryptionError(
+            f"no current private key for {file}; looked in: {'; '.join(ring.looked_at)}. "
+            "Run `envdrift sync` first"
+        )
+    pair = generate_keypair()
+    new_text, count = rotate_text(env, [Decryptor(c.key) for c in candidates], pair.public_key)
+
+    vault, secret = vaults.for_mapping(mapping)
+    where = f"secret {secret!r} in {vault.describe()}"
+    previous: Secret | None
+    try:
+        previous = vault.fetch(secret)
+    except NotFoundError:
+        previous = None
+    try:
+        vault.store(secret, pair.private_key)
+    except EnvdriftError as exc:
+        raise RotationError(
+            f"rotation stopped: {exc}. Local files were not changed and {where} keeps its value"
+        ) from None
+    try:
+        stored = normalize_private_key(vault.fetch(secret), mapping.environment, source=where)
+        check = registry.verify_decryption(file, new_text, stored)
+        if check is None or not check.ok:
+            reason = check.reason if check is not None else "no verifier understood the file"
+            raise RotationError(
+                f"the key read back from {where} does not decrypt the new file: {reason}"
+            )
+    except EnvdriftError as exc:
+        raise RotationError(_rolled_back(vault, secret, previous, where, exc)) from None
+
+    # The vault holds the new key and it is proven: swap the local files.
+    keys = KeysFile.read(keys_path)
+    backup = None
+    if keys_path.exists():
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        backup = write_backup(keys_path, keys.render(), stamp)
+    keys.set(mapping.key_name, pair.private_key, comment=file.name)
+    atomic_write(file, new_text.encode("utf-8"))
+    keys.write()
+    return RotationResult(file, keys_path, backup, secret, vault.describe(), count, pair.public_key)
+
+
+def _rolled_back(
+    vault: Vault, secret: str, previous: Secret | None, where: str, cause: EnvdriftError
+) -> str:
+    """Make the previous value current again; say what happened and what is left to do."""
+    head = f"rotation stopped: {cause}. Local files were not changed"
+    if previous is None:
+        return (
+            f"{head}; {where} did not exist before and now holds the unverified new key: "
+            "delete it, or run `envdrift vault-push --force` to store the local key again"
+        )
+    try:
+        vault.store(secret, previous)
+    except EnvdriftError as exc:
+        return (
+            f"{head}; restoring the previous value of {where} failed too ({exc}): "
+            "run `envdrift vault-push --force` in this folder to store the local key again"
+        )
+    return f"{head}; the previous value of {where} is current again"

@@ -1,0 +1,134 @@
+"""Which config, mapping and vault a single-file or single-folder command talks to.
+
+``decrypt --verify-vault``, ``vault-push`` and ``rotate`` work on one env file or folder.
+They use the discovered (or ``-c``) configuration when there is one, take the mapping
+whose folder holds the file, and let command-line flags win: ``--secret``, ``--env``,
+``-p``, ``--vault-url``, ``--region``. Without any configuration the flags alone must
+say everything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envdrift.config import Config, SyncMapping, find_config, load_config
+from envdrift.dotenvx.suffix import environment_suffix
+from envdrift.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from envdrift.config import VaultSet
+    from envdrift.plugins import PluginRegistry
+
+__all__ = ["Target", "environment_of", "resolve_target"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved single target.
+
+    Attributes:
+        config: The configuration used (a command-line-only one when no file exists).
+        mapping: The mapping for the folder: from the config, or made from the flags.
+        config_found: A configuration file was used.
+        discoverable: Running ``envdrift sync`` in the current directory would find the
+            same configuration file (so repair commands need no ``-c``).
+    """
+
+    config: Config
+    mapping: SyncMapping
+    config_found: bool
+    discoverable: bool
+
+    def open_vaults(
+        self,
+        registry: PluginRegistry,
+        *,
+        provider: str | None,
+        flags: Mapping[str, str | None],
+        debug: bool = False,
+    ) -> VaultSet:
+        """Return the backends for this target (flags win over the file)."""
+        return self.config.open_vaults(registry, provider=provider, flags=flags, debug=debug)
+
+
+def environment_of(path: Path) -> str:
+    """Return the environment dotenvx derives from an env file name (``production``)."""
+    return environment_suffix(path.name).lstrip("_").lower()
+
+
+def resolve_target(
+    folder: Path,
+    *,
+    cwd: Path,
+    config_file: Path | None,
+    secret: str | None,
+    environment: str | None,
+    env_file: Path | None = None,
+) -> Target:
+    """Find the mapping for ``folder`` and apply the command-line overrides.
+
+    Args:
+        folder: The service folder (an env file's folder, or ``vault-push FOLDER``).
+        cwd: Where discovery starts and relative paths resolve.
+        config_file: ``-c``; ``None`` discovers.
+        secret: ``--secret``: wins over the mapping's secret.
+        environment: ``--env``: wins over the mapping's environment and the file name.
+        env_file: The env file, when there is one: its name gives the environment when
+            neither ``--env`` nor a mapping does, and picks among several mappings of
+            one folder.
+
+    Raises:
+        ConfigError: nothing says which secret to use, or the config is invalid.
+    """
+    found = config_file if config_file is not None else find_config(cwd)
+    folder = Path(os.path.abspath(cwd / folder))
+    file_env = environment_of(env_file) if env_file is not None else None
+    if found is not None:
+        config = load_config(found, cwd)
+        mapping = _mapping_for(config, folder, environment or file_env)
+        discovered = find_config(cwd)
+        discoverable = discovered is not None and os.path.samefile(discovered, config.path)
+    else:
+        config = Config(
+            path=cwd / "(command line)", kind="envdrift.toml", root=cwd, label="the command line"
+        )
+        mapping, discoverable = None, False
+    if mapping is None:
+        if secret is None:
+            where = (
+                f"no mapping in {config.label} covers {folder}"
+                if found
+                else ("no envdrift.toml or [tool.envdrift] was found")
+            )
+            raise ConfigError(f"{where}; pass --secret NAME (and -p PROVIDER)")
+        mapping = SyncMapping(
+            index=0,
+            secret_name=secret,
+            folder_path=os.path.relpath(folder, config.root),
+            folder=folder,
+            environment=(environment or file_env or "production"),
+            vault_name=None,
+            profile=None,
+            origin="the command line",
+        )
+    else:
+        if secret is not None:
+            mapping = replace(mapping, secret_name=secret, name_prefix=None)
+        if environment is not None:
+            mapping = replace(mapping, environment=environment)
+    return Target(config, mapping, found is not None, discoverable)
+
+
+def _mapping_for(config: Config, folder: Path, environment: str | None) -> SyncMapping | None:
+    """The mapping whose folder is ``folder``; among several, the one for ``environment``."""
+    real = os.path.realpath(folder)
+    matches = [m for m in config.mappings if os.path.realpath(m.folder) == real]
+    if environment is not None:
+        exact = [m for m in matches if m.environment.lower() == environment.lower()]
+        matches = exact or matches
+    return matches[0] if matches else None

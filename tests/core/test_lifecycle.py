@@ -1,0 +1,333 @@
+"""The key lifecycle: ``decrypt --verify-vault``, ``vault-push`` and ``rotate``.
+
+They run against the built-in ``files`` vault (a real directory of secrets) plus, for
+failures that a directory cannot produce, small test vaults registered as plugins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from envdrift import PermissionDeniedError, PluginRegistry, Secret, Vault, VaultContext, hookimpl
+from envdrift.builtins.files import FilesVault
+from envdrift.dotenvx.keysfile import KeysFile
+
+PLAINTEXT = {"DATABASE_URL": "postgres://db/app", "API_TOKEN": "tok-123", "GREETING": "hello world"}
+
+CONFIG = """\
+[vault]
+provider = "files"
+
+[vault.files]
+path = "vault"
+
+[[vault.sync.mappings]]
+secret_name = "app-key"
+folder_path = "services/app"
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Callable[..., Result]) -> Path:
+    """A project with one service whose .env.production is encrypted (key in .env.keys)."""
+    (tmp_path / "envdrift.toml").write_text(CONFIG)
+    (tmp_path / "vault").mkdir()
+    app = tmp_path / "services" / "app"
+    app.mkdir(parents=True)
+    (app / ".env.production").write_text(
+        "".join(f'{key}="{value}"\n' for key, value in PLAINTEXT.items())
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("encrypt", "services/app/.env.production")
+    assert result.exit_code == 0, result.output
+    return tmp_path
+
+
+def local_key(repo: Path) -> str:
+    key = KeysFile.read(repo / "services/app/.env.keys").get("DOTENV_PRIVATE_KEY_PRODUCTION")
+    assert key is not None
+    return key.reveal()
+
+
+def vault_value(repo: Path, name: str = "app-key") -> str:
+    return (repo / "vault" / name).read_text()
+
+
+def decrypted_values(run_cli: Callable[..., Result], path: str) -> dict[str, str]:
+    result = run_cli("decrypt", path, "--stdout")
+    assert result.exit_code == 0, result.output
+    values = {}
+    for line in result.stdout.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key in PLAINTEXT:
+            values[key] = value.strip('"')
+    return values
+
+
+# -- vault-push ------------------------------------------------------------------------
+
+
+def test_push_stores_the_bare_key_then_reports_unchanged(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    first = run_cli("vault-push")
+    assert first.exit_code == 0, first.output
+    assert "created" in first.stdout
+    assert vault_value(repo) == local_key(repo)
+    assert stat.S_IMODE((repo / "vault/app-key").stat().st_mode) == 0o600
+    again = run_cli("vault-push")
+    assert again.exit_code == 0
+    assert "unchanged" in again.stdout
+
+
+def test_push_keeps_a_different_vault_value_unless_forced(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    other = "ab" * 32
+    (repo / "vault/app-key").write_text(other)
+    refused = run_cli("vault-push")
+    assert refused.exit_code == 1
+    assert "--force" in refused.stdout
+    assert vault_value(repo) == other
+    verify = run_cli("vault-push", "--verify", "--format", "json")
+    assert verify.exit_code == 1
+    document = json.loads(verify.stdout)
+    assert document["mappings"][0]["outcome"] == "would-update"
+    assert vault_value(repo) == other
+    forced = run_cli("vault-push", "--force")
+    assert forced.exit_code == 0
+    assert "updated" in forced.stdout
+    assert vault_value(repo) == local_key(repo)
+
+
+def test_push_of_one_folder_without_a_mapping(repo: Path, run_cli: Callable[..., Result]) -> None:
+    result = run_cli("vault-push", "services/app", "other-name", "--env", "production")
+    assert result.exit_code == 0, result.output
+    assert vault_value(repo, "other-name") == local_key(repo)
+
+
+def test_push_without_a_local_key_is_an_error_naming_the_file(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    (repo / "services/app/.env.keys").unlink()
+    result = run_cli("vault-push")
+    assert result.exit_code == 1
+    assert "no DOTENV_PRIVATE_KEY_PRODUCTION line" in result.stdout
+    assert not (repo / "vault/app-key").exists()
+
+
+def test_push_then_sync_on_a_fresh_clone_reproduces_the_keys(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    original = local_key(repo)
+    assert run_cli("vault-push").exit_code == 0
+    (repo / "services/app/.env.keys").unlink()  # a new teammate's clone
+    synced = run_cli("sync")
+    assert synced.exit_code == 0, synced.output
+    assert local_key(repo) == original
+    assert decrypted_values(run_cli, "services/app/.env.production") == PLAINTEXT
+
+
+# -- decrypt --verify-vault ------------------------------------------------------------
+
+
+def test_verify_vault_passes_with_one_line(repo: Path, run_cli: Callable[..., Result]) -> None:
+    assert run_cli("vault-push").exit_code == 0
+    before = (repo / "services/app/.env.production").read_bytes()
+    result = run_cli("decrypt", "services/app/.env.production", "--verify-vault", "--ci")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("\n") == 1
+    assert "decrypts services/app/.env.production (3 values)" in result.stdout
+    assert (repo / "services/app/.env.production").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "{key}",
+        "  {key}\n",
+        'DOTENV_PRIVATE_KEY_PRODUCTION="{key}"',
+        '{{"value": "{key}"}}',
+        '{{"DOTENV_PRIVATE_KEY_PRODUCTION": "{key}"}}',
+        "#/ header\nDOTENV_PRIVATE_KEY_STAGING={other}\nDOTENV_PRIVATE_KEY_PRODUCTION={key}\n",
+    ],
+)
+def test_verify_vault_accepts_every_stored_form(
+    repo: Path, run_cli: Callable[..., Result], form: str
+) -> None:
+    (repo / "vault/app-key").write_text(form.format(key=local_key(repo), other="cd" * 32))
+    result = run_cli("decrypt", "services/app/.env.production", "--verify-vault")
+    assert result.exit_code == 0, result.output
+
+
+def test_verify_vault_failure_prints_the_guides_repair_steps(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    assert run_cli("vault-push").exit_code == 0
+    # A teammate re-encrypts with a stray key: a fresh pair, not the vault's.
+    env = repo / "services/app/.env.production"
+    env.write_text("".join(f'{k}="{v}"\n' for k, v in PLAINTEXT.items()))
+    os.environ.pop("DOTENV_PRIVATE_KEY_PRODUCTION", None)
+    (repo / "services/app/.env.keys").unlink()
+    assert run_cli("encrypt", str(env.relative_to(repo))).exit_code == 0
+    stray = env.read_bytes()
+    result = run_cli("decrypt", "services/app/.env.production", "--verify-vault", "--ci")
+    assert result.exit_code == 1
+    assert "was encrypted with a different key than the one in vault 'files'" in result.stderr
+    assert result.stderr.splitlines()[-4:] == [
+        "To repair:",
+        "  1. git restore services/app/.env.production",
+        "  2. envdrift sync --force",
+        "  3. envdrift encrypt services/app/.env.production",
+    ]
+    assert env.read_bytes() == stray
+
+
+def test_verify_vault_adds_dash_c_only_when_discovery_would_miss_it(
+    repo: Path, run_cli: Callable[..., Result], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    elsewhere = tmp_path_factory.mktemp("ci")
+    config = elsewhere / "team.toml"
+    config.write_text(
+        CONFIG.replace('path = "vault"', f'path = "{repo / "vault"}"').replace(
+            'folder_path = "services/app"', f'folder_path = "{repo / "services/app"}"'
+        )
+    )
+    (repo / "vault/app-key").write_text("ef" * 32)
+    result = run_cli(
+        "decrypt",
+        "services/app/.env.production",
+        "--verify-vault",
+        "-c",
+        str(config),
+    )
+    assert result.exit_code == 1
+    assert f"  2. envdrift sync --force -c {os.path.relpath(config)}" in result.stderr.splitlines()
+
+
+def test_verify_vault_without_config_uses_the_flags(
+    tmp_path: Path, run_cli: Callable[..., Result], repo: Path
+) -> None:
+    (repo / "envdrift.toml").unlink()
+    (repo / "vault/standalone").write_text(local_key(repo))
+    args = [
+        "decrypt",
+        "services/app/.env.production",
+        "--verify-vault",
+        "-p",
+        "files",
+        "--vault-url",
+        "vault",
+        "--secret",
+        "standalone",
+    ]
+    assert run_cli(*args).exit_code == 0
+    (repo / "vault/standalone").write_text("12" * 32)
+    failed = run_cli(*args)
+    assert failed.exit_code == 1
+    assert "2. envdrift sync --force -p files --vault-url vault" in failed.stderr
+
+
+def test_verify_vault_json_and_missing_secret(repo: Path, run_cli: Callable[..., Result]) -> None:
+    missing = run_cli(
+        "decrypt", "services/app/.env.production", "--verify-vault", "--format", "json"
+    )
+    assert missing.exit_code == 1
+    assert "not found" in json.loads(missing.stdout)["error"]
+    assert run_cli("vault-push").exit_code == 0
+    ok = run_cli("decrypt", "services/app/.env.production", "--verify-vault", "--format", "json")
+    document = json.loads(ok.stdout)
+    assert document["ok"] is True
+    assert document["checked"] == 3
+    assert document["exit_code"] == 0
+
+
+def test_vault_flags_without_verify_vault_are_a_usage_error(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    result = run_cli("decrypt", "services/app/.env.production", "--secret", "x")
+    assert result.exit_code == 2
+
+
+# -- rotate ----------------------------------------------------------------------------
+
+
+def test_rotate_end_to_end(repo: Path, run_cli: Callable[..., Result]) -> None:
+    assert run_cli("vault-push").exit_code == 0
+    old_key, env = local_key(repo), repo / "services/app/.env.production"
+    old_text = env.read_text()
+    result = run_cli("rotate", "services/app/.env.production")
+    assert result.exit_code == 0, result.output
+    assert "envdrift sync --force" in result.stdout
+    new_key = local_key(repo)
+    assert new_key != old_key
+    assert vault_value(repo) == new_key
+    assert env.read_text() != old_text
+    assert decrypted_values(run_cli, "services/app/.env.production") == PLAINTEXT
+    backups = list((repo / "services/app").glob(".env.keys.backup.*"))
+    assert len(backups) == 1
+    assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    assert run_cli("decrypt", "services/app/.env.production", "--verify-vault").exit_code == 0
+    assert run_cli("sync", "--verify").exit_code == 0
+
+
+class _Broken:
+    """A ``files`` vault whose store is refused, or whose fetch-after-store lies."""
+
+    def __init__(self, mode: str) -> None:
+        broken = self
+
+        class BrokenVault(FilesVault):
+            name = "broken"
+
+            def __init__(self, options: Mapping[str, Any], context: VaultContext) -> None:
+                super().__init__(options, context)
+                self.stored = 0
+
+            def store(self, name: str, value: Secret) -> None:
+                if mode == "refuse":
+                    raise PermissionDeniedError(f"{self.describe()} refused to store {name!r}")
+                super().store(name, value)
+                self.stored += 1
+
+            def fetch(self, name: str) -> Secret:
+                if mode == "lie" and self.stored == 1:
+                    return Secret("34" * 32)  # not the key that was just stored
+                return super().fetch(name)
+
+        broken.cls = BrokenVault
+
+    @hookimpl
+    def envdrift_register_vaults(self) -> list[type[Vault]]:
+        return [self.cls]
+
+
+@pytest.mark.parametrize("mode", ["refuse", "lie"])
+def test_rotate_interrupted_leaves_files_and_vault_consistent(
+    repo: Path, run_cli: Callable[..., Result], mode: str
+) -> None:
+    (repo / "envdrift.toml").write_text(
+        CONFIG.replace('provider = "files"', 'provider = "broken"').replace(
+            "[vault.files]", "[vault.broken]"
+        )
+    )
+    old_key = local_key(repo)
+    (repo / "vault/app-key").write_text(old_key)
+    env, keys = repo / "services/app/.env.production", repo / "services/app/.env.keys"
+    before = (env.read_bytes(), keys.read_bytes())
+    registry = PluginRegistry(plugins=[_Broken(mode)])
+    result = run_cli("rotate", "services/app/.env.production", obj={"registry": registry})
+    assert result.exit_code == 1
+    assert "Local files were not changed" in result.stderr or "refused" in result.stderr
+    assert (env.read_bytes(), keys.read_bytes()) == before
+    assert vault_value(repo) == old_key
+    if mode == "lie":
+        assert "previous value of secret 'app-key'" in result.stderr
+    assert not list((repo / "services/app").glob(".env.keys.backup.*"))
