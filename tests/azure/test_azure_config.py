@@ -3,6 +3,7 @@ any request (constructing a backend touches no network and no SDK)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +178,10 @@ def test_az_commands_name_the_vault_when_the_host_has_its_name() -> None:
     assert china.az_vault == "--vault-name kv-1"
     other = Target("vault 'azure'", "https://127.0.0.1:8443/", "k")
     assert other.az_vault == "--id https://127.0.0.1:8443/"
+
+
+def test_a_missing_sdk_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "azure.keyvault.secrets", None)  # import fails
+    vault = build({"vault_url": "https://my-keyvault.vault.azure.net/"})
+    with pytest.raises(ConfigError, match=r"pip install 'envdrift\[azure\]'"):
+        vault.fetch("some-key")

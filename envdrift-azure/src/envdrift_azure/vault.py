@@ -158,8 +158,14 @@ class AzureVault(Vault):
     def _make_client(self) -> SecretClient:
         import logging
 
-        from azure.identity import DefaultAzureCredential
-        from azure.keyvault.secrets import SecretClient
+        try:
+            from azure.identity import DefaultAzureCredential
+            from azure.keyvault.secrets import SecretClient
+        except ImportError as exc:
+            raise ConfigError(
+                f"vault 'azure' needs azure-identity and azure-keyvault-secrets, which cannot "
+                f"be imported ({exc}). Install them with: pip install 'envdrift[azure]'"
+            ) from None
 
         # azure-identity logs each failed sign-in at WARNING. Without a handler anywhere,
         # Python's last-resort handler would print that to stderr next to our own error;
