@@ -45,8 +45,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_JOBS",
     "JSON_VERSION",
+    "ConfirmCallback",
+    "Drift",
     "MappingResult",
     "Outcome",
+    "ProgressCallback",
     "SyncOptions",
     "SyncReport",
     "run_sync",
@@ -206,7 +209,14 @@ class MappingResult:
 
 @dataclass
 class SyncReport:
-    """Every mapping's result, in config order."""
+    """Every mapping's result, in config order.
+
+    Attributes:
+        results: One per mapping, in config order.
+        options: The options the run used.
+        provider: The backend's name.
+        elapsed: Seconds the run took (config loading excluded).
+    """
 
     results: list[MappingResult]
     options: SyncOptions

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from envdrift.config import Config
     from envdrift.plugins import PluginRegistry
-    from envdrift.sync import MappingResult, SyncReport
+    from envdrift.sync import ConfirmCallback, MappingResult, SyncReport
 
 
 @click.command()
@@ -122,23 +122,22 @@ def sync(
             _warn(out, more)
             interactive = not (ci or verify or force) and Output.stdin_is_tty()
             confirm = _confirmer(out, progress, salt) if interactive else None
-            try:
-                report = run_sync(
-                    config,
-                    mappings,
-                    vaults,
-                    registry,
-                    options,
-                    confirm=confirm,
-                    progress=progress.update,
-                )
-            finally:
-                progress.close()
+            report = run_sync(
+                config,
+                mappings,
+                vaults,
+                registry,
+                options,
+                confirm=confirm,
+                progress=progress.update,
+            )
     except EnvdriftError as exc:
         progress.close()
         if out.json_mode:
             out.json(_error_document(config, provider, profile, warnings, exc))
         raise
+    finally:
+        progress.close()  # also on Ctrl-C, before the "interrupted" line
     if out.json_mode:
         out.json(_document(config, report, profile, warnings, salt))
     else:
@@ -159,7 +158,7 @@ def _warn(out: Output, warnings: tuple[str, ...] | list[str]) -> None:
         out.warn(warning)
 
 
-def _confirmer(out: Output, progress: _Progress, salt: bytes) -> Any:
+def _confirmer(out: Output, progress: _Progress, salt: bytes) -> ConfirmCallback:
     def confirm(result: MappingResult) -> bool:
         mapping = result.mapping
         with progress.paused():
