@@ -12,6 +12,7 @@ available yet", so the harness runs at every stage of the project.
     .venv/bin/python benchmarks/compare.py --quick      # a smoke run: few scenarios, 2 runs
     .venv/bin/python benchmarks/compare.py --only 'sync/aws/25ms/200/*'
     .venv/bin/python benchmarks/compare.py --list
+    .venv/bin/python benchmarks/compare.py --only sync/aws/25ms/200/first --profile
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `tests` 
 
 from benchmarks import fixtures, report
 from benchmarks.harness import Invocation, RunFailed, Sample, Side, SideResult, alternate
+from benchmarks.profiling import profile_side
 from benchmarks.servers import VaultServers
 from benchmarks.tools import REPO_ROOT, Capabilities, Tool, base_env, dotenvx, install_theirs, ours
 
@@ -232,8 +234,8 @@ def _all(*checks: Callable[[Sample], None]) -> Callable[[Sample], None]:
 
 def _verify_vault(bench: Bench) -> list[Side]:
     number = VERIFY_VAULT_NUMBER
-    args = ("decrypt", fixtures.ENV_FILE, "--verify-vault", "--ci", "-p", "aws")
-    args += ("--secret", fixtures.secret_name(number))
+    secret = fixtures.secret_name(number)
+    args = ("decrypt", fixtures.ENV_FILE, "--verify-vault", "--ci", "-p", "aws", "--secret", secret)
     bench.require(
         bench.servers.missing("aws"),
         bench.caps.missing("decrypt", "--verify-vault"),
@@ -419,9 +421,19 @@ def select(
 
 
 def run_scenarios(
-    bench: Bench, chosen: Sequence[Scenario], *, runs: int, warmups: int, log: Callable[[str], None]
+    bench: Bench,
+    chosen: Sequence[Scenario],
+    *,
+    runs: int,
+    warmups: int,
+    log: Callable[[str], None],
+    profile_dir: Path | None = None,
 ) -> list[Outcome]:
-    """Run ``chosen`` in order; a scenario that fails or cannot run is recorded, not fatal."""
+    """Run ``chosen`` in order; a scenario that fails or cannot run is recorded, not fatal.
+
+    With ``profile_dir``, ours runs once more per scenario under the profilers (see
+    ``profiling``), after the timed runs.
+    """
     outcomes = []
     for scenario in chosen:
         try:
@@ -438,6 +450,11 @@ def run_scenarios(
             continue
         outcomes.append(Outcome(scenario, "ok", results=results))
         log(f"{scenario.id}: " + report.summary_line(results))
+        if profile_dir is not None:
+            try:
+                log(f"{scenario.id}: profile in {profile_side(sides[0], scenario.id, profile_dir)}")
+            except RunFailed as exc:
+                log(f"{scenario.id}: no profile, {exc}")
     return outcomes
 
 
@@ -470,6 +487,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where competitors are installed and results kept",
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="then run ours once more per scenario under cProfile and -X importtime "
+        "(reports in BENCH_DIR/profiles/)",
+    )
     parser.add_argument("--list", action="store_true", help="list scenario ids and exit")
     args = parser.parse_args(argv)
 
@@ -514,7 +537,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             base=base,
             caps=Capabilities(our_tool, our_tool.environment(base)),
         )
-        outcomes = run_scenarios(bench, chosen, runs=runs, warmups=args.warmups, log=log)
+        outcomes = run_scenarios(
+            bench,
+            chosen,
+            runs=runs,
+            warmups=args.warmups,
+            log=log,
+            profile_dir=args.bench_dir / "profiles" if args.profile else None,
+        )
         server_versions = bench.servers.versions()
     meta = report.Meta(
         command=_reproduce_command(argv if argv is not None else sys.argv[1:]),

@@ -208,3 +208,18 @@ def test_monorepo_states(tmp_path: Path) -> None:
         repo.check_keys()
     repo.remove_keys()
     assert not any(s.keys_file.exists() for s in repo.services)
+
+
+def test_profile_reports_calls_and_imports(tmp_path: Path) -> None:
+    from benchmarks.profiling import profile_side
+    from benchmarks.tools import base_env, ours
+
+    tool = ours()
+    invocation = Invocation(tool.argv("--version"), tmp_path, tool.environment(base_env(tmp_path)))
+
+    report = profile_side(Side("ours", invocation), "startup/version", tmp_path / "profiles")
+
+    text = report.read_text()
+    assert report.name == "startup_version.txt"
+    assert "costliest calls" in text
+    assert "envdrift.cli" in text.split("slowest top-level imports")[1]
