@@ -12,6 +12,7 @@ cog (https://nedbatchelder.com/code/cog) refreshes. A block looks like this:
     ```
     <!-- [[[end]]] -->
 
+``cli_help(*args)`` pastes the ``--help`` text of ``envdrift ARGS`` (docs/cli.md).
 ``include(path, name=None, *, header=False)`` pastes a whole file, or one class or
 function of a Python file found by its dotted name (decorators and the comments right
 above it included). ``header=True`` stops a class at its first method.
@@ -36,6 +37,18 @@ def include(path: str, name: str | None = None, *, header: bool = False) -> None
     source = (ROOT / path).read_text()
     text = source if name is None else _python_part(source, name, header=header, path=path)
     cog.out(f"```{LANGUAGES.get(Path(path).suffix, '')}\n{text.rstrip()}\n```\n")
+
+
+def cli_help(*args: str) -> None:
+    """Emit the ``--help`` text of ``envdrift ARGS`` as a fenced block (docs/cli.md)."""
+    import cog
+    from click.testing import CliRunner
+    from envdrift.cli import cli
+
+    result = CliRunner().invoke(cli, [*args, "--help"], prog_name="envdrift", terminal_width=88)
+    if result.exit_code != 0:
+        raise SystemExit(f"docs_cog: envdrift {' '.join(args)} --help failed: {result.output}")
+    cog.out(f"```text\n{result.stdout.rstrip()}\n```\n")
 
 
 def _python_part(source: str, dotted: str, *, header: bool, path: str) -> str:
@@ -77,7 +90,7 @@ def main(argv: list[str]) -> int:
     if not files:
         return 0
     args = ["cog", "--check" if check else "-r", "-I", str(ROOT / "scripts")]
-    args += ["-p", "from docs_cog import include", *files]
+    args += ["-p", "from docs_cog import cli_help, include", *files]
     status = Cog().main(args)
     if check and status:
         print("docs are stale: run .venv/bin/python scripts/docs_cog.py", file=sys.stderr)

@@ -29,7 +29,7 @@ COMMANDS: dict[str, str] = {
 SHORT_HELP: dict[str, str] = {
     "sync": "Fetch each mapping's private key from the vault into its .env.keys.",
     "encrypt": "Encrypt .env files in place (dotenvx-compatible).",
-    "decrypt": "Decrypt a .env file, or prove the vault's key decrypts it (--verify-vault).",
+    "decrypt": "Decrypt a .env file; --verify-vault checks the vault key opens it.",
     "vault-push": "Store local private keys in the vault.",
     "rotate": "Rotate an env file's key pair; update and verify the vault first.",
     "plugins": "List installed plugins, their vaults and load errors.",
