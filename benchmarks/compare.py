@@ -495,6 +495,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--list", action="store_true", help="list scenario ids and exit")
     args = parser.parse_args(argv)
+    args.bench_dir = args.bench_dir.resolve()  # commands run in other directories
 
     chosen = select(scenarios(), args.only, args.quick)
     if args.list:
