@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import struct
 import threading
 import time
 from collections import Counter
@@ -22,16 +24,18 @@ from envdrift_hashicorp import HashicorpVault
 
 from tests.servers import free_port
 from tests.servers.openbao import OpenBao, openbao_server
+from tests.servers.proxy import Faults, TcpProxy
 
 MakeVault = Callable[..., HashicorpVault]
+RESET = 0  # a FlakyVault "status": reset the connection
 
 
 class FlakyVault:
     """A loopback server speaking Vault's KV v2 read/write envelope, failing on demand.
 
     ``failures[(method, path)] = (status, count)`` makes the next ``count`` such requests
-    answer ``status``; ``count=None`` fails forever. ``requests`` counts
-    ``(method, path)``. Secrets read back their own path as value.
+    answer ``status`` (``RESET``: reset the connection instead); ``count=None`` fails
+    forever. ``requests`` counts ``(method, path)``. Secrets read back their own path.
     """
 
     def __init__(self) -> None:
@@ -72,7 +76,12 @@ class FlakyVault:
                     if failing and left is not None:
                         outer.failures[key] = (status, left - 1)
                 time.sleep(outer.delay)
-                if failing:
+                if failing and status == RESET:
+                    # RST rather than FIN, as a crashed server or a middlebox would.
+                    linger = struct.pack("ii", 1, 0)
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                    self.close_connection = True
+                elif failing:
                     self._answer(status, {"errors": [f"simulated {status}"]})
                 elif self.command == "GET":
                     data = {"data": {"value": path}, "metadata": {"version": 1}}
@@ -158,6 +167,43 @@ def test_a_write_failing_with_5xx_is_sent_once(
     with pytest.raises(UnavailableError):
         flaky_vault().store("w", Secret("v"))
     assert flaky.requests[("POST", "w")] == 1
+
+
+def test_a_read_whose_connection_is_reset_is_retried(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault]
+) -> None:
+    flaky.failures[("GET", "k")] = (RESET, 1)
+    assert flaky_vault().fetch("k").reveal() == "k"
+    assert flaky.requests[("GET", "k")] == 2
+
+
+def test_a_write_whose_connection_is_reset_is_not_repeated(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault]
+) -> None:
+    # The server may have stored it before the connection broke.
+    flaky.failures[("POST", "w")] = (RESET, None)
+    with pytest.raises(UnavailableError, match=r"the connection to Vault at .* broke"):
+        flaky_vault().store("w", Secret("v"))
+    assert flaky.requests[("POST", "w")] == 1
+
+
+def test_random_resets_on_the_way_are_absorbed(
+    openbao: OpenBao, make_vault: MakeVault, monkeypatch: pytest.MonkeyPatch, uid: str
+) -> None:
+    names = [f"{uid}/{i}" for i in range(8)]
+    for name in names:
+        openbao.kv_put(f"secret/{name}", value=name)
+    port = int(openbao.address.rsplit(":", 1)[1])
+    # Seeded, and fetched one at a time, so the same requests are reset on every run
+    # (with seed 10: the 4th and the 8th).
+    with TcpProxy("127.0.0.1", port, faults=Faults(reset_rate=0.25, seed=10)) as proxy:
+        monkeypatch.setenv("VAULT_ADDR", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("VAULT_TOKEN", openbao.root_token)
+        results = make_vault({"kv_version": 2}).fetch_many(names, jobs=1)
+    assert {n: r.reveal() for n, r in results.items() if isinstance(r, Secret)} == {
+        n: n for n in names
+    }
+    assert proxy.stats.resets == 2
 
 
 def test_a_slow_answer_times_out_per_call(

@@ -20,6 +20,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Self
+
+    from urllib3.connectionpool import ConnectionPool
     from urllib3.response import BaseHTTPResponse
 
     from envdrift_hashicorp.settings import TlsSettings
@@ -31,7 +35,7 @@ POOL_SIZE = 64
 #: Vault answers these when a retry may succeed (412: a performance standby is behind).
 RETRY_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
 #: Requests whose repetition cannot do harm. Writes are retried only on 429 (refused
-#: before being processed) and on connection failures (never sent).
+#: before being processed) and on connections that never opened (nothing was sent).
 IDEMPOTENT = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
 #: Waits of 0.5 s, 1 s, then 2 s: close to the Vault CLI's 1-1.5 s, which outlasts the
 #: one-second windows of Vault's rate-limit quotas (they send no Retry-After by default).
@@ -45,7 +49,22 @@ class _BoundedRetry(Retry):
     urllib3 retries the first failure at once and sleeps as long as any ``Retry-After``
     asks; Vault's rate-limit quotas can ask for minutes. Both are bounded here so a run
     stays predictable: at most ``total`` retries of at most ``backoff_max`` seconds each.
+    A read that timed out is not repeated (the timeout bounds each call), while a read
+    whose connection was reset is (urllib3 files both under "read errors").
     """
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if isinstance(error, urllib3.exceptions.ReadTimeoutError):
+            raise error.with_traceback(_stacktrace)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
     def get_backoff_time(self) -> float:
         if not self.history:
@@ -89,7 +108,7 @@ def build_session(
     retry = _BoundedRetry(
         total=max_retries,
         connect=max_retries,
-        read=0,  # a timed-out read is not repeated: the timeout bounds each call
+        read=max_retries,  # resets of idempotent requests; never timeouts (see above)
         other=0,
         redirect=False,
         status=max_retries,

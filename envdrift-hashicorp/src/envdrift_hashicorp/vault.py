@@ -521,6 +521,11 @@ class HashicorpVault(Vault):
                 f"Vault at {address} did not answer within {self.settings.timeout:g} s "
                 f"when trying to {call.action}"
             )
+        if isinstance(exc, rx.ConnectionError) and _reset(exc):
+            return UnavailableError(
+                f"the connection to Vault at {address} broke when trying to {call.action} "
+                f"({_reason(exc)}); try again"
+            )
         if isinstance(exc, rx.ConnectionError):
             return UnavailableError(
                 f"cannot reach Vault at {address}: {_reason(exc)}. Is the server running and "
@@ -569,6 +574,14 @@ def _timed_out(exc: BaseException) -> bool:
         isinstance(reason, errors.ConnectTimeoutError)
         and not isinstance(reason, errors.NewConnectionError)
     )
+
+
+def _reset(exc: BaseException) -> bool:
+    """Whether a requests ``ConnectionError`` broke an open connection (not: never opened)."""
+    import urllib3.exceptions
+
+    reason = getattr(exc.args[0], "reason", exc.args[0]) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.ProtocolError)
 
 
 def _errors_text(exc: BaseException) -> str:
