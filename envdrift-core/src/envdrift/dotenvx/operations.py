@@ -8,8 +8,6 @@ and a new private key is stored before the file that needs it.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -305,6 +303,9 @@ def ensure_gitignored(keys_path: Path) -> Path | None:
     directory = keys_path.resolve().parent
     if not any((d / ".git").exists() for d in (directory, *directory.parents)):
         return None
+    import shutil
+    import subprocess  # only inside a work tree: most runs never pay for the import
+
     git = shutil.which("git")
     if git is not None:
         probe = subprocess.run(
