@@ -244,3 +244,22 @@ def test_help() -> None:
     result = CliRunner().invoke(cli, ["encrypt", "--help"])
     assert result.exit_code == 0
     assert "--check" in result.output
+
+
+def test_utf16_file_is_read_and_written_back_as_utf8(run_cli: Run, tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_bytes("\ufeffA=é\n".encode("utf-16-le"))
+    assert run_cli("encrypt").exit_code == 0
+    data = env.read_bytes()
+    assert data.startswith(b"#/---")
+    assert "\ufeffA=encrypted:" in data.decode("utf-8")
+
+
+def test_empty_file_gets_only_the_header(run_cli: Run, tmp_path: Path) -> None:
+    env = tmp_path / ".env.dev"
+    env.write_text("")
+    assert run_cli("encrypt", ".env.dev").exit_code == 0
+    private = KeysFile.read(tmp_path / ".env.keys").get("DOTENV_PRIVATE_KEY_DEV")
+    assert private is not None
+    header = public_key_header("DOTENV_PUBLIC_KEY_DEV", public_key_of(private), ".env.dev")
+    assert env.read_text() == header
