@@ -258,8 +258,9 @@ class Decryptor:
             raise FormatError(
                 "malformed encrypted value: its ephemeral key is not a secp256k1 point"
             ) from None
-        # eciesjs always hashes the uncompressed forms, whatever form E arrived in.
-        ephemeral = point.format(compressed=False)
+        if ephemeral[0] != 4:
+            # eciesjs hashes the uncompressed form, whatever form E arrived in.
+            ephemeral = point.format(compressed=False)
         shared = point.multiply(self._secret).format(compressed=False)
         try:
             plain = self._aesgcm(_derive_key(ephemeral, shared)).decrypt(nonce, body + tag, None)

@@ -71,9 +71,16 @@ def _postprocess(raw: str, *, expand: bool) -> tuple[str, str]:
     """Return ``(value, quote)`` from a raw value group, as dotenv post-processes it."""
     trimmed = js_trim(raw)
     quote = trimmed[0] if trimmed[:1] in ("'", '"', "`") else ""
-    # dotenv applies this multi-line pattern to every value; it can only match when a
-    # quote character is present.
-    value = _OUTER_QUOTES.sub(r"\2", trimmed) if _HAS_QUOTE.search(trimmed) else trimmed
+    # dotenv applies a global multi-line pattern, ^(['"`])([\s\S]*)\1$, to every
+    # value. When the value starts and ends with the same quote its greedy first match
+    # is the whole value (the common case, done here by slicing); without a quote it
+    # cannot match; anything else takes the pattern itself.
+    if quote and len(trimmed) >= 2 and trimmed[-1] == quote:
+        value = trimmed[1:-1]
+    elif _HAS_QUOTE.search(trimmed):
+        value = _OUTER_QUOTES.sub(r"\2", trimmed)
+    else:
+        value = trimmed
     if quote == "'":
         value = value.replace("\\'", "'")
     elif quote == '"' and expand:

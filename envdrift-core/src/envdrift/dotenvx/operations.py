@@ -20,7 +20,7 @@ from envdrift.dotenvx.crypto import (
     is_encrypted,
     normalize_public_key,
 )
-from envdrift.dotenvx.envfile import Entry, EnvFile, Span
+from envdrift.dotenvx.envfile import Entry, EnvFile, Span, js_trim
 from envdrift.dotenvx.keyring import Keyring, keys_file_locations
 from envdrift.dotenvx.keysfile import KeysFile
 from envdrift.dotenvx.suffix import private_key_name, public_key_name
@@ -216,7 +216,8 @@ def encrypt_file(
     is none generates a pair, storing the private key in the keys file (next to the env
     file unless ``keys_file`` is given) before writing the env file.
 
-    With ``check``, nothing is written and nothing is generated.
+    With ``check``, nothing is written (a key pair the file would need is generated
+    and discarded).
 
     Raises:
         ConfigError: the file does not exist or must not be encrypted.
@@ -225,7 +226,6 @@ def encrypt_file(
     env = _read_env(path)
     keys_path = keys_file or keys_file_locations(path)[0]
     found = env.public_key()
-    outcome_key_created = False
     key_reused: str | None = None
     new_private: tuple[str, Secret] | None = None
     header = ""
@@ -241,34 +241,22 @@ def encrypt_file(
         reuse = next((c for c in ring.candidates if c.name == name and c.public_key), None)
         if reuse is not None and reuse.public_key is not None:
             public_key, key_reused = reuse.public_key, reuse.label
-        elif check:
-            public_key = ""
         else:
+            # With `check` the pair is thrown away: it only makes the dry run exact.
             pair = generate_keypair()
             public_key, new_private = pair.public_key, (name, pair.private_key)
-            outcome_key_created = True
-        if public_key:
-            header = public_key_header(
-                public_key_name(path), public_key, path.name, _keys_hint(path, keys_path)
-            )
-    if check and not public_key:
-        # No key yet: report what would be encrypted without generating one.
-        leftovers = [
-            Leftover(e.key, e.line, "is plaintext")
-            for e in env.entries
-            if _encryptable(e) and not (e.value and is_encrypted(e.value))
-        ]
-        return EncryptOutcome(path, True, [], leftovers, "", keys_path=keys_path)
+        header = public_key_header(
+            public_key_name(path), public_key, path.name, _keys_hint(path, keys_path)
+        )
     result = encrypt_text(env, public_key)
     text = _insert_header(result.text, header) if header else result.text
-    changed = text != env.text
     outcome = EncryptOutcome(
         path,
-        changed,
+        text != env.text,
         result.encrypted,
         result.leftovers,
         public_key,
-        key_created=outcome_key_created,
+        key_created=new_private is not None,
         key_reused=key_reused,
         keys_path=keys_path,
     )
@@ -277,10 +265,9 @@ def encrypt_file(
     if new_private is not None:
         keys = KeysFile.read(keys_path)
         keys.set(new_private[0], new_private[1], comment=path.name)
-        keys.write()
-    if keys_path.exists():
+        keys.write()  # before the env file: a file is never encrypted for a lost key
         outcome.gitignore = ensure_gitignored(keys_path)
-    if changed:
+    if outcome.changed:
         # Always UTF-8, as dotenvx writes (a UTF-16 file comes back as UTF-8).
         atomic_write(path, text.encode("utf-8"))
     return outcome
@@ -376,9 +363,29 @@ def safe_quote(key: str, original: str, plaintext: str, tail: str = "") -> str |
     if "$" not in plaintext:
         order += other
     for quote in order:
-        if _reads_back(key, quote + _inner(quote, plaintext) + quote, tail, plaintext):
+        if _plainly_safe(quote, plaintext) or _reads_back(
+            key, quote + _inner(quote, plaintext) + quote, tail, plaintext
+        ):
             return quote
     return None
+
+
+# Characters that can end, escape or fold a quoted value; without them a quoted value
+# reads back as itself whatever follows it on the line (the ciphertext's tail was valid).
+_QUOTED_HAZARDS = {'"': '"\\\r', "'": "'\\\r", "`": "`\\\r"}
+_BARE_HAZARDS = "#\r\n\u2028\u2029"
+
+
+def _plainly_safe(quote: str, plaintext: str) -> bool:
+    """A cheap sufficient test, so the parse in ``_reads_back`` runs only for odd values."""
+    if quote:
+        return not any(c in plaintext for c in _QUOTED_HAZARDS[quote])
+    return (
+        plaintext != ""
+        and plaintext[0] not in "'\"`"
+        and js_trim(plaintext) == plaintext
+        and not any(c in plaintext for c in _BARE_HAZARDS)
+    )
 
 
 @dataclass
