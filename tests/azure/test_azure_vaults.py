@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
 import uuid
 from collections.abc import Callable
 
@@ -131,3 +134,32 @@ def test_proxy_settings_from_the_environment_apply(
         make_vault(options=options).fetch("behind-proxy")
     monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
     assert make_vault(options=options).fetch("behind-proxy").reveal() == "value"
+
+
+def test_sdk_models_are_prepared_before_any_thread_reads() -> None:
+    """The workaround for Azure/azure-sdk-for-python#47426 (``_prepare_sdk_models``).
+
+    The SDK builds each model class's field table on first use, racily: concurrent first
+    reads (sync reading two vaults at once) can return raw dicts. In a fresh process,
+    making the backend's client must leave every model class's table built.
+    """
+    code = textwrap.dedent(
+        """
+        from envdrift import VaultContext
+        from envdrift_azure import AzureVault
+        vault = AzureVault({"vault_url": "https://my-keyvault.vault.azure.net/"}, VaultContext())
+        vault._secret_client()  # no request: building the client is local
+        from azure.keyvault.secrets._generated import models
+        from azure.keyvault.secrets._generated._utils.model_base import Model
+        classes = [c for c in vars(models).values() if isinstance(c, type)]
+        classes = [c for c in classes if issubclass(c, Model)]
+        ready = Model._calculated
+        missing = [c.__name__ for c in classes if f"{c.__module__}.{c.__qualname__}" not in ready]
+        print(len(classes), missing)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split(maxsplit=1)
+    assert int(out[0]) > 5  # SecretBundle, SecretAttributes, KeyVaultError, …
+    assert out[1].strip() == "[]"

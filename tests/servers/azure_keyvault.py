@@ -93,6 +93,7 @@ class KeyVaultEndpoint:
         tenant_id: The tenant the challenge names (``AZURE_TENANT_ID`` must equal it).
         client_secrets: The registered apps and their secrets.
         log: The server's output.
+        pid: The server process (benchmarks read its CPU time).
     """
 
     port: int
@@ -100,6 +101,7 @@ class KeyVaultEndpoint:
     tenant_id: str
     client_secrets: Mapping[str, str]
     log: Path
+    pid: int
 
     @property
     def authority_host(self) -> str:
@@ -216,7 +218,7 @@ def keyvault_server(
             proc=proc,
             log=log,
         )
-        yield KeyVaultEndpoint(port, ca, tenant, secrets_, log)
+        yield KeyVaultEndpoint(port, ca, tenant, secrets_, log, proc.pid)
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ through ``REQUESTS_CA_BUNDLE``, as for every ``requests``-based tool.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -174,6 +175,7 @@ class AzureVault(Vault):
         if not azure_logger.handlers:
             azure_logger.addHandler(logging.NullHandler())
 
+        _prepare_sdk_models()
         timeouts = {
             "connection_timeout": min(self.context.timeout, 10.0),
             "read_timeout": self.context.timeout,
@@ -281,6 +283,36 @@ class AzureVault(Vault):
             client.close()
         if credential is not None:
             credential.close()
+
+
+_models_ready = False
+_models_lock = threading.Lock()
+
+
+def _prepare_sdk_models() -> None:
+    """Build the SDK's per-class model tables once, on one thread, before any request.
+
+    azure-keyvault-secrets' generated models fill their field tables lazily in
+    ``Model.__new__``, which is not thread-safe: the first responses deserialized on
+    several threads at once can come back as plain dicts (the SDK swallows the error),
+    so ``get_secret`` fails with "'dict' object has no attribute 'attributes'"
+    (Azure/azure-sdk-for-python#47426; seen here when sync reads two vaults at once).
+    One empty instance of each model class, made under a lock, fills the tables first.
+    """
+    global _models_ready
+    with _models_lock:
+        if _models_ready:
+            return
+        _models_ready = True
+        try:
+            from azure.keyvault.secrets._generated import models
+            from azure.keyvault.secrets._generated._utils.model_base import Model
+        except ImportError:  # another SDK layout: nothing known to prepare
+            return
+        for value in vars(models).values():
+            if isinstance(value, type) and issubclass(value, Model):
+                with contextlib.suppress(Exception):
+                    value()
 
 
 def _pooled_transport(vault_url: str, **timeouts: float) -> RequestsTransport:
