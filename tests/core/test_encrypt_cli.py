@@ -191,12 +191,20 @@ def test_one_bad_file_does_not_stop_the_others(run_cli: Run, tmp_path: Path) -> 
     assert "A=encrypted:" in (tmp_path / ".env.a").read_text()
 
 
-def test_malformed_public_key_names_line(run_cli: Run, tmp_path: Path) -> None:
-    (tmp_path / ".env").write_text('DOTENV_PUBLIC_KEY="02abc"\nA=1\n')
+@pytest.mark.parametrize(
+    ("key", "problem"),
+    [("02abc", "expected 66 hex characters"), ("02" + "ff" * 32, "not a point on secp256k1")],
+)
+def test_malformed_public_key_names_line(
+    run_cli: Run, tmp_path: Path, key: str, problem: str
+) -> None:
+    (tmp_path / ".env").write_text(f'DOTENV_PUBLIC_KEY="{key}"\nA=1\n')
     result = run_cli("encrypt")
     assert result.exit_code == 1
     assert "line 1: DOTENV_PUBLIC_KEY is a malformed public key" in result.stderr
-    assert "Traceback" not in result.output
+    assert problem in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert (tmp_path / ".env").read_text() == f'DOTENV_PUBLIC_KEY="{key}"\nA=1\n'
 
 
 def test_invalid_utf8_is_a_clear_error(run_cli: Run, tmp_path: Path) -> None:
