@@ -223,6 +223,17 @@ def test_a_mount_that_is_not_kv_is_a_config_error(
         make_vault({"mount": "cubbyhole"}).fetch("k")
 
 
+def test_a_folder_configured_as_the_mount_is_explained(
+    vault_env: OpenBao, make_vault: MakeVault
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        make_vault({"mount": "secret/apps"}).fetch("k")
+    message = str(info.value)
+    assert "'secret/apps/' is not a mount but a folder inside the mount 'secret/'" in message
+    assert 'mount = "secret"' in message
+    assert "start secret names with 'apps/'" in message
+
+
 @pytest.mark.parametrize("name", ["/abs", "trailing/", "a//b", "../up", "a/./b", "", "tab\there"])
 def test_names_that_are_not_vault_paths_are_refused(
     vault_env: OpenBao, make_vault: MakeVault, name: str

@@ -317,6 +317,14 @@ class HashicorpVault(Vault):
                 f"{self.describe()}: the mount '{mount}/' is a {kind!r} secrets engine, not "
                 "KV; set [vault.hashicorp] mount to a KV mount (see `vault secrets list`)"
             )
+        found = str(info.get("path") or f"{mount}/").strip("/")
+        if found != mount:
+            # Vault answers for the mount that contains the path: `mount` is a folder in it.
+            raise ConfigError(
+                f"{self.describe()}: '{mount}/' is not a mount but a folder inside the "
+                f"mount '{found}/'; set [vault.hashicorp] mount = \"{found}\" and start "
+                f"secret names with '{mount.removeprefix(found + '/')}/'"
+            )
         version: Literal[1, 2] = 2 if str((info.get("options") or {}).get("version")) == "2" else 1
         _log.debug("mount %r is KV version %d", mount, version)
         return version
