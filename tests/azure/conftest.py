@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from envdrift import VaultContext
+from envdrift import RetryPolicy, VaultContext
 from envdrift_azure import AzureVault
 
 from tests.servers.azure_keyvault import (
@@ -100,13 +100,18 @@ def make_vault(
         vault_name: str | None = None,
         overrides: dict[str, Any] | None = None,
         timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
     ) -> AzureVault:
         if client is not None:
             sign_in_as(client)
         if options is None:
             options = {"vault_url": keyvault.vault_url(own_vault)}
         context = VaultContext(
-            base_dir=Path.cwd(), vault_name=vault_name, overrides=overrides or {}, timeout=timeout
+            base_dir=Path.cwd(),
+            vault_name=vault_name,
+            overrides=overrides or {},
+            timeout=timeout,
+            retry=retry or RetryPolicy(),
         )
         vault = AzureVault(options, context)
         made.append(vault)

@@ -11,6 +11,7 @@ from envdrift import (
     ConfigError,
     NotFoundError,
     PermissionDeniedError,
+    RetryPolicy,
     Secret,
     UnavailableError,
     VaultError,
@@ -221,7 +222,7 @@ def test_throttling_is_retried_then_succeeds(
 def test_a_vault_that_stays_down_fails_after_bounded_retries(
     make_vault: MakeVault, keyvault: KeyVaultEndpoint
 ) -> None:
-    vault = make_vault()
+    vault = make_vault(retry=RetryPolicy(retries=3))
     vault.store("down-key", Secret("value"))
     vault.store("fine-key", Secret("fine"))
     # Retry-After keeps the test fast; the count of attempts is what is checked.
@@ -236,6 +237,7 @@ def test_a_vault_that_stays_down_fails_after_bounded_retries(
     assert "503" in str(results["down-key"])
     assert results["down-key"].transient
     assert attempts == 4  # the first try and three retries
+    assert "(gave up after 4 attempts in " in str(results["down-key"])
     fine = results["fine-key"]
     assert isinstance(fine, Secret)
     assert fine.reveal() == "fine"

@@ -2,7 +2,8 @@
 
 Sealing and rate limiting run on real OpenBao. How many requests a retry policy sends
 is counted on a tiny loopback HTTP server that answers what Vault answers (status and
-``{"errors": [...]}`` body); hvac and requests are used unchanged against it.
+``{"errors": [...]}`` body); hvac and requests are used unchanged against it. Retries
+are envdrift's own (``envdrift.retry``), set per test through ``VaultContext.retry``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from envdrift import NotFoundError, Secret, UnavailableError
+from envdrift import NotFoundError, RetryPolicy, Secret, UnavailableError
 from envdrift_hashicorp import HashicorpVault
 
 from tests.servers import free_port
@@ -28,6 +29,9 @@ from tests.servers.proxy import Faults, TcpProxy
 
 MakeVault = Callable[..., HashicorpVault]
 RESET = 0  # a FlakyVault "status": reset the connection
+
+#: Retries off: the tests that expect a failure need not wait for backoff.
+NO_RETRY = RetryPolicy(retries=0)
 
 
 class FlakyVault:
@@ -117,11 +121,19 @@ def flaky_vault(
 
 
 def test_5xx_is_retried_with_backoff_then_succeeds(
-    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault], monkeypatch: pytest.MonkeyPatch
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault]
 ) -> None:
-    monkeypatch.setenv("VAULT_MAX_RETRIES", "1")
     flaky.failures[("GET", "k")] = (503, 1)
-    assert flaky_vault().fetch("k").reveal() == "k"
+    assert flaky_vault(retry=RetryPolicy(retries=1)).fetch("k").reveal() == "k"
+    assert flaky.requests[("GET", "k")] == 2
+
+
+@pytest.mark.parametrize("status", [412, 504])
+def test_statuses_hvac_has_no_exception_for_are_retried_too(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault], status: int
+) -> None:
+    flaky.failures[("GET", "k")] = (status, 1)
+    assert flaky_vault(retry=RetryPolicy(retries=1, backoff=0.01)).fetch("k").reveal() == "k"
     assert flaky.requests[("GET", "k")] == 2
 
 
@@ -130,20 +142,19 @@ def test_retries_are_bounded_then_the_error_names_the_address(
 ) -> None:
     flaky.failures[("GET", "k")] = (502, None)
     with pytest.raises(UnavailableError) as info:
-        flaky_vault().fetch("k")  # VAULT_MAX_RETRIES defaults to 2, like the Vault CLI
+        flaky_vault(retry=RetryPolicy(retries=2, backoff=0.01)).fetch("k")
     assert flaky.requests[("GET", "k")] == 3
     message = str(info.value)
     assert f"Vault at {flaky.address}" in message
-    assert "after 2 retries (VAULT_MAX_RETRIES)" in message
     assert "simulated 502" in message
+    assert "(gave up after 3 attempts in " in message
 
 
 def test_a_failing_mapping_does_not_stop_the_others(
-    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault], monkeypatch: pytest.MonkeyPatch
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault]
 ) -> None:
-    monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
     flaky.failures[("GET", "broken")] = (500, None)
-    results = flaky_vault().fetch_many(["a", "broken", "b"])
+    results = flaky_vault(retry=NO_RETRY).fetch_many(["a", "broken", "b"])
     assert isinstance(results["broken"], UnavailableError)
     assert {n: r.reveal() for n, r in results.items() if isinstance(r, Secret)} == {
         "a": "a",
@@ -164,9 +175,10 @@ def test_a_write_failing_with_5xx_is_sent_once(
 ) -> None:
     # The server may have stored it before failing; a repeat would then fail check-and-set.
     flaky.failures[("POST", "w")] = (503, None)
-    with pytest.raises(UnavailableError):
+    with pytest.raises(UnavailableError) as info:
         flaky_vault().store("w", Secret("v"))
     assert flaky.requests[("POST", "w")] == 1
+    assert not info.value.transient
 
 
 def test_a_read_whose_connection_is_reset_is_retried(
@@ -211,19 +223,29 @@ def test_a_slow_answer_times_out_per_call(
 ) -> None:
     flaky.delay = 1.0
     with pytest.raises(UnavailableError, match=r"did not answer within 0\.2 s"):
-        flaky_vault(timeout=0.2).fetch("k")
-    assert flaky.requests[("GET", "k")] == 1  # a timed-out read is not repeated
+        flaky_vault(timeout=0.2, retry=NO_RETRY).fetch("k")
+    assert flaky.requests[("GET", "k")] == 1
+
+
+def test_a_timed_out_read_is_retried_within_the_call_budget(
+    flaky: FlakyVault, flaky_vault: Callable[..., HashicorpVault]
+) -> None:
+    # Each attempt may take 0.2 s and the call 0.5 s: a second attempt fits, a third not.
+    flaky.delay = 1.0
+    policy = RetryPolicy(retries=4, call_budget=0.5, backoff=0.01)
+    with pytest.raises(UnavailableError, match=r"call's limit of 0\.5 s"):
+        flaky_vault(timeout=0.2, retry=policy).fetch("k")
+    assert flaky.requests[("GET", "k")] == 2
 
 
 def test_unreachable_server_says_so_with_the_address(
     make_vault: MakeVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     address = f"http://127.0.0.1:{free_port()}"
-    monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
     monkeypatch.setenv("VAULT_ADDR", address)
     monkeypatch.setenv("VAULT_TOKEN", "t")
     with pytest.raises(UnavailableError) as info:
-        make_vault().fetch("k")
+        make_vault(retry=NO_RETRY).fetch("k")
     message = str(info.value)
     assert f"cannot reach Vault at {address} (from VAULT_ADDR)" in message
     assert "Connection refused" in message
@@ -233,8 +255,7 @@ def test_without_any_address_the_vault_cli_default_is_named(
     make_vault: MakeVault, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VAULT_TOKEN", "t")
-    monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
-    vault = make_vault()
+    vault = make_vault(retry=NO_RETRY)
     assert "https://127.0.0.1:8200" in vault.describe()
     with pytest.raises(UnavailableError, match="the Vault CLI's default; set VAULT_ADDR"):
         vault.fetch("k")
@@ -247,9 +268,8 @@ def test_sealed_server_says_so(
         server.kv_put("secret/k", value="v")
         server.api("PUT", "sys/seal")  # what `vault operator seal` does
         monkeypatch.setenv("VAULT_TOKEN", server.root_token)
-        monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
         with pytest.raises(UnavailableError) as info:
-            make_vault({"url": server.address}).fetch("k")
+            make_vault({"url": server.address}).fetch("k")  # sealed: not retried
     message = str(info.value)
     assert f"Vault at {server.address}" in message
     assert "is sealed" in message
@@ -271,17 +291,16 @@ def test_rate_limited_reads_are_retried_with_backoff(
         "POST", f"sys/quotas/rate-limit/{mount}", {"path": f"{mount}/", "rate": 1, "interval": "1s"}
     )
     try:
-        monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
-        impatient = make_vault({"mount": mount, "kv_version": 2})
+        impatient = make_vault({"mount": mount, "kv_version": 2}, retry=NO_RETRY)
         impatient.fetch("k")
         with pytest.raises(UnavailableError, match="rate-limited"):
             impatient.fetch("k")
 
-        monkeypatch.setenv("VAULT_MAX_RETRIES", "2")
-        caplog.set_level(logging.DEBUG, logger="urllib3")
-        patient = make_vault({"mount": mount, "kv_version": 2})
+        caplog.set_level(logging.DEBUG, logger="envdrift.retry")
+        patient = make_vault({"mount": mount, "kv_version": 2}, retry=RetryPolicy(retries=4))
         assert [patient.fetch("k").reveal() for _ in range(2)] == ["throttled"] * 2
-        assert "Retry:" in caplog.text  # urllib3 logged at least one retry
+        assert "rate-limited" in caplog.text
+        assert "retrying in" in caplog.text
     finally:
         vault_env.api("DELETE", f"sys/quotas/rate-limit/{mount}")
 

@@ -30,7 +30,6 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.address_source == "VAULT_ADDR"
     assert (settings.mount, settings.field, settings.kv_version) == ("secret", "value", None)
     assert (settings.auth, settings.approle_mount, settings.namespace) == ("token", "approle", None)
-    assert settings.max_retries == 2
     assert not settings.tls.skip_verify
 
 
@@ -91,8 +90,6 @@ def test_cli_url_override_is_named_as_such() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"VAULT_MAX_RETRIES": "-1"}, "VAULT_MAX_RETRIES='-1' must be a whole number"),
-        ({"VAULT_MAX_RETRIES": "many"}, "must be a whole number"),
         ({"VAULT_CLIENT_CERT": "/c.pem"}, "must be set together"),
         ({"VAULT_CAPATH": "/no/such/dir"}, "VAULT_CAPATH='/no/such/dir': no such directory"),
     ],
@@ -100,10 +97,6 @@ def test_cli_url_override_is_named_as_such() -> None:
 def test_bad_vault_environment_is_a_config_error(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.resolve({}, VaultContext(), env)
-
-
-def test_vault_max_retries_zero_is_allowed() -> None:
-    assert Settings.resolve({}, VaultContext(), {"VAULT_MAX_RETRIES": "0"}).max_retries == 0
 
 
 def test_building_the_backend_imports_no_sdk() -> None:

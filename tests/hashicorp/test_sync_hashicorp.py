@@ -187,9 +187,8 @@ def test_vault_url_flag_wins_over_config_and_vault_addr(
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("VAULT_ADDR", dead)
-    monkeypatch.setenv("VAULT_MAX_RETRIES", "0")
     repo.write_config(f'url = "{dead}"\n')
-    failed = run_cli("sync")
+    failed = run_cli("sync", "--retries", "0")
     assert failed.exit_code == 1
     assert f"cannot reach Vault at {dead} (from [vault.hashicorp] url)" in failed.stdout
     result = run_cli("sync", "--vault-url", repo.server.address)

@@ -21,9 +21,17 @@ from envdrift import (
     PermissionDeniedError,
     UnavailableError,
     VaultError,
+    parse_retry_after,
 )
 
-__all__ = ["Call", "client_error_parts", "from_code", "is_authorization_denial", "translate"]
+__all__ = [
+    "Call",
+    "client_error_parts",
+    "from_code",
+    "is_authorization_denial",
+    "retry_after",
+    "translate",
+]
 
 #: The identity is known but its policy does not allow the action.
 _DENIED = frozenset({"AccessDeniedException", "AccessDenied", "403"})
@@ -75,7 +83,7 @@ class Call:
         region: The region the call went to.
         profile: The AWS profile in use, if one was chosen.
         endpoint: The endpoint the client talks to.
-        attempts: How many attempts botocore makes before giving up.
+        batch: For ``BatchGetSecretValue``: every secret the call asked for.
     """
 
     action: str
@@ -84,10 +92,12 @@ class Call:
     region: str
     profile: str | None = None
     endpoint: str = ""
-    attempts: int = 1
+    batch: tuple[str, ...] = ()
 
     @property
     def target(self) -> str:
+        if len(self.batch) > 1:
+            return f"{len(self.batch)} secrets ({self.batch[0]!r}, …)"
         return f"secret {self.secret!r}" if self.secret is not None else "the secret list"
 
     @property
@@ -133,8 +143,20 @@ def _short(message: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def from_code(code: str, status: int, message: str, call: Call) -> EnvdriftError:
-    """Map an AWS error code (from an exception or a batch's ``Errors``) to an envdrift error."""
+def retry_after(exc: Any) -> float | None:
+    """The ``Retry-After`` of a botocore ``ClientError``'s response, in seconds, if any."""
+    response = getattr(exc, "response", None) or {}
+    headers = (response.get("ResponseMetadata") or {}).get("HTTPHeaders") or {}
+    return parse_retry_after(headers.get("retry-after"))
+
+
+def from_code(
+    code: str, status: int, message: str, call: Call, *, wait: float | None = None
+) -> EnvdriftError:
+    """Map an AWS error code (from an exception or a batch's ``Errors``) to an envdrift error.
+
+    ``wait`` is the response's ``Retry-After``, kept on an ``UnavailableError``.
+    """
     iam = f"secretsmanager:{call.action}"
     if code == "ResourceNotFoundException" or (not code and status == 404):
         return NotFoundError(
@@ -174,8 +196,9 @@ def from_code(code: str, status: int, message: str, call: Call) -> EnvdriftError
         shown = f"HTTP {status}" if code in {"", str(status)} else f"{code} (HTTP {status})"
         shown = shown.replace(" (HTTP 0)", "")
         return UnavailableError(
-            f"{call.vault} is unavailable: {iam} on {call.target} failed with {shown} "
-            f"after {call.attempts} attempt(s); try again later"
+            f"{call.vault} is unavailable: {iam} on {call.target} failed with {shown}; "
+            "try again later",
+            retry_after=wait,
         )
     detail = f"{code}: {_short(message)}" if message else code or f"HTTP {status}"
     return VaultError(f"{iam} on {call.target} failed in {call.vault}: {detail}")
@@ -194,7 +217,9 @@ def translate(exc: Exception, call: Call, *, quote_details: bool = True) -> Envd
 
     if isinstance(exc, bx.ClientError):
         code, status, message = client_error_parts(exc)
-        return from_code(code, status, message if quote_details else "", call)
+        return from_code(
+            code, status, message if quote_details else "", call, wait=retry_after(exc)
+        )
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
         found = f" ({exc})" if isinstance(exc, bx.PartialCredentialsError) else ""
         if call.profile:
@@ -223,9 +248,8 @@ def translate(exc: Exception, call: Call, *, quote_details: bool = True) -> Envd
     if isinstance(exc, bx.ConnectionError | bx.HTTPClientError):
         return UnavailableError(
             f"cannot reach AWS Secrets Manager at {call.endpoint or 'its endpoint'} for "
-            f"{call.vault} ({type(exc).__name__}) after {call.attempts} attempt(s) calling "
-            f"secretsmanager:{call.action} on {call.target}; check the network, the region "
-            "and any AWS_ENDPOINT_URL setting"
+            f"{call.vault} ({type(exc).__name__}) calling secretsmanager:{call.action} on "
+            f"{call.target}; check the network, the region and any AWS_ENDPOINT_URL setting"
         )
     if isinstance(exc, bx.ParamValidationError):
         detail = f": {_short(str(exc))}" if quote_details else ""

@@ -1,6 +1,6 @@
 """``AwsVault``: AWS Secrets Manager as an envdrift vault.
 
-Credentials, endpoint and retry settings come from boto3's own chain, untouched:
+Credentials and endpoint come from boto3's own chain, untouched:
 environment variables, ``~/.aws/credentials`` and ``~/.aws/config`` (``AWS_PROFILE`` or
 ``[vault.aws] profile``), SSO, container and instance roles, and ``AWS_ENDPOINT_URL`` /
 ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` / a profile's ``endpoint_url``. So every call goes
@@ -8,6 +8,10 @@ where the user's other AWS tools go.
 
 The region is ``--region`` > ``[vault.aws] region`` > ``AWS_REGION`` >
 ``AWS_DEFAULT_REGION`` > the profile's region > ``us-east-1``.
+
+Retries are envdrift's (``Vault.retrying``, the same for every backend): botocore makes
+one attempt per request, with envdrift's request timeout, and throttling, 5xx and
+connection failures come back as ``UnavailableError`` (with ``Retry-After``) to retry.
 
 Nothing here imports boto3 at module level; the client is built on first use.
 """
@@ -18,6 +22,7 @@ import concurrent.futures
 import os
 import re
 import threading
+import uuid
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +33,7 @@ from envdrift import (
     Secret,
     Vault,
     VaultContext,
+    VaultError,
     __version__,
     require_str,
 )
@@ -45,8 +51,6 @@ __all__ = ["AwsVault"]
 DEFAULT_REGION = "us-east-1"
 #: ``BatchGetSecretValue`` accepts at most this many secret ids per call.
 BATCH_SIZE = 20
-#: Attempts per call (first try included) unless the user configured their own.
-DEFAULT_ATTEMPTS = 3
 #: Names per ``ListSecrets`` page (the service's maximum).
 LIST_PAGE_SIZE = 100
 #: HTTP connections kept per client; covers the concurrency ``fetch_many`` is asked for.
@@ -81,7 +85,6 @@ class AwsVault(Vault):
         self._core: botocore.session.Session | None = None
         self._region: str | None = None
         self._client_obj: SecretsManagerClient | None = None
-        self._attempts = DEFAULT_ATTEMPTS
         # Learnt once per instance: the identity may not call BatchGetSecretValue.
         self._batch_denied = False
 
@@ -147,21 +150,13 @@ class AwsVault(Vault):
             if self._client_obj is None:
                 from botocore.config import Config
 
-                core = self._core
-                assert core is not None  # set together with the session
-                mode = core.get_config_variable("retry_mode")
-                attempts = core.get_config_variable("max_attempts") or DEFAULT_ATTEMPTS
-                self._attempts = int(attempts)
-                # One call, retries included, stays near the context's timeout: each
-                # attempt gets its share, and standard backoff adds at most a few seconds.
-                per_attempt = max(1.0, self.context.timeout / self._attempts)
+                # One attempt per request: envdrift retries (Vault.retrying), so that
+                # backoff, Retry-After, budgets and --debug are the same for every vault.
+                # This also overrides AWS_MAX_ATTEMPTS/AWS_RETRY_MODE; use --retries.
                 config = Config(
-                    connect_timeout=per_attempt,
-                    read_timeout=per_attempt,
-                    retries={
-                        "mode": "adaptive" if mode == "adaptive" else "standard",
-                        "total_max_attempts": self._attempts,
-                    },
+                    connect_timeout=self.context.timeout,
+                    read_timeout=self.context.timeout,
+                    retries={"mode": "standard", "total_max_attempts": 1},
                     max_pool_connections=MAX_POOL_CONNECTIONS,
                     user_agent_extra=f"envdrift/{__version__}",
                 )
@@ -176,7 +171,7 @@ class AwsVault(Vault):
                     ) from None
             return self._client_obj
 
-    def _call(self, action: str, secret: str | None) -> Call:
+    def _call(self, action: str, secret: str | None, batch: tuple[str, ...] = ()) -> Call:
         endpoint = self._client_obj.meta.endpoint_url if self._client_obj is not None else ""
         return Call(
             action=action,
@@ -185,7 +180,7 @@ class AwsVault(Vault):
             region=self.region,
             profile=self._profile,
             endpoint=endpoint,
-            attempts=self._attempts,
+            batch=batch,
         )
 
     # -- reading ---------------------------------------------------------------------
@@ -208,6 +203,9 @@ class AwsVault(Vault):
         raise FormatError(f"secret {name!r} in {self.describe()} has no value")
 
     def fetch(self, name: str) -> Secret:
+        return self.retrying(lambda: self._get(name), what=f"read secret {name!r}")
+
+    def _get(self, name: str) -> Secret:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -244,33 +242,18 @@ class AwsVault(Vault):
     def _fetch_batch(self, chunk: list[str]) -> tuple[dict[str, Secret | EnvdriftError], list[str]]:
         """One ``BatchGetSecretValue`` (following ``NextToken``): results, and names to
         fetch one by one instead."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
         if self._batch_denied:
             return {}, chunk
-        values: list[Mapping[str, Any]] = []
-        errors: list[Mapping[str, Any]] = []
+        what = f"read {len(chunk)} secrets with BatchGetSecretValue"
         try:
-            client = self._client()
-            token: str | None = None
-            while True:
-                page = (
-                    client.batch_get_secret_value(SecretIdList=chunk, NextToken=token)
-                    if token
-                    else client.batch_get_secret_value(SecretIdList=chunk)
-                )
-                values.extend(page.get("SecretValues", []))
-                errors.extend(page.get("Errors", []))
-                token = page.get("NextToken")
-                if not token:
-                    break
-        except ClientError as exc:
-            if is_authorization_denial(exc):
+            values, errors = self.retrying(lambda: self._batch_pages(chunk), what=what)
+        except _Refused as refused:
+            if is_authorization_denial(refused.error):
                 self._batch_denied = True
                 return {}, chunk
-            return {n: translate(exc, self._call("BatchGetSecretValue", n)) for n in chunk}, []
-        except BotoCoreError as exc:
-            return {n: translate(exc, self._call("BatchGetSecretValue", n)) for n in chunk}, []
+            return {
+                n: translate(refused.error, self._call("BatchGetSecretValue", n)) for n in chunk
+            }, []
         except EnvdriftError as exc:
             return dict.fromkeys(chunk, exc), []
 
@@ -299,7 +282,41 @@ class AwsVault(Vault):
         # Anything the answer did not mention (a partial ARN, say) is asked for singly.
         return found, [n for n in chunk if n in pending]
 
-    def list(self, prefix: str = "") -> list[str]:
+    def _batch_pages(
+        self, chunk: list[str]
+    ) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+        """One attempt at ``BatchGetSecretValue`` (every page): values and per-secret errors.
+
+        Raises:
+            UnavailableError: a failure worth retrying (about the whole batch).
+            _Refused: any other refusal, translated per secret by the caller.
+        """
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        values: list[Mapping[str, Any]] = []
+        errors: list[Mapping[str, Any]] = []
+        try:
+            client = self._client()
+            token: str | None = None
+            while True:
+                page = (
+                    client.batch_get_secret_value(SecretIdList=chunk, NextToken=token)
+                    if token
+                    else client.batch_get_secret_value(SecretIdList=chunk)
+                )
+                values.extend(page.get("SecretValues", []))
+                errors.extend(page.get("Errors", []))
+                token = page.get("NextToken")
+                if not token:
+                    break
+        except (ClientError, BotoCoreError) as exc:
+            error = translate(exc, self._call("BatchGetSecretValue", chunk[0], tuple(chunk)))
+            if isinstance(error, VaultError) and error.transient:
+                raise error from exc
+            raise _Refused(exc) from exc
+        return values, errors
+
+    def _list(self, prefix: str) -> list[str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         params: dict[str, Any] = {"MaxResults": LIST_PAGE_SIZE}
@@ -315,10 +332,21 @@ class AwsVault(Vault):
             raise translate(exc, self._call("ListSecrets", None)) from exc
         return sorted(name for name in names if name.startswith(prefix))
 
+    def list(self, prefix: str = "") -> list[str]:
+        return self.retrying(lambda: self._list(prefix), what="list secrets")
+
     # -- writing ---------------------------------------------------------------------
 
     def store(self, name: str, value: Secret) -> None:
-        """Put a new version (the old one stays as ``AWSPREVIOUS``), or create the secret."""
+        """Put a new version (the old one stays as ``AWSPREVIOUS``), or create the secret.
+
+        Every attempt sends the same ``ClientRequestToken``, so a retry of a write that
+        reached AWS before the connection failed adds no second version.
+        """
+        token = str(uuid.uuid4())
+        self.retrying(lambda: self._store(name, value, token), what=f"write secret {name!r}")
+
+    def _store(self, name: str, value: Secret, token: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         from envdrift_aws._errors import client_error_parts
@@ -328,20 +356,26 @@ class AwsVault(Vault):
         try:
             client = self._client()
             try:
-                client.put_secret_value(SecretId=name, SecretString=value.reveal())
+                client.put_secret_value(
+                    SecretId=name, SecretString=value.reveal(), ClientRequestToken=token
+                )
                 return
             except ClientError as exc:
                 if client_error_parts(exc)[0] != "ResourceNotFoundException":
                     raise
             action = "CreateSecret"
             try:
-                client.create_secret(Name=name, SecretString=value.reveal())
+                client.create_secret(
+                    Name=name, SecretString=value.reveal(), ClientRequestToken=token
+                )
             except ClientError as exc:
                 if client_error_parts(exc)[0] != "ResourceExistsException":
                     raise
                 # Someone created it between our two calls: add our version on top.
                 action = "PutSecretValue"
-                client.put_secret_value(SecretId=name, SecretString=value.reveal())
+                client.put_secret_value(
+                    SecretId=name, SecretString=value.reveal(), ClientRequestToken=token
+                )
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, self._call(action, name), quote_details=False) from None
 
@@ -354,6 +388,9 @@ class AwsVault(Vault):
         the configured credentials. An authorization denial still proves both: AWS knew
         the identity and answered, and sync itself needs only ``GetSecretValue``.
         """
+        self.retrying(self._check, what="list secrets (health check)")
+
+    def _check(self) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -369,3 +406,15 @@ class AwsVault(Vault):
             client, self._client_obj = self._client_obj, None
         if client is not None:
             client.close()
+
+
+class _Refused(Exception):
+    """A batch request refused for a reason a retry cannot cure; carries botocore's error.
+
+    Not an ``EnvdriftError``, so ``Vault.retrying`` passes it through at once, and the
+    caller translates it once per secret, naming each.
+    """
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(type(error).__name__)
+        self.error = error

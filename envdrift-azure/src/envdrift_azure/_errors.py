@@ -23,6 +23,7 @@ from envdrift import (
     PermissionDeniedError,
     UnavailableError,
     VaultError,
+    parse_retry_after,
 )
 
 __all__ = ["Operation", "Target", "translate"]
@@ -160,8 +161,8 @@ def _http_error(
         return ConfigError(f"{target.describe} refused the request for {target.subject}: {said}")
     if status == 429 or status >= 500:
         return UnavailableError(
-            f"{target.describe} answered {status} ({said}) and kept doing so through the "
-            "retries; try again later"
+            f"{target.describe} answered {status} ({said}); try again later",
+            retry_after=_retry_after(exc),
         )
     return VaultError(f"{target.subject}: Key Vault answered {status}: {said}")
 
@@ -237,8 +238,21 @@ def _shorten_reason(reason: str) -> str:
 
 def _unreachable(message: str, target: Target) -> UnavailableError:
     return UnavailableError(
-        f"cannot reach {target.describe}: {_network_hint(message, 'the vault name or URL')}"
+        f"cannot reach {target.describe}: {_network_hint(message, 'the vault name or URL')}",
+        # An untrusted certificate stays untrusted: a retry cannot help.
+        transient="CERTIFICATE_VERIFY_FAILED" not in message,
     )
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """How long the service asked to wait: ``retry-after-ms`` or ``Retry-After``."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    for name in ("retry-after-ms", "x-ms-retry-after-ms"):
+        millis = parse_retry_after(headers.get(name))
+        if millis is not None:
+            return millis / 1000
+    return parse_retry_after(headers.get("retry-after"))
 
 
 def _network_hint(message: str, what_to_check: str) -> str:

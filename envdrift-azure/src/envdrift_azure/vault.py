@@ -72,10 +72,12 @@ __all__ = ["VERIFY_CHALLENGE_RESOURCE_ENV", "AzureVault"]
 #: the vault's host (for Key Vault emulators and private endpoints with their own names).
 VERIFY_CHALLENGE_RESOURCE_ENV = "ENVDRIFT_AZURE_VERIFY_CHALLENGE_RESOURCE"
 
-# Bounded retries: 429 and 5xx are retried (honouring Retry-After) with backoff
-# 0 s, 0.5 s, 1 s; a vault that stays down fails that mapping within seconds, not minutes
-# (azure-core's default is 10 retries with a backoff reaching minutes).
-_RETRY = {
+# Key Vault requests make one attempt each: envdrift retries them (Vault.retrying), the
+# same way for every backend. Sign-in keeps azure-core's retries, bounded (its default is
+# 10 retries with a backoff reaching minutes): tokens are fetched once per run, and a
+# failed sign-in surfaces as an authentication error that envdrift does not retry.
+_NO_RETRY = {"retry_total": 0}
+_SIGN_IN_RETRY = {
     "retry_total": 3,
     "retry_connect": 2,
     "retry_read": 2,
@@ -180,7 +182,7 @@ class AzureVault(Vault):
             "connection_timeout": min(self.context.timeout, 10.0),
             "read_timeout": self.context.timeout,
         }
-        credential_options: dict[str, Any] = {**_RETRY, **timeouts}
+        credential_options: dict[str, Any] = {**_SIGN_IN_RETRY, **timeouts}
         if self._authority:
             credential_options["authority"] = self._authority
         if not self._discover_instance:
@@ -192,13 +194,19 @@ class AzureVault(Vault):
             verify_challenge_resource=self._verify_challenge_resource,
             transport=_pooled_transport(self.vault_url, **timeouts),
             timeout=self.context.timeout,
-            **_RETRY,
+            **_NO_RETRY,
         )
 
     def _call(
         self, operation: Operation, secret: str | None, call: Callable[[SecretClient], T]
     ) -> T:
-        """Run ``call`` with the client; SDK exceptions become envdrift errors."""
+        """Run ``call`` with the client under ``retrying``; SDK errors become envdrift errors."""
+        what = f"{operation} secret {secret!r}" if secret is not None else f"{operation} secrets"
+        return self.retrying(lambda: self._attempt(operation, secret, call), what=what)
+
+    def _attempt(
+        self, operation: Operation, secret: str | None, call: Callable[[SecretClient], T]
+    ) -> T:
         client = self._secret_client()
         from azure.core.exceptions import AzureError
 

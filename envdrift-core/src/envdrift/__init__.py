@@ -14,6 +14,7 @@ __version__ = "1.0.0"
 
 __all__ = [
     "ConfigError",
+    "Deadline",
     "DecryptionCheck",
     "DecryptionError",
     "EnvdriftError",
@@ -22,6 +23,7 @@ __all__ = [
     "PermissionDeniedError",
     "PluginLoadError",
     "PluginRegistry",
+    "RetryPolicy",
     "Secret",
     "UnavailableError",
     "UnknownVaultError",
@@ -30,6 +32,7 @@ __all__ = [
     "VaultError",
     "__version__",
     "hookimpl",
+    "parse_retry_after",
     "require_str",
 ]
 
@@ -51,6 +54,9 @@ _LAZY = {
     "DecryptionCheck": "envdrift.hookspecs",
     "hookimpl": "envdrift.hookspecs",
     "PluginRegistry": "envdrift.plugins",
+    "Deadline": "envdrift.retry",
+    "RetryPolicy": "envdrift.retry",
+    "parse_retry_after": "envdrift.retry",
 }
 
 if TYPE_CHECKING:
@@ -68,6 +74,7 @@ if TYPE_CHECKING:
     )
     from envdrift.hookspecs import DecryptionCheck, hookimpl
     from envdrift.plugins import PluginRegistry
+    from envdrift.retry import Deadline, RetryPolicy, parse_retry_after
     from envdrift.secrets import Secret
     from envdrift.vaults import Vault, VaultContext, require_str
 

@@ -28,12 +28,14 @@ from envdrift.keyvalue import private_key_name
 
 if TYPE_CHECKING:
     from envdrift.plugins import PluginRegistry
+    from envdrift.retry import RetryPolicy
     from envdrift.vaults import Vault
 
 __all__ = [
     "CONFIG_FILENAME",
     "DEFAULT_ENVIRONMENT",
     "Config",
+    "Limits",
     "SyncMapping",
     "VaultSet",
     "find_config",
@@ -101,6 +103,9 @@ class _SyncTable(_Table):
 
 class _VaultTable(_Table):
     provider: str | None = Field(default=None, min_length=1)
+    timeout: float | None = Field(default=None, gt=0, le=3600)
+    retries: int | None = Field(default=None, ge=0, le=20)
+    deadline: float | None = Field(default=None, gt=0, le=86400)
     sync: _SyncTable = Field(default_factory=_SyncTable)
 
 
@@ -149,6 +154,50 @@ class SyncMapping:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How long vault calls may take and how often they are retried; ``None`` = default.
+
+    Attributes:
+        timeout: Seconds one request may take (``[vault] timeout``, ``--timeout``).
+        retries: Retries of a transient failure (``[vault] retries``, ``--retries``).
+        deadline: Seconds a run may spend on vault calls (``[vault] deadline``,
+            ``--deadline``).
+    """
+
+    timeout: float | None = None
+    retries: int | None = None
+    deadline: float | None = None
+
+    def over(self, other: Limits) -> Limits:
+        """These limits, with ``other``'s filling the ones not set here."""
+        return Limits(
+            self.timeout if self.timeout is not None else other.timeout,
+            self.retries if self.retries is not None else other.retries,
+            self.deadline if self.deadline is not None else other.deadline,
+        )
+
+    @property
+    def deadline_seconds(self) -> float:
+        from envdrift.retry import DEFAULT_DEADLINE
+
+        return self.deadline if self.deadline is not None else DEFAULT_DEADLINE
+
+    @property
+    def timeout_seconds(self) -> float:
+        """The request timeout; never longer than the deadline, so a first attempt fits."""
+        from envdrift.retry import DEFAULT_TIMEOUT
+
+        timeout = self.timeout if self.timeout is not None else DEFAULT_TIMEOUT
+        return min(timeout, self.deadline_seconds)
+
+    def policy(self) -> RetryPolicy:
+        """The ``RetryPolicy`` these limits describe."""
+        from envdrift.retry import DEFAULT_RETRIES, RetryPolicy
+
+        return RetryPolicy(retries=self.retries if self.retries is not None else DEFAULT_RETRIES)
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded configuration.
 
@@ -162,6 +211,7 @@ class Config:
         env_keys_filename: The keys file's name in each folder (default ``.env.keys``).
         allow_outside_root: ``[vault.sync] allow_outside_root``.
         jobs: ``[vault.sync] max_workers``: the default for ``--jobs``.
+        limits: ``[vault] timeout``, ``retries`` and ``deadline`` (``None`` where unset).
         mappings: Every mapping, in file order.
         warnings: Unknown or retired keys, one line each; the CLI prints them.
         key_prefix: ``"tool.envdrift."`` for pyproject.toml, so messages give full paths.
@@ -177,6 +227,7 @@ class Config:
     env_keys_filename: str = DEFAULT_KEYS_FILENAME
     allow_outside_root: bool = False
     jobs: int | None = None
+    limits: Limits = field(default_factory=lambda: Limits())
     mappings: tuple[SyncMapping, ...] = ()
     warnings: tuple[str, ...] = ()
     key_prefix: str = ""
@@ -231,8 +282,11 @@ class Config:
         provider: str | None = None,
         flags: Mapping[str, str | None] | None = None,
         debug: bool = False,
+        limits: Limits | None = None,
     ) -> VaultSet:
         """Return a ``VaultSet`` for ``provider`` (default: ``[vault] provider``).
+
+        The run's deadline starts now.
 
         Args:
             registry: Where backends come from.
@@ -240,6 +294,8 @@ class Config:
             flags: Generic command-line options (``vault_url``, ``region``) whose value
                 is not ``None``; they win over ``[vault.<provider>]``.
             debug: ``--debug`` was given.
+            limits: ``--timeout``, ``--retries``, ``--deadline``; each set one wins over
+                ``[vault]``, and the defaults of ``envdrift.retry`` fill the rest.
 
         Raises:
             ConfigError: no provider anywhere, or a flag the backend does not take.
@@ -267,7 +323,8 @@ class Config:
                     f"(its flags: {accepted}); set its options in [vault.{chosen}] instead"
                 )
             overrides[option] = value
-        return VaultSet(self, registry, chosen, overrides, debug=debug)
+        merged = (limits or Limits()).over(self.limits)
+        return VaultSet(self, registry, chosen, overrides, debug=debug, limits=merged)
 
 
 class VaultSet:
@@ -284,7 +341,10 @@ class VaultSet:
         overrides: Mapping[str, Any],
         *,
         debug: bool = False,
+        limits: Limits | None = None,
     ) -> None:
+        from envdrift.retry import Deadline
+
         self.config = config
         self.provider = provider
         self._registry = registry
@@ -292,6 +352,9 @@ class VaultSet:
         self._overrides = dict(overrides)
         self._debug = debug
         self._instances: dict[str | None, Vault] = {}
+        self.limits = limits or Limits()
+        #: Shared by every backend of the run; ``cancel()`` it to stop all retrying.
+        self.deadline = Deadline(self.limits.deadline_seconds)
 
     def target(self, mapping: SyncMapping) -> tuple[str | None, str]:
         """Return ``(vault_name, secret_name)`` as this backend understands the mapping."""
@@ -327,6 +390,9 @@ class VaultSet:
             vault_name=vault_name,
             overrides=self._overrides,
             debug=self._debug,
+            timeout=self.limits.timeout_seconds,
+            retry=self.limits.policy(),
+            deadline=self.deadline,
         )
         options = self.config.vault_tables.get(self.provider, {})
         try:
@@ -542,6 +608,7 @@ def _from_toml(
         env_keys_filename=sync.env_keys_filename,
         allow_outside_root=sync.allow_outside_root,
         jobs=sync.max_workers,
+        limits=Limits(vault.timeout, vault.retries, vault.deadline),
         mappings=tuple(mappings),
         warnings=tuple(warnings),
         key_prefix=prefix,
@@ -579,7 +646,16 @@ def _warn_extra(
         warnings.append(f"{label}: unknown key {prefix}{key} is ignored.{hint}")
 
 
+#: How range errors describe each bounded key.
+_RANGES = {
+    "max_workers": "between 1 and 256",
+    "timeout": "a number of seconds above 0, at most 3600",
+    "retries": "an integer between 0 and 20",
+    "deadline": "a number of seconds above 0, at most 86400",
+}
+
 _EXPECTED = {
+    "float_type": "a number",
     "string_type": "a string",
     "bool_type": "true or false",
     "int_type": "an integer",
@@ -603,8 +679,8 @@ def _describe_validation(label: str, exc: ValidationError, prefix: str) -> str:
             )
         elif kind == "string_too_short":
             problems.append(f"{key}: must not be empty")
-        elif kind in {"greater_than_equal", "less_than_equal"}:
-            problems.append(f"{key}: must be between 1 and 256")
+        elif kind in {"greater_than", "greater_than_equal", "less_than_equal"}:
+            problems.append(f"{key}: must be {_RANGES.get(key.rsplit('.', 1)[-1], 'in range')}")
         else:  # pragma: no cover - every constraint above has its own wording
             problems.append(f"{key}: {error['msg']}")
     if len(problems) == 1:

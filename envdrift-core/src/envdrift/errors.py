@@ -60,9 +60,24 @@ class PermissionDeniedError(VaultError):
 
 
 class UnavailableError(VaultError):
-    """The vault cannot be reached or is not serving (network, 5xx, throttling, sealed)."""
+    """The vault cannot be reached or is not serving (network, 5xx, throttling, sealed).
+
+    Args:
+        message: What failed, which vault, and what to do (never a secret value).
+        retry_after: Seconds the server asked the client to wait (``Retry-After``), if it
+            said; ``envdrift.retry`` waits at least that long before trying again.
+        transient: ``False`` when a repeat could do harm or cannot help (a write the
+            server may already have applied); such an error is not retried.
+    """
 
     transient = True
+
+    def __init__(
+        self, message: str = "", *, retry_after: float | None = None, transient: bool = True
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.transient = transient
 
 
 class PluginLoadError(EnvdriftError):

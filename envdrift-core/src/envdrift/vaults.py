@@ -11,16 +11,19 @@ methods, so ``envdrift --help`` never pays for them.
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from envdrift._suggest import did_you_mean
 from envdrift.errors import ConfigError, EnvdriftError, VaultError
+from envdrift.retry import DEFAULT_TIMEOUT, Deadline, Retrier, RetryPolicy
 
 if TYPE_CHECKING:
     from envdrift.secrets import Secret
+
+T = TypeVar("T")
 
 __all__ = ["Vault", "VaultContext", "require_str"]
 
@@ -36,14 +39,20 @@ class VaultContext:
         overrides: Command-line flags for this backend's options, already mapped to
             option names through ``Vault.cli_options``; they win over the file.
         debug: ``--debug`` was given; backends may log more (never a secret).
-        timeout: Seconds one call may take before it is abandoned.
+        timeout: Seconds one request may take (to connect, and for each read) before it
+            is abandoned; backends set it on every request they make.
+        retry: How ``Vault.retrying`` retries transient failures (``envdrift.retry``).
+        deadline: The run's deadline, shared by every vault of the run; cancelling it
+            (Ctrl-C) stops all retrying.
     """
 
     base_dir: Path = field(default_factory=Path.cwd)
     vault_name: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     debug: bool = False
-    timeout: float = 30.0
+    timeout: float = DEFAULT_TIMEOUT
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    deadline: Deadline = field(default_factory=Deadline)
 
 
 class Vault:
@@ -94,10 +103,27 @@ class Vault:
             )
         self.options: dict[str, Any] = merged
         self.context = context
+        self._retrier = Retrier(
+            context.retry, timeout=context.timeout, deadline=context.deadline, vault=self.describe
+        )
 
     def describe(self) -> str:
         """Name this vault in messages, e.g. ``vault 'aws' (region eu-west-1)``."""
         return f"vault {self.name!r}"
+
+    def retrying(self, request: Callable[[], T], *, what: str) -> T:
+        """Return ``request()``, retrying transient failures under the run's policy.
+
+        ``request`` makes one attempt (with ``context.timeout`` on its network calls) and
+        raises ``UnavailableError`` for a failure a repeat may cure. Backends wrap each
+        request in this; ``fetch_many`` already wraps every ``fetch``. Nested calls on
+        one thread make one attempt each: only the outermost retries.
+
+        Args:
+            request: One attempt.
+            what: The request in words for messages, e.g. ``read secret 'app-key'``.
+        """
+        return self._retrier.call(request, what=what)
 
     def fetch(self, name: str) -> Secret:
         """Return the current value of secret ``name``.
@@ -114,8 +140,9 @@ class Vault:
     ) -> dict[str, Secret | EnvdriftError]:
         """Fetch several secrets; each name maps to its value or to the error it raised.
 
-        The default runs ``fetch`` on a thread pool of ``jobs`` workers. Backends with a
-        batch API override it. One failing secret never stops the others.
+        The default runs ``fetch`` on a thread pool of ``jobs`` workers, each under
+        ``retrying``. Backends with a batch API override it (and wrap each batch request
+        in ``retrying``). One failing secret never stops the others.
         """
         unique = list(dict.fromkeys(names))
         results: dict[str, Secret | EnvdriftError] = {}
@@ -124,7 +151,7 @@ class Vault:
         with concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, min(jobs, len(unique)))
         ) as pool:
-            futures = {pool.submit(self.fetch, n): n for n in unique}
+            futures = {pool.submit(self._fetch_retrying, n): n for n in unique}
             for future in concurrent.futures.as_completed(futures):
                 name = futures[future]
                 try:
@@ -140,6 +167,9 @@ class Vault:
                         f"{self.describe()} failed on secret {name!r}: {type(exc).__name__}: {exc}"
                     )
         return results
+
+    def _fetch_retrying(self, name: str) -> Secret:
+        return self.retrying(lambda: self.fetch(name), what=f"read secret {name!r}")
 
     def store(self, name: str, value: Secret) -> None:
         """Store ``value`` as the new current version of secret ``name``.

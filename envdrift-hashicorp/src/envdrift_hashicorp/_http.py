@@ -1,4 +1,4 @@
-"""The HTTP session under hvac: connection pool, bounded retries and TLS.
+"""The HTTP session under hvac: connection pool, TLS, one attempt per request.
 
 Imported only when the backend first talks to Vault (it imports requests and urllib3).
 One ``requests.Session`` serves every thread of ``Vault.fetch_many``: urllib3's
@@ -11,74 +11,41 @@ from __future__ import annotations
 
 import os
 import ssl
+import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3
+from envdrift import parse_retry_after
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 if TYPE_CHECKING:
-    from types import TracebackType
-    from typing import Self
-
-    from urllib3.connectionpool import ConnectionPool
-    from urllib3.response import BaseHTTPResponse
-
     from envdrift_hashicorp.settings import TlsSettings
 
-__all__ = ["POOL_SIZE", "build_session", "verify_argument"]
+__all__ = ["POOL_SIZE", "build_session", "last_response", "verify_argument"]
 
 #: Connections kept per host: more than any sensible ``--jobs``.
 POOL_SIZE = 64
-#: Vault answers these when a retry may succeed (412: a performance standby is behind).
-RETRY_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
-#: Requests whose repetition cannot do harm. Writes are retried only on 429 (refused
-#: before being processed) and on connections that never opened (nothing was sent).
-IDEMPOTENT = frozenset({"GET", "HEAD", "LIST", "OPTIONS"})
-#: Waits of 0.5 s, 1 s, then 2 s: close to the Vault CLI's 1-1.5 s, which outlasts the
-#: one-second windows of Vault's rate-limit quotas (they send no Retry-After by default).
-BACKOFF_FACTOR = 0.5
-BACKOFF_MAX = 2.0
+_last = threading.local()
 
 
-class _BoundedRetry(Retry):
-    """urllib3's ``Retry``, waiting before the first retry as well, never over ``backoff_max``.
+def last_response() -> tuple[int, float | None]:
+    """The status and ``Retry-After`` (seconds) of the last response this thread received.
 
-    urllib3 retries the first failure at once and sleeps as long as any ``Retry-After``
-    asks; Vault's rate-limit quotas can ask for minutes. Both are bounded here so a run
-    stays predictable: at most ``total`` retries of at most ``backoff_max`` seconds each.
-    A read that timed out is not repeated (the timeout bounds each call), while a read
-    whose connection was reset is (urllib3 files both under "read errors").
+    hvac's exceptions carry neither (and map 412 and 504 to one ``UnexpectedError``), so
+    a response hook keeps them per thread: ``fetch_many``'s threads share the session,
+    and each reads its own answer.
     """
+    status: int = getattr(_last, "status", 0)
+    retry_after: float | None = getattr(_last, "retry_after", None)
+    return status, retry_after
 
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: BaseHTTPResponse | None = None,
-        error: Exception | None = None,
-        _pool: ConnectionPool | None = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> Self:
-        if isinstance(error, urllib3.exceptions.ReadTimeoutError):
-            raise error.with_traceback(_stacktrace)
-        return super().increment(method, url, response, error, _pool, _stacktrace)
 
-    def get_backoff_time(self) -> float:
-        if not self.history:
-            return 0.0
-        return min(self.backoff_max, max(self.backoff_factor, super().get_backoff_time()))
-
-    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, self.backoff_max)
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if status_code == 429 and self.total:
-            return True
-        return super().is_retry(method, status_code, has_retry_after)
+def _remember(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    _last.status = response.status_code
+    _last.retry_after = parse_retry_after(response.headers.get("Retry-After"))
 
 
 class _VaultAdapter(HTTPAdapter):
@@ -96,35 +63,20 @@ class _VaultAdapter(HTTPAdapter):
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
 
 
-def build_session(
-    address: str, tls: TlsSettings, *, max_retries: int, proxy: str | None = None
-) -> requests.Session:
-    """Return a session with a big pool, bounded retries, TLS options and proxies applied.
+def build_session(address: str, tls: TlsSettings, *, proxy: str | None = None) -> requests.Session:
+    """Return a session with a big pool, TLS options and proxies applied, and no retries.
 
-    The environment is read here, once: requests would otherwise scan all of
-    ``os.environ`` for proxy settings (and look for ``~/.netrc``) on every request, a
-    fifth of a read's CPU time, which threads sharing one GIL pay in series.
+    Each request is one attempt: envdrift retries (``Vault.retrying``) the same way for
+    every backend, so urllib3 must not retry underneath it. The environment is read here,
+    once: requests would otherwise scan all of ``os.environ`` for proxy settings (and
+    look for ``~/.netrc``) on every request, a fifth of a read's CPU time, which threads
+    sharing one GIL pay in series.
     """
-    retry = _BoundedRetry(
-        total=max_retries,
-        connect=max_retries,
-        read=max_retries,  # resets of idempotent requests; never timeouts (see above)
-        other=0,
-        redirect=False,
-        status=max_retries,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=IDEMPOTENT,
-        backoff_factor=BACKOFF_FACTOR,
-        backoff_max=BACKOFF_MAX,
-        backoff_jitter=0.1,
-        # Give the last answer back to hvac, which turns it into its typed exception
-        # (with Vault's own error text, e.g. "Vault is sealed").
-        raise_on_status=False,
-        respect_retry_after_header=True,
-    )
+    retry = Retry(total=0, read=False, redirect=False, raise_on_status=False)
     context = _capath_context(tls) if tls.ca_cert is None and tls.ca_path else None
     adapter = _VaultAdapter(context, pool_connections=4, pool_maxsize=POOL_SIZE, max_retries=retry)
     session = requests.Session()
+    session.hooks["response"].append(_remember)
     session.trust_env = False
     if proxy:  # VAULT_PROXY_ADDR / VAULT_HTTP_PROXY, as the Vault CLI reads them
         session.proxies = {"http": proxy, "https": proxy}

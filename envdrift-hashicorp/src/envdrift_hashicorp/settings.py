@@ -25,8 +25,6 @@ __all__ = ["DEFAULT_ADDRESS", "OPTION_KEYS", "Settings", "TlsSettings"]
 
 #: What the Vault CLI uses when VAULT_ADDR is unset.
 DEFAULT_ADDRESS = "https://127.0.0.1:8200"
-#: What the Vault CLI retries by default (VAULT_MAX_RETRIES).
-DEFAULT_MAX_RETRIES = 2
 
 OPTION_KEYS = frozenset(
     {
@@ -82,7 +80,6 @@ class Settings:
         role_id_file: A file holding the AppRole role id (when VAULT_ROLE_ID is unset).
         secret_id_file: A file holding the AppRole secret id (when VAULT_SECRET_ID is unset).
         tls: TLS options.
-        max_retries: Retries of a request answered 412/429/5xx or not connected.
         timeout: Seconds one request may take.
         proxy: ``VAULT_PROXY_ADDR`` (or the older ``VAULT_HTTP_PROXY``): the proxy for
             every request; ``None`` leaves ``HTTPS_PROXY``/``NO_PROXY`` in charge.
@@ -99,7 +96,6 @@ class Settings:
     role_id_file: Path | None
     secret_id_file: Path | None
     tls: TlsSettings
-    max_retries: int
     timeout: float
     proxy: str | None = None
 
@@ -135,7 +131,6 @@ class Settings:
             role_id_file=_file_option(options, "role_id_file", context.base_dir),
             secret_id_file=_file_option(options, "secret_id_file", context.base_dir),
             tls=_tls(env),
-            max_retries=_max_retries(env),
             timeout=context.timeout,
             proxy=env.get("VAULT_PROXY_ADDR") or env.get("VAULT_HTTP_PROXY") or None,
         )
@@ -209,16 +204,3 @@ def _tls(env: Mapping[str, str]) -> TlsSettings:
         skip_verify=skip_raw in _TRUE,
         client_cert=(cert, key) if cert and key else None,
     )
-
-
-def _max_retries(env: Mapping[str, str]) -> int:
-    raw = env.get("VAULT_MAX_RETRIES", "")
-    if not raw:
-        return DEFAULT_MAX_RETRIES
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ConfigError(f"VAULT_MAX_RETRIES={raw!r} must be a whole number >= 0")
-    return value

@@ -18,7 +18,13 @@ Config (every key optional)::
 A mapping's ``secret_name`` is the path under the mount and may be nested
 (``apps/api/prod-key`` is ``secret/data/apps/api/prod-key`` on KV v2). TLS follows the
 Vault CLI's ``VAULT_CACERT``, ``VAULT_CAPATH``, ``VAULT_SKIP_VERIFY`` and
-``VAULT_CLIENT_CERT``/``VAULT_CLIENT_KEY``; ``VAULT_MAX_RETRIES`` bounds retries.
+``VAULT_CLIENT_CERT``/``VAULT_CLIENT_KEY``.
+
+Retries are envdrift's (``Vault.retrying``, the same for every backend; ``--retries``,
+not ``VAULT_MAX_RETRIES``): each request is one attempt with envdrift's request timeout.
+Reads are retried on 412/429/5xx, timeouts and connection failures. A write is retried
+only when Vault cannot have applied it (429, or no connection made); after a 5xx or a
+timeout it is reported, not repeated.
 """
 
 from __future__ import annotations
@@ -58,6 +64,9 @@ _DOTENV_FIELD = re.compile(r"^DOTENV_PRIVATE_KEY(?:_[A-Za-z0-9_]+)?$")
 _BAD_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()]+)")
 _CAS_MISMATCH = "check-and-set parameter did not match"
+#: Statuses hvac has no exception of its own for and a retry may cure (412: a
+#: performance standby is behind; 504: a gateway timed out).
+_RETRY_STATUSES = frozenset({412, 504})
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,9 @@ class HashicorpVault(Vault):
         line ``DOTENV_PRIVATE_KEY_<ENV>=…``, which sync checks against the mapping's
         environment.
         """
+        return self.retrying(lambda: self._fetch(name), what=f"read secret {name!r}")
+
+    def _fetch(self, name: str) -> Secret:
         path = self._secret_path(name)
         client = self._hvac()
         version = self._kv_version(client)
@@ -138,6 +150,9 @@ class HashicorpVault(Vault):
         concurrent writer is never silently overwritten: the store fails instead.
         KV v1 has no versions and no check-and-set; there the last writer wins.
         """
+        self.retrying(lambda: self._store(name, value), what=f"write secret {name!r}")
+
+    def _store(self, name: str, value: Secret) -> None:
         path = self._secret_path(name)
         client = self._hvac()
         version = self._kv_version(client)
@@ -165,7 +180,12 @@ class HashicorpVault(Vault):
                     "nothing was overwritten. Run the command again to write on top of the "
                     "new version."
                 ) from None
-            raise self._translate(exc, write) from exc
+            error = self._translate(exc, write)
+            if isinstance(error, UnavailableError) and not _surely_unapplied(exc):
+                # Vault may have stored it before failing; a repeat would then fail
+                # check-and-set (KV v2) or write twice (KV v1): report, do not repeat.
+                error.transient = False
+            raise error from exc
         _log.debug("stored %s (KV v%d)", api_path, version)
 
     def list(self, prefix: str = "") -> list[str]:
@@ -173,6 +193,9 @@ class HashicorpVault(Vault):
 
         Folders whose path could lead to a match are listed recursively.
         """
+        return self.retrying(lambda: self._list(prefix), what="list secrets")
+
+    def _list(self, prefix: str) -> builtins.list[str]:
         if prefix.startswith("/") or _BAD_NAME_CHARS.search(prefix):
             raise ConfigError(f"prefix {prefix!r} is not a Vault path prefix")
         client = self._hvac()
@@ -192,6 +215,9 @@ class HashicorpVault(Vault):
 
     def check(self) -> None:
         """Check hvac, the address, the credential and the mount, without reading a secret."""
+        self.retrying(self._check, what="look up its own token (health check)")
+
+    def _check(self) -> None:
         client = self._hvac()
         call = _Call("look up its own token", "auth/token/lookup-self", ("read",))
         try:
@@ -227,9 +253,7 @@ class HashicorpVault(Vault):
 
         settings = self.settings
         credential = find_credential(settings)
-        session = build_session(
-            settings.address, settings.tls, max_retries=settings.max_retries, proxy=settings.proxy
-        )
+        session = build_session(settings.address, settings.tls, proxy=settings.proxy)
         verify = verify_argument(settings.tls)
         # hvac prefers the session's own `verify` to its argument: set both.
         session.verify = verify
@@ -467,6 +491,8 @@ class HashicorpVault(Vault):
         import hvac.exceptions as hx
         import requests.exceptions as rx
 
+        from envdrift_hashicorp._http import last_response
+
         where = self.describe()
         address = f"{self.settings.address} (from {self.settings.address_source})"
         if isinstance(exc, hx.Forbidden):
@@ -495,6 +521,7 @@ class HashicorpVault(Vault):
             return PermissionDeniedError(
                 f"{where} refused {self._token_name} (401) when trying to {call.action}"
             )
+        status, retry_after = last_response()
         if isinstance(
             exc,
             hx.VaultDown
@@ -502,21 +529,20 @@ class HashicorpVault(Vault):
             | hx.BadGateway
             | hx.RateLimitExceeded
             | hx.VaultNotInitialized,
-        ):
+        ) or (isinstance(exc, hx.UnexpectedError) and status in _RETRY_STATUSES):
             text = _errors_text(exc)
-            retries = f"after {self.settings.max_retries} retries (VAULT_MAX_RETRIES)"
             if "sealed" in text.lower():
                 return UnavailableError(
                     f"Vault at {address} is sealed: it must be unsealed "
-                    "(`vault operator unseal`) before envdrift can read or write secrets"
+                    "(`vault operator unseal`) before envdrift can read or write secrets",
+                    transient=False,  # it takes a person to unseal it
                 )
             if "not initialized" in text.lower() or isinstance(exc, hx.VaultNotInitialized):
-                return UnavailableError(f"Vault at {address} is not initialized")
-            kind = (
-                "rate-limited the request" if isinstance(exc, hx.RateLimitExceeded) else ("failed")
-            )
+                return UnavailableError(f"Vault at {address} is not initialized", transient=False)
+            kind = "rate-limited the request" if isinstance(exc, hx.RateLimitExceeded) else "failed"
             return UnavailableError(
-                f"Vault at {address} {kind} to {call.action} {retries}: {_short(text)}"
+                f"Vault at {address} {kind} to {call.action}: {_short(text) or f'HTTP {status}'}",
+                retry_after=retry_after,
             )
         if isinstance(exc, rx.SSLError):
             return VaultError(
@@ -565,6 +591,20 @@ def _sdk_errors() -> tuple[type[BaseException], ...]:
     import requests.exceptions
 
     return (hvac.exceptions.VaultError, requests.exceptions.RequestException)
+
+
+def _surely_unapplied(exc: BaseException) -> bool:
+    """Whether a failed request cannot have been applied: throttled, or never connected."""
+    import hvac.exceptions
+    import requests.exceptions
+    import urllib3.exceptions
+
+    if isinstance(exc, hvac.exceptions.RateLimitExceeded):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _timed_out(exc: BaseException) -> bool:

@@ -54,6 +54,23 @@ if TYPE_CHECKING:
     help="Vault calls in flight at once (default: [vault.sync] max_workers, else 32).",
 )
 @click.option(
+    "--timeout",
+    type=click.FloatRange(0, 3600, min_open=True),
+    metavar="SECONDS",
+    help="Seconds one vault request may take (default: [vault] timeout, else 10).",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 20),
+    help="Retries of a failed vault request, with backoff (default: [vault] retries, else 4).",
+)
+@click.option(
+    "--deadline",
+    type=click.FloatRange(0, 86400, min_open=True),
+    metavar="SECONDS",
+    help="Seconds the whole run may spend on vault calls (default: [vault] deadline, else 120).",
+)
+@click.option(
     "--allow-outside-root",
     is_flag=True,
     help="Allow folder_path outside the config file's folder.",
@@ -79,6 +96,9 @@ def sync(
     ci: bool,
     check_decryption: bool,
     jobs: int | None,
+    timeout: float | None,
+    retries: int | None,
+    deadline: float | None,
     allow_outside_root: bool,
     output_format: str,
 ) -> None:
@@ -89,7 +109,7 @@ def sync(
     """
     if verify and force:
         raise click.UsageError("--verify and --force exclude each other")
-    from envdrift.config import load_config
+    from envdrift.config import Limits, load_config
     from envdrift.errors import EnvdriftError
     from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
 
@@ -115,7 +135,11 @@ def sync(
         )
         flags = {"vault_url": vault_url, "region": region}
         with config.open_vaults(
-            registry, provider=provider, flags=flags, debug=bool(obj.get("debug"))
+            registry,
+            provider=provider,
+            flags=flags,
+            debug=bool(obj.get("debug")),
+            limits=Limits(timeout, retries, deadline),
         ) as vaults:
             more = config.section_warnings(registry.vault_names())
             warnings.extend(more)
