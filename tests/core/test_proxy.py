@@ -98,3 +98,27 @@ def test_fault_sequence_is_reproducible_with_a_seed(upstream: int) -> None:
     assert first == outcomes()
     assert 200 in first
     assert any(status != 200 for status in first)
+
+
+def test_injects_a_service_specific_error_body(upstream: int) -> None:
+    throttled = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
+    faults = Faults(error_rate=1.0, error_statuses=(400,), error_bodies={400: throttled})
+    with TcpProxy("127.0.0.1", upstream, faults=faults) as proxy:
+        conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=5)
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        assert (response.status, response.reason) == (400, "Bad Request")
+        assert response.read() == throttled
+    assert proxy.stats.statuses == {400: 1}
+
+
+def test_faults_can_target_matching_requests_only(upstream: int) -> None:
+    faults = Faults(error_rate=1.0, error_statuses=(503,), only_if=b"GET /broken ")
+    with TcpProxy("127.0.0.1", upstream, faults=faults) as proxy:
+        conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=5)
+        conn.request("GET", "/fine")
+        assert conn.getresponse().status == 200
+        conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=5)
+        conn.request("GET", "/broken")
+        assert conn.getresponse().status == 503
+    assert (proxy.stats.requests, proxy.stats.errors) == (2, 1)

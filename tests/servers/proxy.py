@@ -9,6 +9,9 @@ the client and server speak their real protocol (HTTP or TLS) through it unchang
   since the client last sent something).
 * ``Faults``: per request, with the given probabilities, answer a canned HTTP error
   (plain HTTP only), reset the connection, or never answer (the request is swallowed).
+  An error's body can be the service's own throttling answer (``error_bodies``), e.g.
+  AWS's HTTP 400 ``ThrottlingException``; ``only_if`` limits faults to requests whose
+  first bytes contain a marker (a Vault path, say).
 
 Use it as ``with tcp_proxy("127.0.0.1", port, delay=0.025) as listen_port: ...`` or,
 for statistics, ``with TcpProxy(...) as proxy: proxy.port, proxy.stats``. Standalone:
@@ -24,7 +27,7 @@ import random
 import socket
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -42,6 +45,9 @@ class Faults:
         error_statuses: Statuses to pick from for injected errors.
         retry_after: Seconds to put in a ``Retry-After`` header of injected errors.
         seed: Seed for a reproducible fault sequence.
+        error_bodies: The body to send with a status (default: a generic JSON message).
+        only_if: Inject faults only into requests whose first chunk contains this
+            (the request line and headers, e.g. ``b"/v1/secret/data/broken"``).
     """
 
     error_rate: float = 0.0
@@ -50,6 +56,8 @@ class Faults:
     error_statuses: tuple[int, ...] = (429, 500, 503)
     retry_after: float | None = None
     seed: int | None = None
+    error_bodies: Mapping[int, bytes] = field(default_factory=dict)
+    only_if: bytes | None = None
 
 
 @dataclass
@@ -65,6 +73,7 @@ class ProxyStats:
 
 
 _REASONS = {
+    400: "Bad Request",
     429: "Too Many Requests",
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -168,7 +177,7 @@ class TcpProxy:
                 self.stats.requests += 1
                 if self.delay:
                     await asyncio.sleep(self.delay)
-                if await self._inject(client_r, client_w):
+                if await self._inject(client_r, client_w, chunk):
                     return
             up_w.write(chunk)
             await up_w.drain()
@@ -184,14 +193,19 @@ class TcpProxy:
             await client_w.drain()
         client_w.close()
 
-    async def _inject(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> bool:
+    async def _inject(
+        self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter, chunk: bytes
+    ) -> bool:
         """Maybe inject a fault for this request; ``True`` when the request was consumed."""
-        faults, draw = self.faults, self._random.random()
+        faults = self.faults
+        if faults.only_if is not None and faults.only_if not in chunk:
+            return False
+        draw = self._random.random()
         if draw < faults.error_rate:
             status = self._random.choice(faults.error_statuses)
             self.stats.errors += 1
             self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
-            body = b'{"message":"injected by envdrift test proxy"}'
+            body = faults.error_bodies.get(status, b'{"message":"injected by envdrift test proxy"}')
             retry = (
                 f"Retry-After: {faults.retry_after:g}\r\n" if faults.retry_after is not None else ""
             )

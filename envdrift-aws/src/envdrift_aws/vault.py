@@ -203,6 +203,7 @@ class AwsVault(Vault):
         raise FormatError(f"secret {name!r} in {self.describe()} has no value")
 
     def fetch(self, name: str) -> Secret:
+        self._client()  # built (locally) before the call's clock starts
         return self.retrying(lambda: self._get(name), what=f"read secret {name!r}")
 
     def _get(self, name: str) -> Secret:
@@ -246,6 +247,7 @@ class AwsVault(Vault):
             return {}, chunk
         what = f"read {len(chunk)} secrets with BatchGetSecretValue"
         try:
+            self._client()  # built (locally) before the call's clock starts
             values, errors = self.retrying(lambda: self._batch_pages(chunk), what=what)
         except _Refused as refused:
             if is_authorization_denial(refused.error):
