@@ -50,9 +50,7 @@ def repo(tmp_path: Path, sm: Any, monkeypatch: pytest.MonkeyPatch) -> ScratchRep
 
 
 @pytest.fixture
-def through_proxy(
-    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[Faults], Any]:
+def through_proxy(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[Faults], Any]:
     """Put a proxy with ``faults`` between boto3 and moto for the rest of the test."""
 
     @contextmanager
