@@ -33,6 +33,7 @@ import builtins  # `list` is a method name here
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -110,6 +111,7 @@ class HashicorpVault(Vault):
         self._client: Any = None  # hvac.Client, built on first use
         self._token_name = "the token"
         self._kv: Literal[1, 2] | None = self.settings.kv_version
+        self._kv_failure: tuple[float, UnavailableError] | None = None
         self._kv_assumed = False
         self._token_valid: bool | None = None
 
@@ -312,9 +314,19 @@ class HashicorpVault(Vault):
         """Return the mount's KV version: configured, or asked once the way the Vault CLI does."""
         if self._kv is not None:
             return self._kv
+        asked = time.monotonic()
         with self._lock:
             if self._kv is None:
-                self._kv = self._detect_kv_version(client)
+                failed = self._kv_failure
+                if failed is not None and failed[0] >= asked:
+                    # It failed while this thread waited for the lock: share that answer
+                    # rather than queue one more request behind a failing (or hung) Vault.
+                    raise failed[1]
+                try:
+                    self._kv = self._detect_kv_version(client)
+                except UnavailableError as exc:
+                    self._kv_failure = (time.monotonic(), exc)
+                    raise
             return self._kv
 
     def _detect_kv_version(self, client: Any) -> Literal[1, 2]:
