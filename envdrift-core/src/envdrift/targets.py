@@ -21,7 +21,7 @@ from envdrift.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from envdrift.config import VaultSet
+    from envdrift.config import Limits, VaultSet
     from envdrift.plugins import PluginRegistry
 
 __all__ = ["Target", "environment_of", "resolve_target"]
@@ -51,9 +51,12 @@ class Target:
         provider: str | None,
         flags: Mapping[str, str | None],
         debug: bool = False,
+        limits: Limits | None = None,
     ) -> VaultSet:
         """Return the backends for this target (flags win over the file)."""
-        return self.config.open_vaults(registry, provider=provider, flags=flags, debug=debug)
+        return self.config.open_vaults(
+            registry, provider=provider, flags=flags, debug=debug, limits=limits
+        )
 
 
 def environment_of(path: Path) -> str:

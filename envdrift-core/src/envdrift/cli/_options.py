@@ -2,56 +2,116 @@
 
 from __future__ import annotations
 
+import functools
+import shlex
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
+    from envdrift.config import Limits
     from envdrift.plugins import PluginRegistry
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-__all__ = ["flags_of", "is_debug", "provider_flags", "registry_from", "vault_options"]
+__all__ = ["VaultFlags", "is_debug", "registry_from", "vault_options"]
 
 
-def vault_options(func: F) -> F:
-    """Add ``-c/--config``, ``-p/--provider``, ``--vault-url`` and ``--region``."""
-    options = [
-        click.option(
-            "-c",
-            "--config",
-            "config_file",
-            type=click.Path(path_type=Path),
-            help="Config file: envdrift.toml, a pyproject.toml, or a legacy pair.txt. "
-            "Default: discovered from the current directory upwards.",
-        ),
-        click.option("-p", "--provider", help="Vault provider (overrides [vault] provider)."),
-        click.option(
-            "--vault-url", help="Vault address for the provider (Azure vault_url, Vault url)."
-        ),
-        click.option("--region", help="Region for the provider (AWS)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+@dataclass(frozen=True)
+class VaultFlags:
+    """What the command line says about the configuration and the vault.
+
+    Attributes:
+        config_file: ``-c/--config``, or ``None`` to discover.
+        provider: ``-p/--provider``.
+        vault_url: ``--vault-url`` (the backend maps it through ``Vault.cli_options``).
+        region: ``--region`` (likewise).
+        timeout: ``--timeout``: seconds one vault request may take.
+        retries: ``--retries``: retries of a transient failure.
+        deadline: ``--deadline``: seconds the run may spend on vault calls.
+    """
+
+    config_file: Path | None = None
+    provider: str | None = None
+    vault_url: str | None = None
+    region: str | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    deadline: float | None = None
+
+    @property
+    def flags(self) -> dict[str, str | None]:
+        """The generic flags a backend maps to its own options."""
+        return {"vault_url": self.vault_url, "region": self.region}
+
+    @property
+    def limits(self) -> Limits:
+        """``--timeout``/``--retries``/``--deadline`` as ``Limits``."""
+        from envdrift.config import Limits
+
+        return Limits(self.timeout, self.retries, self.deadline)
+
+    def advice(self) -> list[str]:
+        """The provider flags as a user would retype them in a printed command."""
+        words: list[str] = []
+        for name, value in (
+            ("-p", self.provider),
+            ("--vault-url", self.vault_url),
+            ("--region", self.region),
+        ):
+            if value is not None:
+                words += [name, shlex.quote(value)]
+        return words
 
 
-def flags_of(vault_url: str | None, region: str | None) -> dict[str, str | None]:
-    """The generic flags a backend maps to its own options (``Vault.cli_options``)."""
-    return {"vault_url": vault_url, "region": region}
+_OPTIONS = [
+    click.option(
+        "-c",
+        "--config",
+        "config_file",
+        type=click.Path(path_type=Path),
+        help="Config file: envdrift.toml, a pyproject.toml, or a legacy pair.txt. "
+        "Default: discovered from the current directory upwards.",
+    ),
+    click.option("-p", "--provider", help="Vault provider (overrides [vault] provider)."),
+    click.option(
+        "--vault-url", help="Vault address for the provider (Azure vault_url, Vault url)."
+    ),
+    click.option("--region", help="Region for the provider (AWS)."),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(0, 3600, min_open=True),
+        metavar="SECONDS",
+        help="Seconds one vault request may take (default: [vault] timeout, else 10).",
+    ),
+    click.option(
+        "--retries",
+        type=click.IntRange(0, 20),
+        help="Retries of a failed vault request, with backoff (default: [vault] retries, else 4).",
+    ),
+    click.option(
+        "--deadline",
+        type=click.FloatRange(0, 86400, min_open=True),
+        metavar="SECONDS",
+        help="Seconds the whole run may spend on vault calls (default: [vault] deadline, "
+        "else 120).",
+    ),
+]
+_NAMES = ("config_file", "provider", "vault_url", "region", "timeout", "retries", "deadline")
 
 
-def provider_flags(provider: str | None, vault_url: str | None, region: str | None) -> list[str]:
-    """The flags as a user would retype them, for commands printed as advice."""
-    import shlex
+def vault_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the vault options; the command receives them as one ``vault_flags`` argument."""
 
-    flags: list[str] = []
-    for name, value in (("-p", provider), ("--vault-url", vault_url), ("--region", region)):
-        if value is not None:
-            flags += [name, shlex.quote(value)]
-    return flags
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        vault_flags = VaultFlags(**{name: kwargs.pop(name) for name in _NAMES})
+        return func(*args, vault_flags=vault_flags, **kwargs)
+
+    for option in reversed(_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
 
 
 def registry_from(ctx: click.Context) -> PluginRegistry:

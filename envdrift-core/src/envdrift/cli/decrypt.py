@@ -8,13 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envdrift.cli._options import (
-    flags_of,
-    is_debug,
-    provider_flags,
-    registry_from,
-    vault_options,
-)
+from envdrift.cli._options import VaultFlags, is_debug, registry_from, vault_options
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
@@ -59,10 +53,7 @@ def decrypt(
     verify_vault: bool,
     secret: str | None,
     environment: str | None,
-    config_file: Path | None,
-    provider: str | None,
-    vault_url: str | None,
-    region: str | None,
+    vault_flags: VaultFlags,
     ci: bool,
     output_format: str,
 ) -> None:
@@ -82,10 +73,13 @@ def decrypt(
     vault_only = {
         "--secret": secret,
         "--env": environment,
-        "-p": provider,
-        "--vault-url": vault_url,
-        "--region": region,
-        "-c": config_file,
+        "-p": vault_flags.provider,
+        "--vault-url": vault_flags.vault_url,
+        "--region": vault_flags.region,
+        "-c": vault_flags.config_file,
+        "--timeout": vault_flags.timeout,
+        "--retries": vault_flags.retries,
+        "--deadline": vault_flags.deadline,
     }
     if not verify_vault:
         used = [flag for flag, value in vault_only.items() if value is not None]
@@ -101,10 +95,7 @@ def decrypt(
         path,
         secret=secret,
         environment=environment,
-        config_file=config_file,
-        provider=provider,
-        vault_url=vault_url,
-        region=region,
+        vault_flags=vault_flags,
         json_mode=output_format == "json",
     )
 
@@ -133,10 +124,7 @@ def _verify_vault(
     *,
     secret: str | None,
     environment: str | None,
-    config_file: Path | None,
-    provider: str | None,
-    vault_url: str | None,
-    region: str | None,
+    vault_flags: VaultFlags,
     json_mode: bool,
 ) -> None:
     from envdrift.drift import repair_steps, verify_vault
@@ -150,20 +138,24 @@ def _verify_vault(
         target = resolve_target(
             path.parent,
             cwd=Path.cwd(),
-            config_file=config_file,
+            config_file=vault_flags.config_file,
             secret=secret,
             environment=environment,
             env_file=path,
         )
         with target.open_vaults(
-            registry, provider=provider, flags=flags_of(vault_url, region), debug=is_debug(ctx)
+            registry,
+            provider=vault_flags.provider,
+            flags=vault_flags.flags,
+            debug=is_debug(ctx),
+            limits=vault_flags.limits,
         ) as vaults:
             result = verify_vault(path, target, vaults, registry)
     except EnvdriftError as exc:
         if json_mode:
             out.json(_error_document(path, exc))
         raise
-    steps = repair_steps(path, target, provider_flags(provider, vault_url, region))
+    steps = repair_steps(path, target, vault_flags.advice())
     if json_mode:
         out.json(
             {

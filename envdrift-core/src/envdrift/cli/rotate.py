@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from envdrift.cli._options import flags_of, is_debug, registry_from, vault_options
+from envdrift.cli._options import VaultFlags, is_debug, registry_from, vault_options
 from envdrift.cli._output import Output
 
 
@@ -22,10 +22,7 @@ def rotate(
     file: Path,
     secret: str | None,
     environment: str | None,
-    config_file: Path | None,
-    provider: str | None,
-    vault_url: str | None,
-    region: str | None,
+    vault_flags: VaultFlags,
 ) -> None:
     """Rotate FILE's key pair and the vault's copy of the private key, safely.
 
@@ -43,13 +40,17 @@ def rotate(
     target = resolve_target(
         file.parent,
         cwd=Path.cwd(),
-        config_file=config_file,
+        config_file=vault_flags.config_file,
         secret=secret,
         environment=environment,
         env_file=file,
     )
     with target.open_vaults(
-        registry, provider=provider, flags=flags_of(vault_url, region), debug=is_debug(ctx)
+        registry,
+        provider=vault_flags.provider,
+        flags=vault_flags.flags,
+        debug=is_debug(ctx),
+        limits=vault_flags.limits,
     ) as vaults:
         result = rotate_file(file, target, vaults, registry)
     out.line(

@@ -16,28 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from envdrift.cli._options import VaultFlags, registry_from, vault_options
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from envdrift.config import Config
-    from envdrift.plugins import PluginRegistry
     from envdrift.sync import ConfirmCallback, MappingResult, SyncReport
 
 
 @click.command()
-@click.option(
-    "-c",
-    "--config",
-    "config_file",
-    type=click.Path(path_type=Path),
-    help="Config file: envdrift.toml, a pyproject.toml, or a legacy pair.txt. "
-    "Default: discovered from the current directory upwards.",
-)
-@click.option("-p", "--provider", help="Vault provider (overrides [vault] provider).")
-@click.option("--vault-url", help="Vault address for the provider (Azure vault_url, Vault url).")
-@click.option("--region", help="Region for the provider (AWS).")
+@vault_options
 @click.option("--profile", help="Also sync the mappings tagged with this profile.")
 @click.option("--verify", is_flag=True, help="Write nothing; exit 1 when any key has drifted.")
 @click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
@@ -52,23 +42,6 @@ if TYPE_CHECKING:
     "--jobs",
     type=click.IntRange(1, 256),
     help="Vault calls in flight at once (default: [vault.sync] max_workers, else 32).",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(0, 3600, min_open=True),
-    metavar="SECONDS",
-    help="Seconds one vault request may take (default: [vault] timeout, else 10).",
-)
-@click.option(
-    "--retries",
-    type=click.IntRange(0, 20),
-    help="Retries of a failed vault request, with backoff (default: [vault] retries, else 4).",
-)
-@click.option(
-    "--deadline",
-    type=click.FloatRange(0, 86400, min_open=True),
-    metavar="SECONDS",
-    help="Seconds the whole run may spend on vault calls (default: [vault] deadline, else 120).",
 )
 @click.option(
     "--allow-outside-root",
@@ -86,19 +59,13 @@ if TYPE_CHECKING:
 @click.pass_context
 def sync(
     ctx: click.Context,
-    config_file: Path | None,
-    provider: str | None,
-    vault_url: str | None,
-    region: str | None,
+    vault_flags: VaultFlags,
     profile: str | None,
     verify: bool,
     force: bool,
     ci: bool,
     check_decryption: bool,
     jobs: int | None,
-    timeout: float | None,
-    retries: int | None,
-    deadline: float | None,
     allow_outside_root: bool,
     output_format: str,
 ) -> None:
@@ -109,19 +76,19 @@ def sync(
     """
     if verify and force:
         raise click.UsageError("--verify and --force exclude each other")
-    from envdrift.config import Limits, load_config
+    from envdrift.config import load_config
     from envdrift.errors import EnvdriftError
     from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
 
     out = Output(json_mode=output_format == "json")
     obj = ctx.find_root().obj if isinstance(ctx.find_root().obj, dict) else {}
-    registry = _registry(obj)
+    registry = registry_from(ctx)
     salt = os.urandom(16)  # fingerprints compare within this run only
     config: Config | None = None
     warnings: list[str] = []
     progress = _Progress(out, enabled=Output.stderr_is_tty())
     try:
-        config = load_config(config_file, Path.cwd())
+        config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
         _warn(out, config.warnings)
         mappings = config.select(profile)
@@ -133,13 +100,12 @@ def sync(
             jobs=jobs or config.jobs or DEFAULT_JOBS,
             allow_outside_root=allow_outside_root,
         )
-        flags = {"vault_url": vault_url, "region": region}
         with config.open_vaults(
             registry,
-            provider=provider,
-            flags=flags,
+            provider=vault_flags.provider,
+            flags=vault_flags.flags,
             debug=bool(obj.get("debug")),
-            limits=Limits(timeout, retries, deadline),
+            limits=vault_flags.limits,
         ) as vaults:
             more = config.section_warnings(registry.vault_names())
             warnings.extend(more)
@@ -158,7 +124,7 @@ def sync(
     except EnvdriftError as exc:
         progress.close()
         if out.json_mode:
-            out.json(_error_document(config, provider, profile, warnings, exc))
+            out.json(_error_document(config, vault_flags.provider, profile, warnings, exc))
         raise
     finally:
         progress.close()  # also on Ctrl-C, before the "interrupted" line
@@ -167,14 +133,6 @@ def sync(
     else:
         _print_text(out, config, report, salt)
     ctx.exit(report.exit_code)
-
-
-def _registry(obj: dict[str, Any]) -> PluginRegistry:
-    # Tests hand in their own registry (with test vaults) through Click's context object.
-    from envdrift.plugins import PluginRegistry
-
-    registry = obj.get("registry")
-    return registry if isinstance(registry, PluginRegistry) else PluginRegistry()
 
 
 def _warn(out: Output, warnings: tuple[str, ...] | list[str]) -> None:

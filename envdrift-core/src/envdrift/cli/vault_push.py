@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from envdrift.cli._options import flags_of, is_debug, registry_from, vault_options
+from envdrift.cli._options import VaultFlags, is_debug, registry_from, vault_options
 from envdrift.cli._output import Output
 
 
@@ -32,10 +32,7 @@ def vault_push(
     folder: Path | None,
     secret: str | None,
     environment: str | None,
-    config_file: Path | None,
-    provider: str | None,
-    vault_url: str | None,
-    region: str | None,
+    vault_flags: VaultFlags,
     profile: str | None,
     force: bool,
     verify: bool,
@@ -63,14 +60,22 @@ def vault_push(
     cwd = Path.cwd()
     if folder is not None:
         target = resolve_target(
-            folder, cwd=cwd, config_file=config_file, secret=secret, environment=environment
+            folder,
+            cwd=cwd,
+            config_file=vault_flags.config_file,
+            secret=secret,
+            environment=environment,
         )
         config, mappings = target.config, [target.mapping]
     else:
-        config = load_config(config_file, cwd)
+        config = load_config(vault_flags.config_file, cwd)
         mappings = config.select(profile)
     with config.open_vaults(
-        registry, provider=provider, flags=flags_of(vault_url, region), debug=is_debug(ctx)
+        registry,
+        provider=vault_flags.provider,
+        flags=vault_flags.flags,
+        debug=is_debug(ctx),
+        limits=vault_flags.limits,
     ) as vaults:
         report = run_push(config, mappings, vaults, force=force, verify=verify)
     if out.json_mode:
