@@ -121,6 +121,19 @@ def test_a_lone_dotenv_private_key_field_is_read_and_written(
     assert vault_env.kv_get(f"secret/{uid}") == {"DOTENV_PRIVATE_KEY_PRODUCTION": "ab" * 32}
 
 
+def test_storing_what_was_fetched_from_a_lone_field_restores_it(
+    vault_env: OpenBao, make_vault: MakeVault, uid: str
+) -> None:
+    # rotate's rollback: fetch the previous value, store another, then store it back.
+    vault_env.kv_put(f"secret/{uid}", DOTENV_PRIVATE_KEY_PRODUCTION=SAMPLE_KEY)
+    vault = make_vault()
+    previous = vault.fetch(uid)
+    vault.store(uid, Secret("ab" * 32))
+    vault.store(uid, previous)
+    assert vault_env.kv_get(f"secret/{uid}") == {"DOTENV_PRIVATE_KEY_PRODUCTION": SAMPLE_KEY}
+    assert vault.fetch(uid) == previous
+
+
 def test_store_keeps_other_fields_and_adds_a_version(
     vault_env: OpenBao, make_vault: MakeVault, uid: str
 ) -> None:

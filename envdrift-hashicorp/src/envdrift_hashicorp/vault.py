@@ -162,7 +162,14 @@ class HashicorpVault(Vault):
         read = _Call(f"read secret {name!r} before writing it", api_path, ("read",), name)
         current, current_version = self._read_for_update(client, version, path, read)
         data = dict(current or {})
-        data[self._field_for(data)] = value.reveal()
+        field = self._field_for(data)
+        text = value.reveal()
+        if field != self.settings.field:
+            # fetch() returns a lone DOTENV_PRIVATE_KEY_<ENV> field as the line FIELD=key;
+            # take such a line apart again, so that storing what was fetched (rotate's
+            # rollback) leaves the field as it was instead of nesting the line in it.
+            text = text.removeprefix(f"{field}=")
+        data[field] = text
         write = _Call(f"write secret {name!r}", api_path, ("create", "update"), name)
         kv = client.secrets.kv
         try:
