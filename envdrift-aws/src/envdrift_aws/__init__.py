@@ -1,8 +1,8 @@
-"""envdrift's ``aws`` vault: AWS Secrets Manager through boto3.
+"""envdrift's ``aws`` vault: AWS Secrets Manager through boto3's botocore.
 
 The entry point loads this module when envdrift first needs a vault. It imports only
-``envdrift``; boto3 and botocore are imported inside ``AwsVault``'s methods, so merely
-installing the plugin costs ``envdrift --help`` nothing.
+``envdrift``; botocore is imported inside ``AwsVault``'s methods, so merely installing
+the plugin costs ``envdrift --help`` nothing.
 
 Config::
 
