@@ -114,10 +114,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # SIGTERM ends the run like Ctrl-C does, so the server is stopped on the way out.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with moto_server(port=args.port, log_dir=args.log_dir) as endpoint:
+    # The interrupt may land anywhere, even inside print(): the server stops either way.
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        moto_server(port=args.port, log_dir=args.log_dir) as endpoint,
+    ):
         print(f"AWS_ENDPOINT_URL={endpoint}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            signal.pause()
+        signal.pause()
 
 
 if __name__ == "__main__":
