@@ -245,3 +245,27 @@ def test_not_found_is_not_confused_with_denied(
     enforce()
     with pytest.raises(NotFoundError):
         make_vault().fetch("missing-dotenvx-key")
+
+
+def test_credentials_that_fail_to_load_are_an_error_on_each_call(
+    make_vault: Callable[..., AwsVault], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # botocore runs a profile's credential_process while building the client.
+    from tests.aws.conftest import write_aws_files
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_aws_files(tmp_path, config="[profile broken]\ncredential_process = /bin/false\n")
+    vault = make_vault({"profile": "broken"})
+    for action, call in (
+        ("GetSecretValue on secret 'k'", lambda: vault.fetch("k")),
+        ("PutSecretValue on secret 'k'", lambda: vault.store("k", Secret(KEY))),
+        ("ListSecrets", vault.list),
+        ("ListSecrets", vault.check),
+    ):
+        with pytest.raises(PermissionDeniedError, match="could not obtain AWS credentials") as info:
+            call()
+        assert f"secretsmanager:{action}" in str(info.value)
+    results = vault.fetch_many(["a", "b"])
+    for name in ("a", "b"):
+        assert isinstance(results[name], PermissionDeniedError)
+        assert f"on secret {name!r}" in str(results[name])

@@ -242,8 +242,9 @@ def translate(exc: Exception, call: Call, *, quote_details: bool = True) -> Envd
     ):
         login = f"aws sso login --profile {call.profile}" if call.profile else "aws sso login"
         return PermissionDeniedError(
-            f"could not obtain AWS credentials for {call.vault}: {_short(str(exc))}; "
-            f"for an SSO profile run `{login}`"
+            f"could not obtain AWS credentials for {call.vault}, needed to call "
+            f"secretsmanager:{call.action} on {call.target}: {_short(str(exc))}; check the "
+            f"profile's credential settings (for an SSO profile run `{login}`)"
         )
     if isinstance(exc, bx.ConnectionError | bx.HTTPClientError):
         return UnavailableError(

@@ -170,6 +170,19 @@ class AwsVault(Vault):
                     ) from None
             return self._client_obj
 
+    def _ready(self, action: str, secret: str | None) -> None:
+        """Build the client before a call's clock starts; its failures named for the call.
+
+        Building resolves credentials, and some sources run right then (a profile's
+        ``credential_process``, say), so their errors belong to the call that needed them.
+        """
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            self._client()
+        except BotoCoreError as exc:
+            raise translate(exc, self._call(action, secret)) from exc
+
     def _call(self, action: str, secret: str | None, batch: tuple[str, ...] = ()) -> Call:
         endpoint = self._client_obj.meta.endpoint_url if self._client_obj is not None else ""
         return Call(
@@ -202,7 +215,7 @@ class AwsVault(Vault):
         raise FormatError(f"secret {name!r} in {self.describe()} has no value")
 
     def fetch(self, name: str) -> Secret:
-        self._client()  # built (locally) before the call's clock starts
+        self._ready("GetSecretValue", name)
         return self.retrying(lambda: self._get(name), what=f"read secret {name!r}")
 
     def _get(self, name: str) -> Secret:
@@ -244,9 +257,16 @@ class AwsVault(Vault):
         fetch one by one instead."""
         if self._batch_denied:
             return {}, chunk
+        from botocore.exceptions import BotoCoreError
+
         what = f"read {len(chunk)} secrets with BatchGetSecretValue"
         try:
             self._client()  # built (locally) before the call's clock starts
+        except BotoCoreError as exc:  # credentials that failed to load: said per secret
+            return {n: translate(exc, self._call("BatchGetSecretValue", n)) for n in chunk}, []
+        except EnvdriftError as exc:
+            return dict.fromkeys(chunk, exc), []
+        try:
             values, errors = self.retrying(lambda: self._batch_pages(chunk), what=what)
         except _Refused as refused:
             if is_authorization_denial(refused.error):
@@ -334,6 +354,7 @@ class AwsVault(Vault):
         return sorted(name for name in names if name.startswith(prefix))
 
     def list(self, prefix: str = "") -> list[str]:
+        self._ready("ListSecrets", None)
         return self.retrying(lambda: self._list(prefix), what="list secrets")
 
     # -- writing ---------------------------------------------------------------------
@@ -345,6 +366,7 @@ class AwsVault(Vault):
         reached AWS before the connection failed adds no second version.
         """
         token = str(uuid.uuid4())
+        self._ready("PutSecretValue", name)
         self.retrying(lambda: self._store(name, value, token), what=f"write secret {name!r}")
 
     def _store(self, name: str, value: Secret, token: str) -> None:
@@ -389,6 +411,7 @@ class AwsVault(Vault):
         the configured credentials. An authorization denial still proves both: AWS knew
         the identity and answered, and sync itself needs only ``GetSecretValue``.
         """
+        self._ready("ListSecrets", None)
         self.retrying(self._check, what="list secrets (health check)")
 
     def _check(self) -> None:
