@@ -331,3 +331,48 @@ def test_rotate_interrupted_leaves_files_and_vault_consistent(
     if mode == "lie":
         assert "previous value of secret 'app-key'" in result.stderr
     assert not list((repo / "services/app").glob(".env.keys.backup.*"))
+
+
+# -- the sync command in repair steps and after a rotation --------------------------------
+
+
+def _repair_sync_step(run_cli: Callable[..., Result], *flags: str) -> str:
+    result = run_cli("decrypt", "services/app/.env.production", "--verify-vault", *flags)
+    assert result.exit_code == 1, result.output
+    (step,) = [line for line in result.stderr.splitlines() if line.startswith("  2. ")]
+    return step.removeprefix("  2. ")
+
+
+def test_repair_and_rotate_name_the_profile_of_a_tagged_mapping(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    # An untagged `envdrift sync` skips a mapping tagged with a profile.
+    (repo / "envdrift.toml").write_text(CONFIG + 'profile = "prod"\nenvironment = "production"\n')
+    (repo / "vault/app-key").write_text("ef" * 32)
+    assert _repair_sync_step(run_cli) == "envdrift sync --force --profile prod"
+    assert run_cli("vault-push", "--profile", "prod", "--force").exit_code == 0
+    rotated = run_cli("rotate", "services/app/.env.production")
+    assert rotated.exit_code == 0, rotated.output
+    assert rotated.stdout.splitlines()[-1].endswith(
+        "teammates then run: envdrift sync --force --profile prod"
+    )
+
+
+def test_repair_repeats_only_the_flags_the_config_does_not_give(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    (repo / "vault/app-key").write_text("ef" * 32)
+    # The same provider and path as the config: nothing to repeat.
+    assert _repair_sync_step(run_cli, "-p", "files", "--vault-url", "vault") == (
+        "envdrift sync --force"
+    )
+    # Another folder than the config's: a sync without the flag would read the config's.
+    (repo / "elsewhere").mkdir()
+    (repo / "elsewhere/app-key").write_text("12" * 32)
+    assert _repair_sync_step(run_cli, "--vault-url", "elsewhere") == (
+        "envdrift sync --force --vault-url elsewhere"
+    )
+    # A config without a provider: sync needs -p.
+    (repo / "envdrift.toml").write_text(CONFIG.replace('provider = "files"\n', ""))
+    assert _repair_sync_step(run_cli, "-p", "files") == "envdrift sync --force -p files"
+    assert run_cli("sync", "--force").exit_code == 2  # without it: "no vault provider"

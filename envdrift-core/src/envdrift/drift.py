@@ -107,23 +107,18 @@ def verify_vault(
     return VaultVerification(file, secret, vault.describe(), mapping.environment, check)
 
 
-def repair_steps(file: Path, target: Target, flags: list[str]) -> list[str]:
+def repair_steps(file: Path, target: Target, sync: str) -> list[str]:
     """The user guide's three repair commands, filled in for this file and config.
 
-    ``-c`` is added only when running ``envdrift sync`` here would not discover the
-    config that was used; provider flags only when no config file carries them.
+    ``sync`` is the ``envdrift sync --force`` command for the target
+    (``Target.sync_command``); without a configuration file it gets a note saying which
+    mapping it needs.
     """
     quoted = shlex.quote(str(file))
-    sync = ["envdrift", "sync", "--force"]
-    if target.config_found and not target.discoverable:
-        sync += ["-c", shlex.quote(target.config.label)]
-    if not target.config_found:
-        sync += flags
-    step2 = " ".join(sync)
     if not target.config_found:
         mapping = target.mapping
-        step2 += (
+        sync += (
             f"   (needs an envdrift.toml mapping secret_name = {mapping.secret_name!r}, "
             f"folder_path = {mapping.folder_path!r}; see docs/configuration.md)"
         )
-    return [f"git restore {quoted}", step2, f"envdrift encrypt {quoted}"]
+    return [f"git restore {quoted}", sync, f"envdrift encrypt {quoted}"]

@@ -10,11 +10,12 @@ say everything.
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envdrift.config import Config, SyncMapping, find_config, load_config
+from envdrift.config import CLI_FLAGS, Config, SyncMapping, find_config, load_config
 from envdrift.dotenvx.suffix import environment_suffix
 from envdrift.errors import ConfigError
 
@@ -57,6 +58,34 @@ class Target:
         return self.config.open_vaults(
             registry, provider=provider, flags=flags, debug=debug, limits=limits
         )
+
+    def sync_command(
+        self, registry: PluginRegistry, *, provider: str | None, flags: Mapping[str, str | None]
+    ) -> str:
+        """The ``envdrift sync --force`` that fetches this target's key, run from here.
+
+        It adds only what ``envdrift sync`` would not find by itself: ``-c`` when
+        discovery from here misses the configuration used; ``--profile`` for a tagged
+        mapping (an untagged run skips it); and each provider flag that changes what the
+        configuration says (every flag given, when there is no configuration file).
+        """
+        words = ["envdrift", "sync", "--force"]
+        if self.config_found and not self.discoverable:
+            words += ["-c", shlex.quote(self.config.label)]
+        if self.mapping.profile is not None:
+            words += ["--profile", shlex.quote(self.mapping.profile)]
+        configured = self.config.provider if self.config_found else None
+        if provider is not None and provider != configured:
+            words += ["-p", shlex.quote(provider)]
+        chosen = provider or configured
+        given = {name: value for name, value in flags.items() if value is not None}
+        if chosen and given:
+            options = registry.vault_class(chosen).cli_options
+            table = self.config.vault_tables.get(chosen, {}) if self.config_found else {}
+            for name, value in given.items():
+                if name not in options or table.get(options[name]) != value:
+                    words += [CLI_FLAGS.get(name, f"--{name}"), shlex.quote(value)]
+        return " ".join(words)
 
 
 def environment_of(path: Path) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,18 +50,6 @@ class VaultFlags:
         from envdrift.config import Limits
 
         return Limits(self.timeout, self.retries, self.deadline)
-
-    def advice(self) -> list[str]:
-        """The provider flags as a user would retype them in a printed command."""
-        words: list[str] = []
-        for name, value in (
-            ("-p", self.provider),
-            ("--vault-url", self.vault_url),
-            ("--region", self.region),
-        ):
-            if value is not None:
-                words += [name, shlex.quote(value)]
-        return words
 
 
 _OPTIONS = [

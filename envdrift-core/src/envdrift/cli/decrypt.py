@@ -155,7 +155,8 @@ def _verify_vault(
         if json_mode:
             out.json(_error_document(path, exc))
         raise
-    steps = repair_steps(path, target, vault_flags.advice())
+    sync = target.sync_command(registry, provider=vault_flags.provider, flags=vault_flags.flags)
+    steps = repair_steps(path, target, sync)
     if json_mode:
         out.json(
             {

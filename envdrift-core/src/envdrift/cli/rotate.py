@@ -60,4 +60,5 @@ def rotate(
     )
     if result.backup is not None:
         out.line(f"previous keys kept in {result.backup}")
-    out.line(f"commit {shlex.quote(str(file))}; teammates then run: envdrift sync --force")
+    sync = target.sync_command(registry, provider=vault_flags.provider, flags=vault_flags.flags)
+    out.line(f"commit {shlex.quote(str(file))}; teammates then run: {sync}")
