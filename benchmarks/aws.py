@@ -27,6 +27,7 @@ import argparse
 import hashlib
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -149,8 +150,12 @@ def bench_backend(proxy: TcpProxy, names: list[str], runs: int) -> list[str]:
     return lines
 
 
-def run_cli(proxy: TcpProxy, project: Path, env: dict[str, str]) -> tuple[float, int, float]:
-    """Run ``envdrift sync`` in ``project``: (wall seconds, requests, engine seconds)."""
+def run_cli(proxy: TcpProxy, project: Path, env: dict[str, str]) -> tuple[float, int, float, float]:
+    """Run ``envdrift sync`` in ``project``: (wall s, requests, engine s, CPU s).
+
+    CPU is user + system time of the process: on a busy machine the wall time includes
+    waiting for a core, the CPU time does not.
+    """
     envdrift = Path(sys.executable).with_name("envdrift")
 
     def work() -> subprocess.CompletedProcess[str]:
@@ -163,12 +168,15 @@ def run_cli(proxy: TcpProxy, project: Path, env: dict[str, str]) -> tuple[float,
             check=False,
         )
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds, requests, done = timed(proxy, work)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"envdrift sync failed:\n{done.stdout}{done.stderr}")
     summary = done.stdout.strip().splitlines()[-1]
     match = SUMMARY_TIME.search(summary)
-    return seconds, requests, float(match.group(1)) if match else float("nan")
+    return seconds, requests, float(match.group(1)) if match else float("nan"), cpu
 
 
 def bench_cli(
@@ -176,8 +184,8 @@ def bench_cli(
 ) -> list[str]:
     template = scratch / f"template-{len(names)}"
     make_project(template, names)
-    first: list[tuple[float, int, float]] = []
-    again: list[tuple[float, int, float]] = []
+    first: list[tuple[float, int, float, float]] = []
+    again: list[tuple[float, int, float, float]] = []
     for attempt in range(runs + 1):  # the first pass only warms caches and bytecode
         project = scratch / f"run-{len(names)}-{attempt}"
         shutil.copytree(template, project)
@@ -187,11 +195,15 @@ def bench_cli(
             first.append(created)
             again.append(unchanged)
 
-    def row(label: str, samples: list[tuple[float, int, float]]) -> str:
+    def row(label: str, samples: list[tuple[float, int, float, float]]) -> str:
         walls = [s[0] for s in samples]
         engine = statistics.median(s[2] for s in samples)
+        cpu = statistics.median(s[3] for s in samples)
         requests = "/".join(str(n) for n in sorted({s[1] for s in samples}))
-        return f"  {label:<22} {figures(walls)}  engine {engine:5.2f} s  requests {requests}"
+        return (
+            f"  {label:<22} {figures(walls)}  engine {engine:5.2f} s  CPU {cpu:5.2f} s"
+            f"  requests {requests}"
+        )
 
     return [row("envdrift sync (create)", first), row("envdrift sync (re-run)", again)]
 
