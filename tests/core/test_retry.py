@@ -140,7 +140,7 @@ def test_retry_after_beyond_the_call_budget_gives_up_at_once() -> None:
         retrier(timeout=1.0).call(request, what="read")
     assert time.monotonic() - started < 1
     assert request.calls == 1
-    assert "the vault asked to wait 60 s before retrying, beyond the call's limit of 3 s" in str(
+    assert "the vault asked to wait 60 s before retrying, beyond the call's limit of 30 s" in str(
         info.value
     )
 
@@ -158,8 +158,10 @@ def test_a_call_ends_within_its_budget() -> None:
     assert 2 <= request.calls <= 4
 
 
-def test_the_default_budget_is_three_timeouts() -> None:
+def test_the_default_budget_is_30_s_or_three_timeouts() -> None:
+    assert RetryPolicy().budget(1.0) == 30.0
     assert RetryPolicy().budget(10.0) == 30.0
+    assert RetryPolicy().budget(20.0) == 60.0
     assert RetryPolicy(call_budget=5).budget(10.0) == 10.0  # never less than one attempt
 
 

@@ -346,7 +346,7 @@ def test_a_failed_write_leaves_no_half_written_file(
     project.secret("k", KEY_A)
     app = project.service("app")
     # The keys file is a symlink into a folder that does not exist: the write must fail.
-    (app / ".env.keys").symlink_to(tmp_path / "gone" / ".env.keys")
+    (app / ".env.keys").symlink_to(project.root / "gone" / ".env.keys")
     project.map("k", "app")
     report = sync(project, plugin)
     assert outcomes(report) == ["error"]

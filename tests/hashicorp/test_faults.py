@@ -104,7 +104,8 @@ def test_retry_after_from_vault_is_honoured(
     assert result.exit_code == 0, result.output
     assert repo.wrong() == []
     retried = [float(w) for w in re.findall(r"retrying in (\d+\.\d\d) s", result.stderr)]
-    assert len(retried) == proxy.stats.errors >= 2
+    # Threads waiting on a throttled KV-version lookup share its answer, and its wait.
+    assert len(retried) >= proxy.stats.errors >= 2
     assert all(wait >= 0.3 for wait in retried)  # at least what Retry-After asked
     assert "rate limit quota exceeded" in result.stderr
 
@@ -135,7 +136,9 @@ def test_a_hung_vault_is_given_up_on_quickly_with_one_error_per_mapping(
 ) -> None:
     with through_proxy(Faults(hang_rate=1.0)) as proxy:
         started = time.monotonic()
-        result = run_cli("sync", "--timeout", "0.5", "--jobs", "4", "--deadline", "20")
+        result = run_cli(
+            "sync", "--timeout", "0.5", "--retries", "1", "--jobs", "4", "--deadline", "20"
+        )
         elapsed = time.monotonic() - started
     assert result.exit_code == 1
     failed = error_rows(result)
@@ -148,6 +151,6 @@ def test_a_hung_vault_is_given_up_on_quickly_with_one_error_per_mapping(
     for reason in untried:
         assert "failed 5 calls in a row, so it is taken to be down" in reason
         assert "did not answer within 0.5 s" in reason  # names the last failure
-    # Two waves of four calls, each bounded by 1.5 s (three timeouts), then none.
-    assert elapsed < 2 * 1.5 + 5
+    # Two waves of four calls, each two attempts of 0.5 s and a short wait, then none.
+    assert elapsed < 2 * 1.25 + 5
     assert proxy.stats.hangs < MAPPINGS * 3

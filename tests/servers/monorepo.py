@@ -1,20 +1,21 @@
 """A scratch monorepo of N services for sync runs under faults (tests and benchmarks).
 
 Each service folder gets one mapping and one known private key; ``wrong()`` lists the
-folders whose ``.env.keys`` does not hold exactly the expected key, and ``torn()`` the
-keys files that are neither absent, nor the old content, nor the new one. Nothing here
-imports an SDK: seeding the vault is the caller's business (each backend its own way).
+folders whose ``.env.keys`` does not hold exactly the expected key. ``KillTree`` also
+knows each file's old and new bytes, for kill tests. Nothing here imports an SDK:
+seeding the vault is the caller's business (each backend its own way).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["KEY_LINE", "ScratchRepo", "make_key"]
+__all__ = ["AFTER", "BEFORE", "KEY_LINE", "MIDDLE", "KillTree", "ScratchRepo", "make_key"]
 
 #: ``DOTENV_PRIVATE_KEY_PRODUCTION=<64 hex>`` as a line of a keys file.
 KEY_LINE = re.compile(r"^DOTENV_PRIVATE_KEY_PRODUCTION=([0-9a-f]{64})$", re.MULTILINE)
@@ -85,3 +86,78 @@ class ScratchRepo:
             for path in (self.root / folder).iterdir()
             if path.name != ".env.keys"
         )
+
+
+#: Where a kill landed, judged from the folders' states afterwards.
+BEFORE, MIDDLE, AFTER = "before any write", "mid-write", "after the last write"
+
+
+class KillTree(ScratchRepo):
+    """A ``ScratchRepo`` on the ``files`` vault for kill tests: every byte is predictable.
+
+    Even-numbered folders start with a ``.env.keys`` holding an older key (``sync
+    --force`` replaces it after a backup), odd ones with none (``sync`` creates it).
+    ``old`` and ``new`` hold each folder's keys file before and after a complete run
+    (``None``: no file).
+    """
+
+    def __init__(self, root: Path, count: int) -> None:
+        root.mkdir(parents=True)
+        super().__init__(root, "kill", count)
+        from envdrift.dotenvx.keysfile import KeysFile
+        from envdrift.secrets import Secret
+
+        self.old: dict[str, bytes | None] = {}
+        self.new: dict[str, bytes] = {}
+        self.files_checked = 0
+        secrets = root / "secrets"
+        secrets.mkdir()
+        for index, (name, key) in enumerate(self.keys.items()):
+            (secrets / name).write_text(key)
+            path = self.keys_file(name)
+            old: bytes | None = None
+            if index % 2 == 0:
+                stale = make_key(f"stale-{index}")
+                old = f"# kept\nDOTENV_PRIVATE_KEY_PRODUCTION={stale}\nOTHER=1\n".encode()
+                path.write_bytes(old)
+            self.old[name] = old
+            keys = KeysFile(path, old.decode() if old else "")
+            keys.set("DOTENV_PRIVATE_KEY_PRODUCTION", Secret(key), comment=".env.production")
+            self.new[name] = keys.render()
+        self.write_config("files", 'path = "secrets"')
+
+    def violations(self) -> list[str]:
+        """Every way the tree is not "each file old or new": torn, empty, bad backups."""
+        found = []
+        self.files_checked = 0
+        for name, folder in self.folders.items():
+            path = self.keys_file(name)
+            self.files_checked += 1
+            data = path.read_bytes() if path.exists() else None
+            if data not in (self.old[name], self.new[name]):
+                what = "empty" if data == b"" else "neither the old nor the new content"
+                found.append(f"{folder}/.env.keys is {what}")
+            for backup in (self.root / folder).glob(".env.keys.backup.*"):
+                self.files_checked += 1
+                if backup.read_bytes() != self.old[name]:
+                    found.append(f"{backup.relative_to(self.root)} is not the old content")
+                if stat.S_IMODE(backup.stat().st_mode) != 0o600:
+                    found.append(f"{backup.relative_to(self.root)} is not mode 0600")
+            written = data is not None and data == self.new[name]
+            if written and stat.S_IMODE(path.stat().st_mode) != 0o600:
+                found.append(f"{folder}/.env.keys is not mode 0600")
+        return found
+
+    def state(self) -> str:
+        """Where a kill landed: before any write, in the middle of them, or after the last."""
+        written = [
+            self.keys_file(n).exists() and self.keys_file(n).read_bytes() == self.new[n]
+            for n in self.keys
+        ]
+        if not any(written):
+            return BEFORE
+        return AFTER if all(written) else MIDDLE
+
+    def temp_files(self) -> list[Path]:
+        """Temporary files (``.envdrift-tmp-*``) anywhere under the root."""
+        return sorted(self.root.rglob(".envdrift-tmp-*"))

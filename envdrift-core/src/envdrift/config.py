@@ -508,12 +508,18 @@ def load_config(path: Path | None, cwd: Path) -> Config:
 
 
 def _read(path: Path, label: str) -> bytes:
+    from envdrift._fs import CONFIG_FILE_LIMIT, FileTooLargeError, read_limited
+
     try:
-        return path.read_bytes()
+        return read_limited(path, CONFIG_FILE_LIMIT)
     except FileNotFoundError:
         raise ConfigError(f"config file {label} does not exist") from None
     except IsADirectoryError:
         raise ConfigError(f"config file {label} is a directory, not a file") from None
+    except FileTooLargeError as exc:
+        raise ConfigError(
+            f"config file {label} is {exc.strerror}; is this the right file?"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {label}: {exc.strerror or exc}") from None
 

@@ -25,6 +25,9 @@ from envdrift.secrets import Secret
 __all__ = ["PRIVATE_KEY_PREFIX", "is_private_key", "normalize_private_key", "private_key_name"]
 
 PRIVATE_KEY_PREFIX = "DOTENV_PRIVATE_KEY"
+#: The longest value examined (characters): a whole .env.keys with many environments
+#: fits many times over.
+MAX_VALUE_LENGTH = 64 << 10
 
 #: The order n of secp256k1's group: a private key is a scalar 0 < d < n.
 _CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -61,7 +64,21 @@ def normalize_private_key(value: Secret, environment: str, *, source: str) -> Se
             key in any accepted shape. The message never contains the value.
     """
     wanted = private_key_name(environment)
+    if len(value) > MAX_VALUE_LENGTH:
+        # Whatever it is, it is not a key: refuse it before any parsing (or regex) runs.
+        raise FormatError(
+            f"{source} is {_size(len(value))}, far too long for a private key (at most "
+            f"{_size(MAX_VALUE_LENGTH)} is read); store the {wanted} value alone"
+        )
     return Secret(_extract(value.reveal(), wanted, source, allow_json=True))
+
+
+def _size(count: int) -> str:
+    if count >= 1 << 20:
+        return f"{count / (1 << 20):.1f} MiB"
+    if count >= 1 << 10:
+        return f"{count / (1 << 10):.1f} KiB"
+    return f"{count} characters"
 
 
 def _extract(text: str, wanted: str, source: str, *, allow_json: bool) -> str:

@@ -10,8 +10,8 @@ every backend, ours and third parties':
   ``min(backoff_max, backoff * 2 ** (n - 1))`` seconds (0.25 s, 0.5 s, 1 s, … by
   default), or at least as long as ``Retry-After`` asks.
 * **Bounded per call.** At most ``retries`` retries, and a retry starts only when its
-  wait plus one full ``timeout`` still fits in the call's budget (``call_budget``,
-  three timeouts by default). So a call ends within ``max(timeout, call_budget)``.
+  wait plus one full ``timeout`` still fits in the call's budget (``call_budget``: 30 s,
+  or three timeouts when that is longer). So a call ends within its budget.
 * **Bounded per run.** No call starts after the run's ``Deadline``, and a retry starts
   only when it can end (wait plus one ``timeout``) before it. So vault calls end within
   the deadline plus one request timeout (the timeout is never longer than the deadline).
@@ -45,6 +45,7 @@ from typing import TypeVar
 from envdrift.errors import EnvdriftError, UnavailableError, VaultError
 
 __all__ = [
+    "DEFAULT_CALL_BUDGET",
     "DEFAULT_DEADLINE",
     "DEFAULT_RETRIES",
     "DEFAULT_TIMEOUT",
@@ -60,6 +61,9 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT = 10.0
 #: Retries of a transient failure unless configured (so five attempts in all).
 DEFAULT_RETRIES = 4
+#: Seconds one call may take in all (attempts and waits) unless configured: enough for
+#: every retry of a quick failure, and for a few timed-out attempts.
+DEFAULT_CALL_BUDGET = 30.0
 #: Seconds a run may spend on vault calls unless configured. A healthy run of hundreds
 #: of mappings needs about one second; this only ends runs against a failing vault.
 DEFAULT_DEADLINE = 120.0
@@ -75,7 +79,7 @@ class RetryPolicy:
     Attributes:
         retries: Retries after the first attempt (0 switches retrying off).
         call_budget: Seconds one call may take, attempts and waits included; ``None``
-            means three request timeouts.
+            means ``DEFAULT_CALL_BUDGET``, or three request timeouts when longer.
         backoff: The first retry's wait before jitter, in seconds; each retry doubles it.
         backoff_max: The longest wait that backoff alone produces.
         breaker: Calls in a row that must fail all their attempts before the vault is
@@ -100,7 +104,9 @@ class RetryPolicy:
 
     def budget(self, timeout: float) -> float:
         """The seconds a call with request timeout ``timeout`` may take in all."""
-        return max(timeout, self.call_budget if self.call_budget is not None else 3 * timeout)
+        if self.call_budget is not None:
+            return max(timeout, self.call_budget)
+        return max(DEFAULT_CALL_BUDGET, 3 * timeout)
 
     def wait(self, retry: int, rng: random.Random) -> float:
         """The jittered wait before retry number ``retry`` (1 for the first retry)."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envdrift._fs import TEMP_PREFIX, write_backup
+from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, locked, write_backup
 from envdrift.dotenvx.keysfile import KeysFile
 from envdrift.errors import EnvdriftError, FormatError, NotFoundError, VaultError
 from envdrift.keyvalue import normalize_private_key
@@ -93,7 +93,9 @@ class SyncOptions:
         ci: Never ask; an unresolved mismatch is an error.
         check_decryption: Afterwards, prove each key decrypts its folder's env files.
         jobs: At most this many vault calls in flight.
-        allow_outside_root: Let ``folder_path`` point outside the config's folder.
+        allow_outside_root: Let ``folder_path`` (or a symlinked keys file) lead outside
+            the config's folder.
+        keep_backups: Backups kept per keys file (the oldest go first); 0 writes none.
     """
 
     verify: bool = False
@@ -102,12 +104,15 @@ class SyncOptions:
     check_decryption: bool = False
     jobs: int = DEFAULT_JOBS
     allow_outside_root: bool = False
+    keep_backups: int = DEFAULT_KEEP_BACKUPS
 
     def __post_init__(self) -> None:
         if self.verify and self.force:
             raise ValueError("verify and force exclude each other")
         if self.jobs < 1:
             raise ValueError("jobs must be at least 1")
+        if self.keep_backups < 0:
+            raise ValueError("keep_backups must be 0 or more")
 
 
 @dataclass
@@ -216,12 +221,15 @@ class SyncReport:
         options: The options the run used.
         provider: The backend's name.
         elapsed: Seconds the run took (config loading excluded).
+        interrupted: Ctrl-C ended the run early; the mappings it cut short are errors
+            that say so, and nothing was written for them.
     """
 
     results: list[MappingResult]
     options: SyncOptions
     provider: str = ""
     elapsed: float = 0.0
+    interrupted: bool = False
 
     def counts(self) -> dict[str, int]:
         """How many mappings ended with each outcome, plus failed decryption checks."""
@@ -234,7 +242,10 @@ class SyncReport:
 
     @property
     def exit_code(self) -> int:
-        """1 when any mapping errored, drifted or failed its decryption check; else 0."""
+        """130 after Ctrl-C (as shells report SIGINT); 1 when any mapping errored, drifted
+        or failed its decryption check; else 0."""
+        if self.interrupted:
+            return 130
         return 0 if all(result.ok for result in self.results) else 1
 
 
@@ -264,6 +275,10 @@ def run_sync(
             ``None`` means nobody can answer: a mismatch is then an error.
         progress: Told ``(phase, done, total)`` as the run advances.
 
+    Ctrl-C (``KeyboardInterrupt``) ends the run early: retry waits end at once, no new
+    vault call or write starts, writes already running finish (each is atomic), and the
+    report comes back with ``interrupted`` set.
+
     Raises:
         ConfigError: a backend refused its configuration (raised before any write).
     """
@@ -271,16 +286,30 @@ def run_sync(
     notify = progress or (lambda phase, done, total: None)
     results = [MappingResult(mapping) for mapping in mappings]
     real_paths = _plan(config, results, vaults, options)
-    _fetch(results, vaults, options.jobs, notify)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
-        groups = _groups(results, real_paths)
-        snapshots = _compare(groups, pool, notify)
-        _resolve(results, options, confirm)
-        if not options.verify:
-            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-            _write(groups, snapshots, stamp, pool, notify)
-        if options.check_decryption:
-            _check(results, config.env_keys_filename, registry, pool, notify)
+    phase = "fetching"
+    try:
+        _fetch(results, vaults, options.jobs, notify)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
+            groups = _groups(results, real_paths)
+            snapshots = _compare(groups, pool, notify)
+            _resolve(results, options, confirm)
+            if not options.verify:
+                phase = "writing"
+                stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+                _write(groups, snapshots, stamp, options.keep_backups, pool, notify)
+            if options.check_decryption:
+                phase = "checking"
+                _check(results, config.env_keys_filename, registry, pool, notify)
+    except KeyboardInterrupt:
+        vaults.deadline.cancel()
+        for result in results:
+            if result.pending:
+                result.fail(f"interrupted (Ctrl-C) while {phase}; nothing was written for it")
+            elif phase == "checking" and result.decryption_ok is None and result.vault_key:
+                result.decryption_error = "interrupted (Ctrl-C) before it was checked"
+        return SyncReport(
+            results, options, vaults.provider, time.monotonic() - started, interrupted=True
+        )
     for result in results:
         if result.outcome is None:  # pragma: no cover - every path above settles it
             result.fail("internal error: the mapping was never settled")
@@ -311,6 +340,13 @@ def _plan(
         # Two mappings share a file when their real paths agree (symlinks included).
         if os.path.islink(result.keys_file):
             real = os.path.realpath(result.keys_file)
+            if not allow and os.path.commonpath([real, root]) != root:
+                result.fail(
+                    f"{result.keys_file} is a symlink to {real}, outside the project root "
+                    f"{root} ({config.label} {mapping.origin}); nothing is written there "
+                    "unless allow_outside_root is set"
+                )
+                continue
         else:
             real = os.path.join(real_folder, name)
         real_paths[mapping.index] = real
@@ -390,6 +426,7 @@ def _fetch(
                 done += len(items)
                 notify("fetching", done, total)
         except BaseException:
+            vaults.deadline.cancel()  # retry waits end now; no new vault call starts
             _cancel(futures)
             raise
 
@@ -499,29 +536,39 @@ def _write(
     groups: list[_Group],
     snapshots: dict[str, bytes],
     stamp: str,
+    keep_backups: int,
     pool: concurrent.futures.Executor,
     notify: ProgressCallback,
 ) -> None:
+    """Write each group's keys file once, under a lock on its folder.
+
+    Another envdrift may have written the file since it was read (two runs at once).
+    Under the lock it is read again and this run's keys are applied to what is there
+    now, so neither run's update is lost: a key the other run already set to the vault's
+    value is unchanged, and a key it changed to something else fails that mapping
+    rather than being overwritten blindly.
+    """
+
     def write(group: _Group) -> None:
         todo = [r for r in group.results if r.pending]
         if not todo:
             return
+        backup = None
         try:
-            keys = KeysFile.read(group.path)
-            if keys.render() != snapshots.get(str(group.path)):
-                raise FormatError(
-                    f"{group.path} changed on disk during the run; nothing was written, "
-                    "run envdrift sync again"
-                )
-            backup = None
-            if any(r.local_key is not None for r in todo):
-                backup = write_backup(group.path, keys.render(), stamp)
-            for result in todo:
-                # The comment dotenvx writes above a key: the env file it belongs to.
-                comment = f".env.{result.mapping.environment}".rstrip(".")
-                if result.vault_key is not None:  # always: only fetched keys are grouped
-                    keys.set(result.mapping.key_name, result.vault_key, comment=comment)
-            keys.write()
+            with locked(Path(os.path.realpath(group.path)).parent):
+                keys = KeysFile.read(group.path)
+                if keys.render() != snapshots.get(str(group.path)):
+                    todo = _merge(group.path, keys, todo)
+                if not todo:
+                    return
+                if keep_backups and any(r.local_key is not None for r in todo):
+                    backup = write_backup(group.path, keys.render(), stamp, keep=keep_backups)
+                for result in todo:
+                    # The comment dotenvx writes above a key: the env file it belongs to.
+                    comment = f".env.{result.mapping.environment}".rstrip(".")
+                    if result.vault_key is not None:  # always: only fetched keys are grouped
+                        keys.set(result.mapping.key_name, result.vault_key, comment=comment)
+                keys.write()
         except (FormatError, OSError) as exc:
             reason = str(exc) if isinstance(exc, FormatError) else _os_reason(group.path, exc)
             for result in todo:
@@ -534,6 +581,23 @@ def _write(
                 result.outcome, result.backup = Outcome.UPDATED, backup
 
     _each(pool, groups, write, "writing", notify)
+
+
+def _merge(path: Path, keys: KeysFile, todo: list[MappingResult]) -> list[MappingResult]:
+    """Settle ``todo`` against a keys file another writer changed; return what to write."""
+    left = []
+    for result in todo:
+        now = keys.get(result.mapping.key_name)
+        if now is not None and _same_key(now, result.vault_key):
+            result.outcome = Outcome.UNCHANGED  # the other writer put the vault's key there
+        elif now != result.local_key:
+            result.fail(
+                f"{path} changed on disk during the run ({result.mapping.key_name} is no "
+                "longer what it was); nothing was written for it, run envdrift sync again"
+            )
+        else:
+            left.append(result)
+    return left
 
 
 def _os_reason(path: Path, exc: OSError) -> str:

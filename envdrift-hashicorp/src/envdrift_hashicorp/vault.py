@@ -245,6 +245,11 @@ class HashicorpVault(Vault):
 
     def _hvac(self) -> Any:
         """Return the hvac client, logging in on first use (once, whatever the threads)."""
+        client = self._client
+        if client is not None:
+            # No lock once it exists: a thread must not queue here behind another that
+            # holds the lock for a slow request (the KV-version lookup of a hung Vault).
+            return client
         with self._lock:
             if self._client is None:
                 self._client = self._connect()

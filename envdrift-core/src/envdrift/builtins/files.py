@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from envdrift import (
     ConfigError,
+    FormatError,
     NotFoundError,
     PermissionDeniedError,
     Secret,
@@ -26,7 +27,7 @@ from envdrift import (
     hookimpl,
     require_str,
 )
-from envdrift._fs import TEMP_PREFIX, atomic_write
+from envdrift._fs import SECRET_LIMIT, TEMP_PREFIX, FileTooLargeError, atomic_write, read_limited
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -74,9 +75,14 @@ class FilesVault(Vault):
     def fetch(self, name: str) -> Secret:
         path = self._path(name)
         try:
-            data = path.read_bytes()
+            data = read_limited(path, SECRET_LIMIT)
         except FileNotFoundError:
             raise NotFoundError(f"secret {name!r} not found in {self.describe()}") from None
+        except FileTooLargeError as exc:
+            raise FormatError(
+                f"secret {name!r} in {self.describe()} is {exc.strerror}; a secret holds a "
+                "key, not a file of this size"
+            ) from None
         except IsADirectoryError:
             raise NotFoundError(f"secret {name!r} in {self.describe()} is a directory") from None
         except PermissionError:

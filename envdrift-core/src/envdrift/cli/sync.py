@@ -44,6 +44,14 @@ if TYPE_CHECKING:
     help="Vault calls in flight at once (default: [vault.sync] max_workers, else 32).",
 )
 @click.option(
+    "--keep-backups",
+    type=click.IntRange(0, 1000),
+    default=5,
+    show_default=True,
+    metavar="N",
+    help="Backups kept per .env.keys when --force replaces a key (oldest removed; 0: none).",
+)
+@click.option(
     "--allow-outside-root",
     is_flag=True,
     help="Allow folder_path outside the config file's folder.",
@@ -66,13 +74,15 @@ def sync(
     ci: bool,
     check_decryption: bool,
     jobs: int | None,
+    keep_backups: int,
     allow_outside_root: bool,
     output_format: str,
 ) -> None:
     """Fetch each mapping's private key from the vault into its folder's .env.keys.
 
     Exit status: 0 when every mapping is in sync, 1 when any mapping failed or (with
-    --verify) drifted, 2 for configuration and usage errors.
+    --verify) drifted, 2 for configuration and usage errors, 130 after Ctrl-C (the
+    summary then shows what was done and what was not).
     """
     if verify and force:
         raise click.UsageError("--verify and --force exclude each other")
@@ -99,6 +109,7 @@ def sync(
             check_decryption=check_decryption,
             jobs=jobs or config.jobs or DEFAULT_JOBS,
             allow_outside_root=allow_outside_root,
+            keep_backups=keep_backups,
         )
         with config.open_vaults(
             registry,
@@ -222,6 +233,8 @@ def _summary(report: SyncReport) -> str:
         line += f"; {counts['decryption_failed']} failed the decryption check"
     if report.options.verify:
         line += "; drift found" if counts["drift"] else "; no drift"
+    if report.interrupted:
+        line += "; interrupted (Ctrl-C)"
     return f"{line} ({report.elapsed:.2f} s)"
 
 

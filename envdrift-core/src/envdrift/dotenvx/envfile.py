@@ -167,12 +167,18 @@ class EnvFile:
             FileNotFoundError: ``path`` does not exist.
             FormatError: not a regular readable file, or not valid UTF-8.
         """
+        from envdrift._fs import ENV_FILE_LIMIT, FileTooLargeError, read_limited
+
         try:
-            data = path.read_bytes()
+            data = read_limited(path, ENV_FILE_LIMIT)
         except (FileNotFoundError, NotADirectoryError):
             raise FileNotFoundError(str(path)) from None
         except IsADirectoryError:
             raise FormatError(f"{path} is a directory, not an env file") from None
+        except FileTooLargeError as exc:
+            raise FormatError(
+                f"{path} is {exc.strerror} for an env file; is this the right file?"
+            ) from None
         except OSError as exc:
             raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from None
         return cls(decode_env_bytes(data, path), path)

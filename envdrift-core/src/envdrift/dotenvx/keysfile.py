@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from envdrift._fs import atomic_write
+from envdrift._fs import KEYS_FILE_LIMIT, FileTooLargeError, atomic_write, read_limited
 from envdrift.errors import FormatError
 from envdrift.secrets import Secret
 
@@ -107,11 +107,16 @@ class KeysFile:
             FormatError: the path is a directory, cannot be read, or is not UTF-8.
         """
         try:
-            data = path.read_bytes()
+            data = read_limited(path, KEYS_FILE_LIMIT)
         except FileNotFoundError:
             return cls(path)
         except IsADirectoryError:
             raise FormatError(f"keys file {path} is a directory, not a file") from None
+        except FileTooLargeError as exc:
+            raise FormatError(
+                f"keys file {path} is {exc.strerror}; a keys file holds a few private "
+                "keys: is this the right file?"
+            ) from None
         except PermissionError:
             raise FormatError(
                 f"cannot read keys file {path}: permission denied; check its owner and mode"
