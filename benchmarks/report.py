@@ -249,10 +249,37 @@ def _scaling(outcomes: Sequence[Outcome]) -> list[str]:
     return [*lines, ""]
 
 
+def _caveats(meta: Meta) -> list[str]:
+    """Warnings at the top when the figures cannot be taken at face value."""
+    found = []
+    cores = os.cpu_count() or 1
+    load = max(meta.load_before[0], meta.load_after[0])
+    # The harness itself keeps about one core busy; more than that is someone else.
+    if load > cores + 0.5:
+        found.append(
+            f"measured on a busy machine (load average up to {load:.1f} on {cores} cores): "
+            "wall times are inflated, unevenly, and the ratios are unreliable; the CPU "
+            "columns are steadier"
+        )
+    if meta.runs < 5 or meta.warmups < 1:
+        found.append(
+            f"{meta.runs} counted run(s) after {meta.warmups} warm-up(s), not the 5 after 1 "
+            "of a full run"
+        )
+    if not found:
+        return []
+    return [
+        f"> **Provisional figures:** {'; '.join(found)}. Re-run `nox -s bench` on a quiet "
+        "machine before quoting them.",
+        "",
+    ]
+
+
 def markdown(outcomes: Sequence[Outcome], meta: Meta) -> str:
     """The whole report."""
     s = "" if meta.warmups == 1 else "s"
-    lines = ["# Benchmarks", "", _ABOUT.format(warmups=meta.warmups, s=s, runs=meta.runs)]
+    lines = ["# Benchmarks", "", *_caveats(meta)]
+    lines += [_ABOUT.format(warmups=meta.warmups, s=s, runs=meta.runs)]
     lines += [
         "## How to reproduce",
         "",

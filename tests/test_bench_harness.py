@@ -223,3 +223,34 @@ def test_profile_reports_calls_and_imports(tmp_path: Path) -> None:
     assert report.name == "startup_version.txt"
     assert "costliest calls" in text
     assert "envdrift.cli" in text.split("slowest top-level imports")[1]
+
+
+@pytest.mark.parametrize(
+    ("load", "runs", "expected"),
+    [
+        (0.3, 5, None),
+        (99.0, 5, "busy machine"),
+        (0.3, 2, "not the 5 after 1"),
+    ],
+)
+def test_report_flags_figures_that_cannot_be_quoted(
+    load: float, runs: int, expected: str | None
+) -> None:
+    from benchmarks import report
+
+    meta = report.Meta(
+        command="x",
+        tools=[],
+        servers=[],
+        runs=runs,
+        warmups=1,
+        seconds=1.0,
+        load_before=(load, load, load),
+        load_after=(load, load, load),
+    )
+    top = report.markdown([], meta).split("envdrift (this repository)")[0]
+    if expected is None:
+        assert "Provisional" not in top
+    else:
+        assert "Provisional figures" in top
+        assert expected in top
