@@ -494,8 +494,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(reports in BENCH_DIR/profiles/)",
     )
     parser.add_argument("--list", action="store_true", help="list scenario ids and exit")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure nothing: write the report of an earlier run's results.json again",
+    )
     args = parser.parse_args(argv)
     args.bench_dir = args.bench_dir.resolve()  # commands run in other directories
+    if args.render:
+        outcomes, meta = load_results(args.render)
+        output = args.output or args.bench_dir / "last-run.md"
+        output.write_text(report.markdown(outcomes, meta), encoding="utf-8")
+        print(f"bench: report: {output}", file=sys.stderr)
+        return 0
 
     chosen = select(scenarios(), args.only, args.quick)
     if args.list:
@@ -563,6 +575,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     results.write_text(json.dumps(report.as_json(outcomes, meta), indent=1), encoding="utf-8")
     log(f"report: {output} (raw figures: {results}); took {meta.seconds / 60:.1f} min")
     return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def load_results(path: Path) -> tuple[list[Outcome], report.Meta]:
+    """Read back a run's ``results.json``, to write its report again (``--render``)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    by_id = {scenario.id: scenario for scenario in scenarios()}
+    outcomes = []
+    for entry in data["scenarios"]:
+        results = []
+        for side in entry["sides"]:
+            # The side's peak rides on its samples; per-sample memory is not kept.
+            samples = [
+                Sample(seconds, cpu, side["peak_kib"], 0, 0, "", "", requests)
+                for seconds, cpu, requests in zip(
+                    side["seconds"], side["cpu_seconds"], side["requests"], strict=True
+                )
+            ]
+            invocation = Invocation((side["command"],), path.parent, {})
+            results.append(SideResult(Side(side["label"], invocation), samples))
+        scenario = by_id[entry["id"]]
+        outcomes.append(Outcome(scenario, entry["status"], entry["reason"], results))
+    tools = [
+        Tool(key, tool["label"], Path(key), tool["version"]) for key, tool in data["tools"].items()
+    ]
+    meta = report.Meta(
+        command=data["command"],
+        tools=tools,
+        servers=data["servers"],
+        runs=data["runs"],
+        warmups=data["warmups"],
+        seconds=data["seconds"],
+        load_before=tuple(data["load_before"]),
+        load_after=tuple(data["load_after"]),
+        # Older files have no date: the file's own time is when the run ended.
+        date=data.get("date")
+        or time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(path.stat().st_mtime)),
+    )
+    return outcomes, meta
 
 
 def _reproduce_command(argv: Sequence[str]) -> str:

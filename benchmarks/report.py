@@ -8,7 +8,7 @@ import re
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +32,15 @@ class Meta:
     seconds: float
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
+    date: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M %Z"))
 
 
 def format_seconds(seconds: float) -> str:
-    """``12.3 ms``, ``456 ms`` or ``1.23 s``."""
+    """``12.3 ms``, ``456 ms`` or ``1.23 s`` (``-4.2 ms`` for a negative difference)."""
+    if seconds < 0:
+        return "-" + format_seconds(-seconds)
+    if seconds < 0.01:
+        return f"{seconds * 1000:.2f} ms"
     if seconds < 0.1:
         return f"{seconds * 1000:.1f} ms"
     if seconds < 1:
@@ -109,7 +114,7 @@ envdrift (this repository) side by side with
 `benchmarks/compare.py`. This file is written by that script; do not edit it by hand.
 
 Every figure is the wall time of the whole process, as a user waits for it. Each tool runs
-alternately (A B A B …): {warmups} warm-up round{s}, then {runs} counted rounds, giving the
+alternately (A B A B …): {warmups} warm-up round{s}, then {runs} counted round{rs}, giving the
 median and the range (min-max). *ours/theirs* divides the medians: below 1 means we are
 faster. *CPU* is the median CPU time (user + system) of the whole process tree: wall time
 far above it means the process waited, for the network or for a busy machine. *vault
@@ -214,38 +219,43 @@ def _requests(results: Sequence[SideResult]) -> str:
 
 def _scaling(outcomes: Sequence[Outcome]) -> list[str]:
     """Ours, first run of sync, by size: how the cost grows."""
-    series: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    series: dict[tuple[str, str], list[tuple[int, float, float]]] = {}
     for outcome in outcomes:
         parts = outcome.scenario.id.split("/")
         if outcome.status != "ok":
             continue
         if not (parts[0] == "scaling" or (parts[0] == "sync" and parts[4] == "first")):
             continue
+        ours = outcome.results[0]
         key, size = (parts[1], parts[2]), int(parts[3])
-        series.setdefault(key, []).append((size, outcome.results[0].stats.median))
+        series.setdefault(key, []).append((size, ours.stats.median, ours.cpu_median))
     if not series:
         return []
     lines = [
         "### How ours grows with the number of mappings",
         "",
-        "Median of the *first run* of `sync`. *Per mapping* divides by the size; *growth*",
-        "compares with the previous size (time ratio over size ratio: 1 is linear, below 1",
-        "is better than linear).",
+        "Medians of the *first run* of `sync`, wall and CPU. The *added* columns divide the",
+        "growth since the previous size by the mappings added: the cost of one more mapping",
+        "once the fixed cost (start-up, imports) is paid. Linear growth keeps them flat;",
+        "rising figures mean something grows faster than the number of mappings.",
         "",
-        "| vault | delay | mappings | median | per mapping | growth |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| vault | delay | mappings | wall | CPU | wall per added mapping "
+        "| CPU per added mapping |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for (provider, delay), points in sorted(series.items()):
-        previous: tuple[int, float] | None = None
-        for size, median in sorted(points):
-            growth = ""
+        previous: tuple[int, float, float] | None = None
+        for size, wall, cpu in sorted(points):
+            added_wall = added_cpu = ""
             if previous is not None:
-                growth = f"{(median / previous[1]) / (size / previous[0]):.2f}"
+                count = size - previous[0]
+                added_wall = format_seconds((wall - previous[1]) / count)
+                added_cpu = format_seconds((cpu - previous[2]) / count)
             lines.append(
-                f"| {provider} | {delay} | {size:,} | {format_seconds(median)} "
-                f"| {format_seconds(median / size)} | {growth} |"
+                f"| {provider} | {delay.replace('ms', ' ms')} | {size:,} | {format_seconds(wall)} "
+                f"| {format_seconds(cpu)} | {added_wall} | {added_cpu} |"
             )
-            previous = (size, median)
+            previous = (size, wall, cpu)
     return [*lines, ""]
 
 
@@ -279,7 +289,8 @@ def markdown(outcomes: Sequence[Outcome], meta: Meta) -> str:
     """The whole report."""
     s = "" if meta.warmups == 1 else "s"
     lines = ["# Benchmarks", "", *_caveats(meta)]
-    lines += [_ABOUT.format(warmups=meta.warmups, s=s, runs=meta.runs)]
+    rs = "" if meta.runs == 1 else "s"
+    lines += [_ABOUT.format(warmups=meta.warmups, s=s, runs=meta.runs, rs=rs)]
     lines += [
         "## How to reproduce",
         "",
@@ -310,7 +321,7 @@ def markdown(outcomes: Sequence[Outcome], meta: Meta) -> str:
             f"{load.format(*meta.load_before)} before, {load.format(*meta.load_after)} after",
         )
     )
-    rows.append(("Date", time.strftime("%Y-%m-%d %H:%M %Z")))
+    rows.append(("Date", meta.date))
     lines += [f"| {name} | {value} |" for name, value in rows]
     lines += ["", "## Results", ""]
     groups: dict[str, list[Outcome]] = {}
@@ -349,6 +360,7 @@ def as_json(outcomes: Sequence[Outcome], meta: Meta) -> dict[str, Any]:
         "seconds": meta.seconds,
         "load_before": meta.load_before,
         "load_after": meta.load_after,
+        "date": meta.date,
         "scenarios": [
             {
                 "id": o.scenario.id,

@@ -47,6 +47,11 @@ def test_startup_scenario_runs_ours_and_writes_both_reports(tmp_path: Path) -> N
     assert ours["peak_kib"] > 0
     assert not (bench_dir / f"envdrift-{THEIRS_VERSION}").exists()  # no competitor installed
 
+    # The report can be written again from the raw figures alone, identically.
+    again = tmp_path / "again.md"
+    assert compare.main(["--render", str(bench_dir / "results.json"), "--output", str(again)]) == 0
+    assert again.read_text() == text
+
 
 def test_the_script_runs_standalone() -> None:
     done = subprocess.run(
