@@ -18,6 +18,7 @@ available yet", so the harness runs at every stage of the project.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import json
 import os
@@ -27,7 +28,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -305,6 +306,22 @@ def _crypto(operation: str, size: int) -> Callable[[Bench], list[Side]]:
     return prepare
 
 
+#: The issue's targets for our encrypt/decrypt against dotenvx's (ours/theirs).
+CRYPTO_TARGETS = {10: 0.25, 1000: 0.02}
+
+
+def crypto_scenario(operation: str, size: int) -> Scenario:
+    """``envdrift encrypt|decrypt`` against ``dotenvx encrypt|decrypt`` on ``size`` keys."""
+    return Scenario(
+        f"{operation}/{size}",
+        "encrypt and decrypt, against the dotenvx CLI",
+        f"`{operation}`, {size:,} keys",
+        _crypto(operation, size),
+        target=CRYPTO_TARGETS.get(size),
+        quick=size == 10,
+    )
+
+
 def scenarios() -> list[Scenario]:
     """Every scenario, in report order."""
     out = [
@@ -363,18 +380,11 @@ def scenarios() -> list[Scenario]:
             quick=True,
         )
     )
-    for operation in ("encrypt", "decrypt"):
-        for size in CRYPTO_SIZES:
-            out.append(
-                Scenario(
-                    f"{operation}/{size}",
-                    "encrypt and decrypt, against the dotenvx CLI",
-                    f"`{operation}`, {size:,} keys",
-                    _crypto(operation, size),
-                    target=0.25 if size <= 10 else 0.02,
-                    quick=size == 10,
-                )
-            )
+    out += [
+        crypto_scenario(operation, size)
+        for operation in ("encrypt", "decrypt")
+        for size in CRYPTO_SIZES
+    ]
     for provider in ("aws", "hashicorp"):
         for delay in DELAYS_MS:
             for size in SCALING_SIZES:
@@ -458,6 +468,44 @@ def run_scenarios(
     return outcomes
 
 
+@contextlib.contextmanager
+def bench_session(
+    bench_dir: Path, *, ours_only: bool, keep: bool = False, log: Callable[[str], None] = print
+) -> Iterator[Bench]:
+    """The tools, a scratch folder and (on demand) the vault servers; all cleaned up after.
+
+    Args:
+        bench_dir: Where the competitors are installed (``.bench/``).
+        ours_only: Do not install or run envdrift 11.1.1 (dotenvx still runs).
+        keep: Keep the scratch folder, for looking at what the tools wrote.
+        log: Where progress lines go.
+    """
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    dotenvx_tool = dotenvx()
+    theirs = None if ours_only else install_theirs(bench_dir, dotenvx_tool)
+    # Outside the repository: both envdrifts look for git work trees and config files
+    # upwards from the current directory; the repository's own must not be found.
+    work = Path(tempfile.mkdtemp(prefix="envdrift-bench-"))
+    with ExitStack() as stack:
+        if keep:
+            log(f"scratch folder kept: {work}")
+        else:
+            stack.callback(shutil.rmtree, work, True)
+        home = work / "home"
+        home.mkdir()
+        base = base_env(home)
+        our_tool = ours()
+        yield Bench(
+            ours=our_tool,
+            theirs=theirs,
+            dotenvx=dotenvx_tool,
+            servers=VaultServers(stack, work),
+            work=work,
+            base=base,
+            caps=Capabilities(our_tool, our_tool.environment(base)),
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -525,31 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(line: str) -> None:
         print(f"bench: {line}", file=sys.stderr, flush=True)
 
-    args.bench_dir.mkdir(parents=True, exist_ok=True)
     started, load_before = time.time(), os.getloadavg()
-    dotenvx_tool = dotenvx()
-    theirs = None if args.ours_only else install_theirs(args.bench_dir, dotenvx_tool)
-    # Outside the repository: both envdrifts look for git work trees and config files
-    # upwards from the current directory; the repository's own must not be found.
-    work = Path(tempfile.mkdtemp(prefix="envdrift-bench-"))
-    with ExitStack() as stack:
-        if not args.keep:
-            stack.callback(shutil.rmtree, work, True)
-        else:
-            log(f"scratch folder kept: {work}")
-        home = work / "home"
-        home.mkdir()
-        base = base_env(home)
-        our_tool = ours()
-        bench = Bench(
-            ours=our_tool,
-            theirs=theirs,
-            dotenvx=dotenvx_tool,
-            servers=VaultServers(stack, work),
-            work=work,
-            base=base,
-            caps=Capabilities(our_tool, our_tool.environment(base)),
-        )
+    with bench_session(args.bench_dir, ours_only=args.ours_only, keep=args.keep, log=log) as bench:
         outcomes = run_scenarios(
             bench,
             chosen,
@@ -559,9 +584,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             profile_dir=args.bench_dir / "profiles" if args.profile else None,
         )
         server_versions = bench.servers.versions()
+        tools = [t for t in (bench.ours, bench.theirs, bench.dotenvx) if t is not None]
     meta = report.Meta(
         command=_reproduce_command(argv if argv is not None else sys.argv[1:]),
-        tools=[t for t in (our_tool, theirs, dotenvx_tool) if t is not None],
+        tools=tools,
         servers=server_versions,
         runs=runs,
         warmups=args.warmups,

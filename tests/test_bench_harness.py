@@ -53,9 +53,13 @@ def test_startup_scenario_runs_ours_and_writes_both_reports(tmp_path: Path) -> N
     assert again.read_text() == text
 
 
-def test_the_script_runs_standalone() -> None:
+@pytest.mark.parametrize(
+    ("script", "shown"),
+    [("compare.py", ["--list", "--quick"]), ("crypto.py", ["--help"])],
+)
+def test_the_scripts_run_standalone(script: str, shown: list[str]) -> None:
     done = subprocess.run(
-        [sys.executable, "benchmarks/compare.py", "--list", "--quick"],
+        [sys.executable, f"benchmarks/{script}", *shown],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -63,7 +67,7 @@ def test_the_script_runs_standalone() -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "startup/version" in done.stdout.split()
+    assert ("startup/version" if script == "compare.py" else "--sizes") in done.stdout
 
 
 def test_only_matches_whole_parts_or_globs() -> None:
