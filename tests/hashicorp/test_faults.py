@@ -149,7 +149,10 @@ def test_a_hung_vault_is_given_up_on_quickly_with_one_error_per_mapping(
     assert len(timed_out) >= 5  # the breaker opened after five calls gave up...
     assert len(untried) >= 1  # ...and the rest failed at once
     for reason in untried:
-        assert "failed 5 calls in a row, so it is taken to be down" in reason
+        # At least the breaker's five; calls already in flight when it opened may add more.
+        failed = re.search(r"failed (\d+) calls in a row, so it is taken to be down", reason)
+        assert failed is not None, reason
+        assert int(failed.group(1)) >= 5
         assert "did not answer within 0.5 s" in reason  # names the last failure
     # Two waves of four calls, each two attempts of 0.5 s and a short wait, then none.
     assert elapsed < 2 * 1.25 + 5
