@@ -73,7 +73,8 @@ def summary_line(results: Sequence[SideResult]) -> str:
         part = f"{r.side.label} {_spread(r)}, CPU {format_seconds(r.cpu_median)}"
         part += f", peak {_mib(r.peak_kib)}"
         if r.requests_median is not None:
-            part += f", {r.requests_median:g} requests"
+            count = r.requests_median
+            part += f", {count:g} request{'' if count == 1 else 's'}"
         parts.append(part)
     ratio = _ratio(results)
     if ratio is not None:
