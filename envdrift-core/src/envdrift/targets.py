@@ -22,7 +22,6 @@ from envdrift.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from envdrift.config import Limits, VaultSet
     from envdrift.plugins import PluginRegistry
 
 __all__ = ["Target", "environment_of", "resolve_target"]
@@ -44,20 +43,6 @@ class Target:
     mapping: SyncMapping
     config_found: bool
     discoverable: bool
-
-    def open_vaults(
-        self,
-        registry: PluginRegistry,
-        *,
-        provider: str | None,
-        flags: Mapping[str, str | None],
-        debug: bool = False,
-        limits: Limits | None = None,
-    ) -> VaultSet:
-        """Return the backends for this target (flags win over the file)."""
-        return self.config.open_vaults(
-            registry, provider=provider, flags=flags, debug=debug, limits=limits
-        )
 
     def sync_command(
         self, registry: PluginRegistry, *, provider: str | None, flags: Mapping[str, str | None]

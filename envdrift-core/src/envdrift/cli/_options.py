@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from envdrift.config import Limits
+    from envdrift.config import Config, Limits, VaultSet
     from envdrift.plugins import PluginRegistry
+    from envdrift.targets import Target
 
 __all__ = ["VaultFlags", "is_debug", "registry_from", "vault_options"]
 
@@ -50,6 +51,29 @@ class VaultFlags:
         from envdrift.config import Limits
 
         return Limits(self.timeout, self.retries, self.deadline)
+
+    def open_vaults(self, config: Config, registry: PluginRegistry, ctx: click.Context) -> VaultSet:
+        """The run's backends for ``config``, these flags winning over the file."""
+        return config.open_vaults(
+            registry,
+            provider=self.provider,
+            flags=self.flags,
+            debug=is_debug(ctx),
+            limits=self.limits,
+        )
+
+    def file_target(self, path: Path, *, secret: str | None, environment: str | None) -> Target:
+        """The config mapping (or flags-only target) for the env file ``path``."""
+        from envdrift.targets import resolve_target
+
+        return resolve_target(
+            path.parent,
+            cwd=Path.cwd(),
+            config_file=self.config_file,
+            secret=secret,
+            environment=environment,
+            env_file=path,
+        )
 
 
 _OPTIONS = [

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envdrift.cli._options import VaultFlags, is_debug, registry_from, vault_options
+from envdrift.cli._options import VaultFlags, registry_from, vault_options
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
@@ -129,27 +129,13 @@ def _verify_vault(
 ) -> None:
     from envdrift.drift import repair_steps, verify_vault
     from envdrift.errors import EnvdriftError
-    from envdrift.targets import resolve_target
 
     out = Output(json_mode=json_mode)
     registry = registry_from(ctx)
     target: Target | None = None
     try:
-        target = resolve_target(
-            path.parent,
-            cwd=Path.cwd(),
-            config_file=vault_flags.config_file,
-            secret=secret,
-            environment=environment,
-            env_file=path,
-        )
-        with target.open_vaults(
-            registry,
-            provider=vault_flags.provider,
-            flags=vault_flags.flags,
-            debug=is_debug(ctx),
-            limits=vault_flags.limits,
-        ) as vaults:
+        target = vault_flags.file_target(path, secret=secret, environment=environment)
+        with vault_flags.open_vaults(target.config, registry, ctx) as vaults:
             result = verify_vault(path, target, vaults, registry)
     except EnvdriftError as exc:
         if json_mode:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from envdrift.cli._options import VaultFlags, is_debug, registry_from, vault_options
+from envdrift.cli._options import VaultFlags, registry_from, vault_options
 from envdrift.cli._output import Output
 
 
@@ -33,25 +33,11 @@ def rotate(
     value is made current again.
     """
     from envdrift.rotation import rotate_file
-    from envdrift.targets import resolve_target
 
     out = Output()
     registry = registry_from(ctx)
-    target = resolve_target(
-        file.parent,
-        cwd=Path.cwd(),
-        config_file=vault_flags.config_file,
-        secret=secret,
-        environment=environment,
-        env_file=file,
-    )
-    with target.open_vaults(
-        registry,
-        provider=vault_flags.provider,
-        flags=vault_flags.flags,
-        debug=is_debug(ctx),
-        limits=vault_flags.limits,
-    ) as vaults:
+    target = vault_flags.file_target(file, secret=secret, environment=environment)
+    with vault_flags.open_vaults(target.config, registry, ctx) as vaults:
         result = rotate_file(file, target, vaults, registry)
     out.line(
         f"rotated {file}: {result.values} value{'s' if result.values != 1 else ''} "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from envdrift.cli._options import VaultFlags, is_debug, registry_from, vault_options
+from envdrift.cli._options import VaultFlags, registry_from, vault_options
 from envdrift.cli._output import Output
 
 
@@ -70,13 +70,7 @@ def vault_push(
     else:
         config = load_config(vault_flags.config_file, cwd)
         mappings = config.select(profile)
-    with config.open_vaults(
-        registry,
-        provider=vault_flags.provider,
-        flags=vault_flags.flags,
-        debug=is_debug(ctx),
-        limits=vault_flags.limits,
-    ) as vaults:
+    with vault_flags.open_vaults(config, registry, ctx) as vaults:
         report = run_push(config, mappings, vaults, force=force, verify=verify)
     if out.json_mode:
         out.json(
