@@ -350,6 +350,25 @@ class LifecycleScenarios:
         assert run_cli("sync", "--verify").exit_code == 0
         assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
 
+    def test_rotate_without_a_key_that_decrypts_the_file_touches_nothing(
+        self, service: VaultService, project: Project, run_cli: RunCli, form: str
+    ) -> None:
+        key = project.local_key()
+        assert key is not None
+        service.write_form(project.secret, form, key)
+        stored = service.current(project.secret)
+        project.keys.write_text(f"{KEY_NAME}={OTHER_KEY}\n")  # a stale local key
+        files = project.snapshot()
+        result = run_cli("rotate", ENV_FILE)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"Error: {ENV_FILE}: the current key does not decrypt DATABASE_URL, API_TOKEN, "
+            "GREETING; nothing was rotated\n"
+        )
+        assert project.snapshot() == files
+        assert service.current(project.secret) == stored
+        assert service.older(project.secret) == []
+
     def test_rotate_with_the_write_refused_changes_nothing(
         self, service: VaultService, project: Project, run_cli: RunCli, form: str
     ) -> None:
