@@ -427,6 +427,29 @@ class LifecycleScenarios:
         assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
         assert run_cli("sync", "--verify").exit_code == 0
 
+    def test_rotate_of_a_new_secret_whose_read_back_differs_says_how_to_recover(
+        self, service: VaultService, project: Project, run_cli: RunCli, form: str
+    ) -> None:
+        files = project.snapshot()
+        racy = InterferingPlugin(service, form)
+        write_config(project.root, f"{service.provider}-racy", service.options(), project.secret)
+        registry = PluginRegistry(plugins=[racy])
+        result = run_cli("rotate", ENV_FILE, obj={"registry": registry})
+        assert result.exit_code == 1
+        (message,) = result.stderr.splitlines()
+        recover = f"envdrift vault-push {FOLDER} {project.secret} --env production --force"
+        assert message.endswith(
+            "did not exist before and now holds the unverified new key: delete it, or run "
+            f"`{recover}` to store the local key again"
+        )
+        assert project.snapshot() == files
+        assert project.backups() == []
+        # The advice, followed, makes the vault agree with the unchanged files.
+        write_config(project.root, service.provider, service.options(), project.secret)
+        assert run_cli(*shlex.split(recover)[1:]).exit_code == 0
+        assert _key_in(service.current(project.secret)) == project.local_key()
+        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
+
 
 def _described(message: str) -> str:
     """The vault as the message names it (``vault 'aws' (region us-east-1)``)."""

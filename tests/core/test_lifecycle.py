@@ -279,7 +279,8 @@ def test_rotate_end_to_end(repo: Path, run_cli: Callable[..., Result]) -> None:
 
 
 class _Broken:
-    """A ``files`` vault whose store is refused, or whose fetch-after-store lies."""
+    """A ``files`` vault whose store is refused, or whose fetch-after-store lies (and
+    whose second store, the rollback, is refused too)."""
 
     def __init__(self, mode: str) -> None:
         broken = self
@@ -292,13 +293,13 @@ class _Broken:
                 self.stored = 0
 
             def store(self, name: str, value: Secret) -> None:
-                if mode == "refuse":
+                if mode == "refuse" or (mode == "lie-then-refuse" and self.stored):
                     raise PermissionDeniedError(f"{self.describe()} refused to store {name!r}")
                 super().store(name, value)
                 self.stored += 1
 
             def fetch(self, name: str) -> Secret:
-                if mode == "lie" and self.stored == 1:
+                if mode in ("lie", "lie-then-refuse") and self.stored == 1:
                     return Secret("34" * 32)  # not the key that was just stored
                 return super().fetch(name)
 
@@ -331,6 +332,30 @@ def test_rotate_interrupted_leaves_files_and_vault_consistent(
     if mode == "lie":
         assert "previous value of secret 'app-key'" in result.stderr
     assert not list((repo / "services/app").glob(".env.keys.backup.*"))
+
+
+def test_rotate_whose_rollback_is_refused_says_how_to_recover(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    broken = CONFIG.replace('provider = "files"', 'provider = "broken"')
+    (repo / "envdrift.toml").write_text(broken.replace("[vault.files]", "[vault.broken]"))
+    old_key = local_key(repo)
+    (repo / "vault/app-key").write_text(old_key)
+    env, keys = repo / "services/app/.env.production", repo / "services/app/.env.keys"
+    before = (env.read_bytes(), keys.read_bytes())
+    registry = PluginRegistry(plugins=[_Broken("lie-then-refuse")])
+    result = run_cli("rotate", "services/app/.env.production", obj={"registry": registry})
+    assert result.exit_code == 1
+    assert "restoring the previous value of secret 'app-key' in vault 'files'" in result.stderr
+    # This mapping's key alone: a bare `vault-push --force` would force every mapping.
+    recover = "envdrift vault-push services/app app-key --env production --force"
+    assert result.stderr.endswith(f"run `{recover}` to store the local key again\n")
+    assert (env.read_bytes(), keys.read_bytes()) == before
+    assert vault_value(repo) != old_key  # the unverified new key stayed
+    (repo / "envdrift.toml").write_text(CONFIG)
+    assert run_cli(*recover.split()[1:]).exit_code == 0
+    assert vault_value(repo) == old_key
+    assert run_cli("decrypt", "services/app/.env.production", "--verify-vault").exit_code == 0
 
 
 # -- the sync command in repair steps and after a rotation --------------------------------

@@ -119,9 +119,23 @@ def _decrypt(decryptors: list[Decryptor], value: str) -> str | None:
 
 
 def rotate_file(
-    file: Path, target: Target, vaults: VaultSet, registry: PluginRegistry
+    file: Path,
+    target: Target,
+    vaults: VaultSet,
+    registry: PluginRegistry,
+    *,
+    recover: str | None = None,
 ) -> RotationResult:
     """Rotate ``file``'s key pair and the vault's copy of it (see the module docstring).
+
+    Args:
+        file: The env file.
+        target: Its configuration and mapping.
+        vaults: Where the mapping's vault comes from.
+        registry: Asked to verify the new file with the key read back.
+        recover: The command that stores the local key in the vault again, for errors
+            that leave the vault holding the unverified new key (default: the target's
+            ``push_command`` without provider flags).
 
     Raises:
         RotationError: storing or verifying the new key failed; local files are untouched
@@ -146,6 +160,8 @@ def rotate_file(
 
     vault, secret = vaults.for_mapping(mapping)
     where = f"secret {secret!r} in {vault.describe()}"
+    if recover is None:
+        recover = target.push_command(secret, registry, provider=None, flags={})
     previous: Secret | None
     try:
         previous = vault.fetch(secret)
@@ -166,7 +182,7 @@ def rotate_file(
                 f"the key read back from {where} does not decrypt the new file: {reason}"
             )
     except EnvdriftError as exc:
-        raise RotationError(_rolled_back(vault, secret, previous, where, exc)) from None
+        raise RotationError(_rolled_back(vault, secret, previous, where, exc, recover)) from None
 
     # The vault holds the new key and it is proven: swap the local files.
     keys = KeysFile.read(keys_path)
@@ -181,20 +197,25 @@ def rotate_file(
 
 
 def _rolled_back(
-    vault: Vault, secret: str, previous: Secret | None, where: str, cause: EnvdriftError
+    vault: Vault,
+    secret: str,
+    previous: Secret | None,
+    where: str,
+    cause: EnvdriftError,
+    recover: str,
 ) -> str:
     """Make the previous value current again; say what happened and what is left to do."""
     head = f"rotation stopped: {cause}. Local files were not changed"
     if previous is None:
         return (
             f"{head}; {where} did not exist before and now holds the unverified new key: "
-            "delete it, or run `envdrift vault-push --force` to store the local key again"
+            f"delete it, or run `{recover}` to store the local key again"
         )
     try:
         vault.store(secret, previous)
     except EnvdriftError as exc:
         return (
             f"{head}; restoring the previous value of {where} failed too ({exc}): "
-            "run `envdrift vault-push --force` in this folder to store the local key again"
+            f"run `{recover}` to store the local key again"
         )
     return f"{head}; the previous value of {where} is current again"

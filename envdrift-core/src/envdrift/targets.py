@@ -55,10 +55,37 @@ class Target:
         configuration says (every flag given, when there is no configuration file).
         """
         words = ["envdrift", "sync", "--force"]
-        if self.config_found and not self.discoverable:
-            words += ["-c", shlex.quote(self.config.label)]
         if self.mapping.profile is not None:
             words += ["--profile", shlex.quote(self.mapping.profile)]
+        return self._command(words, registry, provider, flags)
+
+    def push_command(
+        self,
+        secret: str,
+        registry: PluginRegistry,
+        *,
+        provider: str | None,
+        flags: Mapping[str, str | None],
+    ) -> str:
+        """The ``envdrift vault-push FOLDER SECRET --env ENV --force`` that stores this
+        target's local key again, and no other mapping's (a bare ``vault-push --force``
+        would force every configured mapping). ``-c`` and provider flags as in
+        ``sync_command``."""
+        mapping = self.mapping
+        words = ["envdrift", "vault-push", shlex.quote(os.path.relpath(mapping.folder))]
+        words += [shlex.quote(secret), "--env", shlex.quote(mapping.environment), "--force"]
+        return self._command(words, registry, provider, flags)
+
+    def _command(
+        self,
+        words: list[str],
+        registry: PluginRegistry,
+        provider: str | None,
+        flags: Mapping[str, str | None],
+    ) -> str:
+        """``words`` plus the ``-c`` and provider flags a run from here needs."""
+        if self.config_found and not self.discoverable:
+            words += ["-c", shlex.quote(self.config.label)]
         configured = self.config.provider if self.config_found else None
         if provider is not None and provider != configured:
             words += ["-p", shlex.quote(provider)]

@@ -38,7 +38,11 @@ def rotate(
     registry = registry_from(ctx)
     target = vault_flags.file_target(file, secret=secret, environment=environment)
     with vault_flags.open_vaults(target.config, registry, ctx) as vaults:
-        result = rotate_file(file, target, vaults, registry)
+        _, secret_name = vaults.target(target.mapping)
+        recover = target.push_command(
+            secret_name, registry, provider=vault_flags.provider, flags=vault_flags.flags
+        )
+        result = rotate_file(file, target, vaults, registry, recover=recover)
     out.line(
         f"rotated {file}: {result.values} value{'s' if result.values != 1 else ''} "
         f"re-encrypted for {result.public_key[:10]}…, new key stored in secret "
