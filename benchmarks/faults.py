@@ -42,7 +42,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for tests.servers when run as a script
+# For tests.servers when run as a script; and without this folder, whose azure.py would
+# hide the Azure SDK's package of that name.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
 
 from tests.servers import free_port  # noqa: E402
 from tests.servers.monorepo import ScratchRepo  # noqa: E402
@@ -227,11 +229,6 @@ def aws(scratch: Path, counts: list[int], batch: bool) -> Iterator[Backend]:
         env = _base_env(scratch, "AWS_")
         env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
         env["AWS_EC2_METADATA_DISABLED"] = "true"
-        if not batch:  # the user guide's policy: no BatchGetSecretValue
-            actions = ["secretsmanager:GetSecretValue", "secretsmanager:ListSecrets"]
-            key_id, secret = create_iam_user(endpoint, "guide", actions)
-            env.update(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret)
-            enforce_auth(endpoint, enabled=True)
 
         def configure(repo: ScratchRepo, port: int) -> None:
             repo.write_config("aws", 'region = "us-east-1"')
@@ -250,6 +247,11 @@ def aws(scratch: Path, counts: list[int], batch: bool) -> Iterator[Backend]:
                 with contextlib.suppress(client.exceptions.ResourceExistsException):
                     client.create_secret(Name=name, SecretString=key)
             backend.repos[count] = repo
+        if not batch:  # the user guide's policy: no BatchGetSecretValue
+            actions = ["secretsmanager:GetSecretValue", "secretsmanager:ListSecrets"]
+            key_id, secret = create_iam_user(endpoint, "guide", actions)
+            env.update(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret)
+            enforce_auth(endpoint, enabled=True)
         try:
             yield backend
         finally:

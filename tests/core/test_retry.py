@@ -222,6 +222,28 @@ def test_a_vault_down_for_several_calls_fails_the_rest_at_once() -> None:
     )
 
 
+def test_calls_under_way_stop_retrying_once_the_vault_is_taken_to_be_down() -> None:
+    shared = retrier(RetryPolicy(retries=50, backoff=0.1, backoff_max=0.1, breaker=1))
+    slow = Flaky(*[down("connection refused") for _ in range(60)])
+    messages: list[str] = []
+
+    def call_under_way() -> None:
+        with pytest.raises(UnavailableError) as info:
+            shared.call(slow, what="read secret 'b'")
+        messages.append(str(info.value))
+
+    thread = threading.Thread(target=call_under_way)
+    thread.start()
+    time.sleep(0.15)  # 'b' is retrying
+    # Another call gives up at once (the vault asks for more than the call may take),
+    # which opens the breaker: 'b' stops at its next retry instead of making 50.
+    with pytest.raises(UnavailableError):
+        shared.call(Flaky(down(retry_after=600)), what="read secret 'a'")
+    thread.join(timeout=10)
+    assert slow.calls < 10
+    assert "meanwhile v failed 1 call in a row, so it is taken to be down" in messages[0]
+
+
 def test_an_answer_in_between_keeps_the_breaker_closed() -> None:
     policy = RetryPolicy(retries=0, breaker=2)
     shared = retrier(policy)

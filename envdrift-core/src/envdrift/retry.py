@@ -17,8 +17,8 @@ every backend, ours and third parties':
   the deadline plus one request timeout (the timeout is never longer than the deadline).
 * **A vault that is down fails fast.** After ``breaker`` calls in a row have each
   failed all their attempts, the vault is taken to be down for the rest of the run:
-  later calls fail at once, each with its own error naming the last failure, instead
-  of each waiting out its own retries.
+  later calls fail at once, each with its own error naming the last failure, and calls
+  under way stop retrying, instead of each waiting out its own retries.
 * **Interruptible.** ``Deadline.cancel()`` (Ctrl-C) ends every wait at once and starts
   no new attempt.
 
@@ -242,6 +242,10 @@ class Retrier:
         """Return ``(wait, "")`` to retry after ``wait`` seconds, or ``(0, why not)``."""
         if self.deadline.cancelled:
             return 0.0, "the run was interrupted"
+        down = self._down()
+        if down:
+            # Other calls have meanwhile found the vault down: stop retrying this one too.
+            return 0.0, f"meanwhile {down}"
         if attempt > self.policy.retries:
             return 0.0, (
                 "retries are off (--retries 0)" if not self.policy.retries else "no retries left"
@@ -272,14 +276,22 @@ class Retrier:
                 f"not tried: the run's deadline ({self.deadline.seconds:g} s) passed before "
                 f"envdrift could {what} in {self._vault()}"
             )
-        with self._lock:
-            down = self.policy.breaker and self._failed_in_a_row >= self.policy.breaker
-            count, last = self._failed_in_a_row, self._last_failure
+        down = self._down()
         if down:
-            raise UnavailableError(
-                f"not tried: {self._vault()} failed {_calls(count)} in a row, so it is taken "
-                f"to be down for the rest of this run; the last failure: {last}"
-            )
+            with self._lock:
+                last = self._last_failure
+            raise UnavailableError(f"not tried: {down}; the last failure: {last}")
+
+    def _down(self) -> str:
+        """Why the vault is taken to be down (the breaker is open), or ``""``."""
+        with self._lock:
+            count = self._failed_in_a_row
+        if not self.policy.breaker or count < self.policy.breaker:
+            return ""
+        return (
+            f"{self._vault()} failed {_calls(count)} in a row, so it is taken to be down "
+            "for the rest of this run"
+        )
 
     def _failed(self, error: EnvdriftError) -> None:
         with self._lock:
