@@ -157,3 +157,19 @@ def test_a_hung_vault_is_given_up_on_quickly_with_one_error_per_mapping(
     # Two waves of four calls, each two attempts of 0.5 s and a short wait, then none.
     assert elapsed < 2 * 1.25 + 5
     assert proxy.stats.hangs < MAPPINGS * 3
+
+
+def test_threads_waiting_on_a_hung_lookup_share_its_failure(
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
+) -> None:
+    # Four threads at a time; one asks for the mount's KV version and hangs. The others,
+    # queued behind it (for the client or for the lookup), take its failure as theirs
+    # instead of each sending the same hung request in turn: one hung request per wave
+    # of four, until five failed calls open the breaker and the rest fail at once.
+    with through_proxy(Faults(hang_rate=1.0)) as proxy:
+        started = time.monotonic()
+        result = run_cli("sync", "--timeout", "1", "--retries", "0", "--jobs", "4")
+        elapsed = time.monotonic() - started
+    assert result.exit_code == 1
+    assert proxy.stats.hangs <= 3  # not one per mapping (20)
+    assert elapsed < 3 + 5  # (slack: a loaded machine)

@@ -135,8 +135,9 @@ class HashicorpVault(Vault):
 
     def _fetch(self, name: str) -> Secret:
         path = self._secret_path(name)
+        asked = time.monotonic()
         client = self._hvac()
-        version = self._kv_version(client)
+        version = self._kv_version(client, asked)
         call = _Call(
             f"read secret {name!r}", self._api_path(version, path), ("read",), name, _folder(path)
         )
@@ -156,8 +157,9 @@ class HashicorpVault(Vault):
 
     def _store(self, name: str, value: Secret) -> None:
         path = self._secret_path(name)
+        asked = time.monotonic()
         client = self._hvac()
-        version = self._kv_version(client)
+        version = self._kv_version(client, asked)
         api_path = self._api_path(version, path)
         read = _Call(f"read secret {name!r} before writing it", api_path, ("read",), name)
         current, current_version = self._read_for_update(client, version, path, read)
@@ -207,8 +209,9 @@ class HashicorpVault(Vault):
     def _list(self, prefix: str) -> builtins.list[str]:
         if prefix.startswith("/") or _BAD_NAME_CHARS.search(prefix):
             raise ConfigError(f"prefix {prefix!r} is not a Vault path prefix")
+        asked = time.monotonic()
         client = self._hvac()
-        version = self._kv_version(client)
+        version = self._kv_version(client, asked)
         names: builtins.list[str] = []
         pending = [prefix[: prefix.rfind("/") + 1]]
         while pending:
@@ -227,13 +230,14 @@ class HashicorpVault(Vault):
         self.retrying(self._check, what="look up its own token (health check)")
 
     def _check(self) -> None:
+        asked = time.monotonic()
         client = self._hvac()
         call = _Call("look up its own token", "auth/token/lookup-self", ("read",))
         try:
             client.auth.token.lookup_self()
         except _sdk_errors() as exc:
             raise self._translate(exc, call) from exc
-        self._kv_version(client)
+        self._kv_version(client, asked)
 
     def close(self) -> None:
         with self._lock:
@@ -322,11 +326,14 @@ class HashicorpVault(Vault):
             )
         return self._translate(exc, call)
 
-    def _kv_version(self, client: Any) -> Literal[1, 2]:
-        """Return the mount's KV version: configured, or asked once the way the Vault CLI does."""
+    def _kv_version(self, client: Any, asked: float) -> Literal[1, 2]:
+        """Return the mount's KV version: configured, or asked once the way the Vault CLI does.
+
+        ``asked`` is when this request began (before any wait for the client or the lock):
+        a lookup that failed since then is this request's answer too.
+        """
         if self._kv is not None:
             return self._kv
-        asked = time.monotonic()
         with self._lock:
             if self._kv is None:
                 failed = self._kv_failure
