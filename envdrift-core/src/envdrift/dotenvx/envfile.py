@@ -205,6 +205,11 @@ class EnvFile:
         """
         return _locate(self.text, entry)
 
+    def quote_follows(self, position: int) -> bool:
+        """Whether the text after ``position``, blanks and line breaks skipped, is a quote."""
+        start = _SPACE_RUN.match(self.text, position).end()  # type: ignore[union-attr]
+        return self.text[start : start + 1] in ("'", '"', "`")
+
     def rewrite(self, edits: Iterable[tuple[Entry, Span, str]]) -> str:
         """Return the text with ``edits`` applied, as dotenvx would write it.
 

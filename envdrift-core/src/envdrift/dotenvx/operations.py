@@ -141,6 +141,9 @@ def encrypt_text(env: EnvFile, public_key: str) -> _Encrypted:
     encrypted keep their ciphertext (their ``KEY = v`` spacing is normalised to
     ``KEY=v``, as dotenvx does). Values dotenvx cannot rewrite in place (``KEY: value``,
     ``'it\\'s'``) are returned as leftovers instead of silently staying readable.
+
+    Raises:
+        FormatError: a line would read differently once rewritten (naming it).
     """
     encryptor = Encryptor(public_key)
     result = _Encrypted(env.text)
@@ -150,6 +153,8 @@ def encrypt_text(env: EnvFile, public_key: str) -> _Encrypted:
             continue
         value = entry.value
         span = env.locate(entry) if value is not None else None
+        if span is not None and not _covers_value(env, entry, span):
+            span = None  # dotenvx would leave the rest of the value behind its ciphertext
         if value is None or span is None:
             if value is None or not is_encrypted(value):
                 result.leftovers.append(
@@ -162,7 +167,35 @@ def encrypt_text(env: EnvFile, public_key: str) -> _Encrypted:
             edits.append((entry, span, encryptor.encrypt(value)))
             result.encrypted.append(entry.key)
     result.text = env.rewrite(edits)
+    _check_rewrite(env, result.text, {id(entry): value for entry, _, value in edits})
     return result
+
+
+def _covers_value(env: EnvFile, entry: Entry, span: Span) -> bool:
+    """Whether only blanks or a comment follow ``span`` on the entry's line."""
+    rest = js_trim(env.text[span.end : max(span.end, entry.end)])
+    return not rest or rest.startswith("#")
+
+
+def _check_rewrite(env: EnvFile, text: str, values: Mapping[int, str]) -> None:
+    """Make sure ``text`` reads as ``env`` with ``values`` (by entry ``id``) put in.
+
+    Each rewritten value is chosen to read the same whatever follows it, but a line
+    already in the file may read on into the next lines, and so change with them.
+
+    Raises:
+        FormatError: some assignment would read differently (naming it); nothing written.
+    """
+    after = EnvFile(text).entries
+    for index, entry in enumerate(env.entries):
+        now = after[index] if index < len(after) else None
+        if now is None or (now.key, now.value) != (entry.key, values.get(id(entry), entry.value)):
+            where = f"{env.path}, line {entry.line}" if env.path else f"line {entry.line}"
+            raise FormatError(
+                f"{where}: {entry.key} would read differently once the file is rewritten: "
+                "its value runs on into the lines after it (an unquoted value that starts "
+                "with a quote?). Quote it and run again; the file was not changed"
+            )
 
 
 def _why(entry: Entry) -> str:
@@ -346,7 +379,9 @@ def _reads_back(key: str, token: str, tail: str, plaintext: str) -> bool:
     )
 
 
-def safe_quote(key: str, original: str, plaintext: str, tail: str = "") -> str | None:
+def safe_quote(
+    key: str, original: str, plaintext: str, tail: str = "", *, quote_follows: bool = False
+) -> str | None:
     """Choose the quote to write ``plaintext`` back with, or ``None`` if none is safe.
 
     dotenvx writes a decrypted value between the ciphertext's quotes without escaping,
@@ -355,6 +390,7 @@ def safe_quote(key: str, original: str, plaintext: str, tail: str = "") -> str |
     back as exactly ``plaintext``; otherwise we try the other quotes, but switch
     between single quotes (never ``$``-expanded by dotenv loaders) and the others only
     when the value holds no ``$``, so a loader's expansion means the same.
+    ``quote_follows`` says the next text after the line, blanks aside, is a quote.
     """
     literal = original in _LITERAL_QUOTES
     same = [q for q in ("'", '"', "`", "") if (q in _LITERAL_QUOTES) == literal]
@@ -363,11 +399,29 @@ def safe_quote(key: str, original: str, plaintext: str, tail: str = "") -> str |
     if "$" not in plaintext:
         order += other
     for quote in order:
-        if _plainly_safe(quote, plaintext) or _reads_back(
-            key, quote + _inner(quote, plaintext) + quote, tail, plaintext
+        token = quote + _inner(quote, plaintext) + quote
+        if _bounded(token, quote_follows) and (
+            _plainly_safe(quote, plaintext) or _reads_back(key, token, tail, plaintext)
         ):
             return quote
     return None
+
+
+def _bounded(token: str, quote_follows: bool) -> bool:
+    """Whether ``KEY=<token>`` reads the same whatever lines follow it.
+
+    A token that opens with a quote may read on to the next such quote not preceded by
+    a backslash, wherever it is in the file: so one is needed inside the token (a value
+    ending in a backslash escapes its own closing quote). An empty unquoted value lets
+    the pattern skip blank space, line breaks included, to a quote that follows.
+    """
+    opening = token[:1]
+    if opening not in ("'", '"', "`"):
+        return token != "" or not quote_follows
+    # From the end: the closing quote is usually the last character.
+    return any(
+        token[i] == opening and token[i - 1] != "\\" for i in range(len(token) - 1, 0, -1)
+    )
 
 
 # Characters that can end, escape or fold a quoted value; without them a quoted value
@@ -381,8 +435,7 @@ def _plainly_safe(quote: str, plaintext: str) -> bool:
     if quote:
         return not any(c in plaintext for c in _QUOTED_HAZARDS[quote])
     return (
-        plaintext != ""
-        and plaintext[0] not in "'\"`"
+        plaintext[:1] not in ("", "'", '"', "`")
         and js_trim(plaintext) == plaintext
         and not any(c in plaintext for c in _BARE_HAZARDS)
     )
@@ -407,10 +460,12 @@ def decrypt_text(env: EnvFile, decryptors: list[Decryptor]) -> _Decrypted:
     values no quoting can hold in ``unsafe``; the caller decides (nothing is written).
 
     Raises:
-        FormatError: a value is not a well-formed ciphertext (naming line and key).
+        FormatError: a value is not a well-formed ciphertext, or a line would read
+            differently once rewritten (naming line and key).
     """
     result = _Decrypted(env.text)
     edits: list[tuple[Entry, Span, str]] = []
+    plaintexts: dict[int, str] = {}
     order = list(decryptors)
     for entry in env.entries:
         value = entry.value
@@ -439,8 +494,10 @@ def decrypt_text(env: EnvFile, decryptors: list[Decryptor]) -> _Decrypted:
         if plaintext is None:
             result.failed.append(entry)
             continue
-        tail = env.text[span.end : max(span.end, entry.end)]
-        quote = safe_quote(entry.key, span.quote, plaintext, tail)
+        line_end = max(span.end, entry.end)
+        tail = env.text[span.end : line_end]
+        quote_follows = plaintext == "" and env.quote_follows(line_end)
+        quote = safe_quote(entry.key, span.quote, plaintext, tail, quote_follows=quote_follows)
         if quote is None:
             result.unsafe.append(entry)
             continue
@@ -453,8 +510,10 @@ def decrypt_text(env: EnvFile, decryptors: list[Decryptor]) -> _Decrypted:
             )
         requoted = Span(span.key_start, span.end, quote, span.newlines)
         edits.append((entry, requoted, _inner(quote, plaintext)))
+        plaintexts[id(entry)] = plaintext
         result.decrypted.append(entry.key)
     result.text = env.rewrite(edits)
+    _check_rewrite(env, result.text, plaintexts)
     return result
 
 
@@ -541,7 +600,8 @@ def decrypt_file(
         first = result.unsafe[0]
         names = ", ".join(f"{e.key} (line {e.line})" for e in result.unsafe)
         raise FormatError(
-            f"{path}: the decrypted value of {names} mixes quotes, newlines, '#' or '$' "
+            f"{path}: the decrypted value of {names} mixes quotes, newlines, '#', '$' "
+            "or a final backslash "
             "so that no quoting reads it back intact; the file was not changed. "
             f"Read it with `dotenvx get {first.key}` or change the value"
         )
