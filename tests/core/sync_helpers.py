@@ -45,7 +45,8 @@ class LatencyPlugin:
     * Every ``fetch`` sleeps ``latency`` seconds first (so concurrency shows in wall time).
     * A mapping's ``vault_name`` selects a subfolder of ``path`` (a vault-name backend).
     * Secrets named ``down-…`` raise ``UnavailableError``; ``denied-…`` raise
-      ``PermissionDeniedError``; ``boom-…`` raise a ``RuntimeError`` (a plugin bug).
+      ``PermissionDeniedError``; ``boom-…`` raise a ``RuntimeError`` (a plugin bug);
+      ``echo-…`` raise a ``ValueError`` quoting the secret (an SDK echoing a body).
 
     The plugin instance records calls, the most calls in flight, instances and closes.
     """
@@ -82,6 +83,9 @@ class LatencyPlugin:
                         raise PermissionDeniedError(f"{self.describe()} refused {name!r} (test)")
                     if name.startswith("boom-"):
                         raise RuntimeError("plugin bug (test)")
+                    if name.startswith("echo-"):  # an SDK error echoing a response body
+                        body = super().fetch(name).reveal()
+                        raise ValueError(f"cannot parse {{'value': '{body}'}}")
                     return super().fetch(name)
 
             def close(self) -> None:

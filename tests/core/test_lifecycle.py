@@ -279,8 +279,8 @@ def test_rotate_end_to_end(repo: Path, run_cli: Callable[..., Result]) -> None:
 
 
 class _Broken:
-    """A ``files`` vault whose store is refused, or whose fetch-after-store lies (and
-    whose second store, the rollback, is refused too)."""
+    """A ``files`` vault whose store is refused or crashes, or whose fetch-after-store
+    lies (and whose second store, the rollback, is refused too)."""
 
     def __init__(self, mode: str) -> None:
         broken = self
@@ -293,6 +293,8 @@ class _Broken:
                 self.stored = 0
 
             def store(self, name: str, value: Secret) -> None:
+                if mode == "crash":  # an SDK error echoing the request it failed on
+                    raise RuntimeError(f"cannot send {{'value': '{value.reveal()}'}}")
                 if mode == "refuse" or (mode == "lie-then-refuse" and self.stored):
                     raise PermissionDeniedError(f"{self.describe()} refused to store {name!r}")
                 super().store(name, value)
@@ -332,6 +334,41 @@ def test_rotate_interrupted_leaves_files_and_vault_consistent(
     if mode == "lie":
         assert "previous value of secret 'app-key'" in result.stderr
     assert not list((repo / "services/app").glob(".env.keys.backup.*"))
+
+
+def test_a_store_that_crashes_fails_its_mapping_in_one_masked_line(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    (repo / "envdrift.toml").write_text(
+        CONFIG.replace('provider = "files"', 'provider = "broken"').replace(
+            "[vault.files]", "[vault.broken]"
+        )
+    )
+    registry = PluginRegistry(plugins=[_Broken("crash")])
+    result = run_cli("vault-push", obj={"registry": registry})
+    assert result.exit_code == 1
+    assert "failed storing secret 'app-key': RuntimeError: cannot send {'value': '***'}" in (
+        result.stdout
+    )
+    assert "Traceback" not in result.output
+    assert local_key(repo) not in result.output
+
+
+def test_an_unexpected_error_is_one_line_without_a_traceback(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    (repo / "envdrift.toml").write_text(
+        CONFIG.replace('provider = "files"', 'provider = "broken"').replace(
+            "[vault.files]", "[vault.broken]"
+        )
+    )
+    registry = PluginRegistry(plugins=[_Broken("crash")])
+    result = run_cli("rotate", "services/app/.env.production", obj={"registry": registry})
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: ")
+    assert "RuntimeError: cannot send {'value': '***'}" in line
+    assert local_key(repo) not in result.output
 
 
 def test_rotate_whose_rollback_is_refused_says_how_to_recover(

@@ -265,12 +265,14 @@ def test_vault_errors_stay_on_their_mapping(project: Project, plugin: LatencyPlu
     project.secret("good", KEY_A)
     project.secret("bad-shape", "hunter2")
     project.secret("other-env", keys_line("staging", KEY_B))
+    project.secret("echo-1", keys_line("production", KEY_C))
     names = ["good", "missing", "down-1", "denied-1", "boom-1", "bad-shape", "other-env"]
+    names.append("echo-1")
     for index, name in enumerate(names):
         project.service(f"s{index}")
         project.map(name, f"s{index}")
     report = sync(project, plugin)
-    assert outcomes(report) == ["created"] + ["error"] * 6
+    assert outcomes(report) == ["created"] + ["error"] * 7
     reasons = [r.reason for r in report.results]
     assert "secret 'missing' not found in vault 'files'" in reasons[1]
     assert "is not answering" in reasons[2]
@@ -279,9 +281,15 @@ def test_vault_errors_stay_on_their_mapping(project: Project, plugin: LatencyPlu
     assert "a 7-character value that is not a key" in reasons[5]
     assert "hunter2" not in reasons[5]
     assert "holds DOTENV_PRIVATE_KEY_STAGING, not DOTENV_PRIVATE_KEY_PRODUCTION" in reasons[6]
+    # An untranslated error's text is not envdrift's to trust: key-shaped runs are masked.
+    assert (
+        "failed on secret 'echo-1': ValueError: cannot parse {'value': "
+        "'DOTENV_PRIVATE_KEY_PRODUCTION=***" in reasons[7]
+    )
+    assert KEY_C not in reasons[7]
     assert report.exit_code == 1
     assert (project.root / "s0" / ".env.keys").exists()
-    assert not any((project.root / f"s{i}" / ".env.keys").exists() for i in range(1, 7))
+    assert not any((project.root / f"s{i}" / ".env.keys").exists() for i in range(1, 8))
 
 
 def test_folder_problems(project: Project, plugin: LatencyPlugin, tmp_path: Path) -> None:

@@ -163,4 +163,11 @@ def _push_one(
     except EnvdriftError as exc:
         result.outcome, result.reason = PushOutcome.ERROR, str(exc)
         return
+    except Exception as exc:
+        # A backend bug stays on its mapping, as in sync; --debug shows the traceback.
+        if vault.context.debug:
+            raise
+        result.outcome = PushOutcome.ERROR
+        result.reason = str(vault.unexpected(exc, f"storing secret {result.secret!r}"))
+        return
     result.outcome = PushOutcome.CREATED if existing is None else PushOutcome.UPDATED

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from typing import Final
 
-__all__ = ["Secret"]
+__all__ = ["Secret", "scrub"]
+
+# A private key is 64 hex digits in every form a vault may hold it (bare, labelled,
+# JSON, a whole .env.keys); ciphertexts are long base64 runs.
+_SECRET_SHAPED = re.compile(r"[0-9a-fA-F]{32,}|encrypted:[A-Za-z0-9+/=]+|[A-Za-z0-9+/]{80,}=*")
+_SCRUB_LIMIT = 300
+
+
+def scrub(text: str) -> str:
+    """``text`` from outside envdrift (an SDK's message), with key-shaped runs masked.
+
+    For messages envdrift did not write itself and so cannot vouch for: an SDK may
+    echo a response body. Long messages are cut short.
+    """
+    masked = _SECRET_SHAPED.sub("***", text)
+    if len(masked) > _SCRUB_LIMIT:
+        masked = masked[: _SCRUB_LIMIT - 1] + "…"
+    return masked
 
 
 class Secret:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, locked, write_backup
 from envdrift.dotenvx.keysfile import KeysFile
-from envdrift.errors import EnvdriftError, FormatError, NotFoundError, VaultError
+from envdrift.errors import EnvdriftError, FormatError, NotFoundError
 from envdrift.keyvalue import normalize_private_key
 from envdrift.secrets import Secret
 
@@ -412,8 +412,7 @@ def _fetch(
             # A plugin bug must not lose the other vaults' results; --debug shows it.
             if vaults.debug:
                 raise
-            error = VaultError(f"{vault.describe()} failed: {type(exc).__name__}: {exc}")
-            return dict.fromkeys(names, error)
+            return dict.fromkeys(names, vault.unexpected(exc))
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(by_vault)) as pool:
         futures = {pool.submit(fetch, vault, items): items for vault, items in by_vault.values()}

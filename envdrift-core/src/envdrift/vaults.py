@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from envdrift._suggest import did_you_mean
 from envdrift.errors import ConfigError, EnvdriftError, VaultError
 from envdrift.retry import DEFAULT_TIMEOUT, Deadline, Retrier, RetryPolicy
+from envdrift.secrets import scrub
 
 if TYPE_CHECKING:
     from envdrift.secrets import Secret
@@ -163,10 +164,19 @@ class Vault:
                     # secret too; --debug shows the traceback instead.
                     if self.context.debug:
                         raise
-                    results[name] = VaultError(
-                        f"{self.describe()} failed on secret {name!r}: {type(exc).__name__}: {exc}"
-                    )
+                    results[name] = self.unexpected(exc, f"on secret {name!r}")
         return results
+
+    def unexpected(self, exc: Exception, where: str = "") -> VaultError:
+        """Turn an exception the backend did not translate into a ``VaultError``.
+
+        Its text is scrubbed of anything shaped like a key: it comes from code that
+        does not know what is secret.
+        """
+        where = f" {where}" if where else ""
+        return VaultError(
+            f"{self.describe()} failed{where}: {type(exc).__name__}: {scrub(str(exc))}"
+        )
 
     def _fetch_retrying(self, name: str) -> Secret:
         return self.retrying(lambda: self.fetch(name), what=f"read secret {name!r}")

@@ -75,6 +75,20 @@ class LazyGroup(click.Group):
                 raise
             click.echo("Error: interrupted", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            # A bug (ours or a plugin's): one line, not a traceback that may hold values.
+            if ctx.params.get("debug"):
+                raise
+            from envdrift.cli._output import Output
+            from envdrift.secrets import scrub
+
+            Output().error(
+                f"unexpected {type(exc).__name__}: {scrub(str(exc))} "
+                "(a bug: run again with --debug for the traceback, and please report it)"
+            )
+            ctx.exit(1)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -419,9 +419,7 @@ def _bounded(token: str, quote_follows: bool) -> bool:
     if opening not in ("'", '"', "`"):
         return token != "" or not quote_follows
     # From the end: the closing quote is usually the last character.
-    return any(
-        token[i] == opening and token[i - 1] != "\\" for i in range(len(token) - 1, 0, -1)
-    )
+    return any(token[i] == opening and token[i - 1] != "\\" for i in range(len(token) - 1, 0, -1))
 
 
 # Characters that can end, escape or fold a quoted value; without them a quoted value
