@@ -208,6 +208,16 @@ def test_a_rewrite_that_would_change_an_earlier_line_is_refused() -> None:
         decrypt_text(sealed, [Decryptor(PAIR.private_key)])
 
 
+def test_an_empty_value_before_a_quoted_line_keeps_quotes() -> None:
+    # Unquoted, the empty value would let the pattern skip the line break and read the
+    # next line's quoted text as A's value.
+    empty = Encryptor(PAIR.public_key).encrypt("")
+    sealed = EnvFile(f"A={empty}\n\n  'x' # stray\nB={empty}\nC=1\n")
+    text = decrypt_text(sealed, [Decryptor(PAIR.private_key)]).text
+    assert text == "A=\"\"\n\n  'x' # stray\nB=\nC=1\n"
+    assert [(e.key, e.value) for e in EnvFile(text).entries] == [("A", ""), ("B", ""), ("C", "1")]
+
+
 # -- .env.keys -------------------------------------------------------------------------------
 
 
@@ -394,13 +404,3 @@ def test_every_accepted_shape_gives_the_key_back(case: tuple[str, str]) -> None:
 def test_a_huge_vault_value_is_refused_before_parsing() -> None:
     with pytest.raises(FormatError, match=r"secret 's' is 1\.0 MiB, far too long"):
         normalize_private_key(Secret("{" * (1 << 20)), "production", source="secret 's'")
-
-
-def test_an_empty_value_before_a_quoted_line_keeps_quotes() -> None:
-    # Unquoted, the empty value would let the pattern skip the line break and read the
-    # next line's quoted text as A's value.
-    empty = Encryptor(PAIR.public_key).encrypt("")
-    sealed = EnvFile(f"A={empty}\n\n  'x' # stray\nB={empty}\nC=1\n")
-    text = decrypt_text(sealed, [Decryptor(PAIR.private_key)]).text
-    assert text == "A=\"\"\n\n  'x' # stray\nB=\nC=1\n"
-    assert [(e.key, e.value) for e in EnvFile(text).entries] == [("A", ""), ("B", ""), ("C", "1")]
