@@ -5,7 +5,8 @@ another exception; and what envdrift writes, it reads back the same:
 
 * ``.env`` (``envdrift.dotenvx.envfile``): any text parses; encrypting every value and
   decrypting it again gives each value back exactly (or names the value it cannot
-  rewrite); undecodable bytes are a ``FormatError`` naming the line.
+  rewrite), quotes and backslashes anywhere included; undecodable bytes are a
+  ``FormatError`` naming the line.
 * ``.env.keys`` (``KeysFile``): any text renders back byte for byte; setting a key and
   reading the file again gives that key and leaves every other line alone.
 * ``pair.txt`` and ``envdrift.toml`` (``load_config``): any bytes load or raise a
@@ -14,7 +15,7 @@ another exception; and what envdrift writes, it reads back the same:
   whose message never contains the value; every accepted shape gives the key back.
 
 ``ENVDRIFT_FUZZ_EXAMPLES`` sets the examples per property (default 200, a quarter of that
-for the two that encrypt or write files, which keeps the suite quick; the resilience
+for those that encrypt or write files, which keeps the suite quick; the resilience
 note reports a run with many more).
 """
 
