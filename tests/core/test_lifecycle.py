@@ -312,20 +312,22 @@ class _Broken:
         return [self.cls]
 
 
+def use_broken_vault(repo: Path, mode: str) -> PluginRegistry:
+    """Point the project at a ``broken`` vault in ``mode``; the registry that provides it."""
+    broken = CONFIG.replace('provider = "files"', 'provider = "broken"')
+    (repo / "envdrift.toml").write_text(broken.replace("[vault.files]", "[vault.broken]"))
+    return PluginRegistry(plugins=[_Broken(mode)])
+
+
 @pytest.mark.parametrize("mode", ["refuse", "lie"])
 def test_rotate_interrupted_leaves_files_and_vault_consistent(
     repo: Path, run_cli: Callable[..., Result], mode: str
 ) -> None:
-    (repo / "envdrift.toml").write_text(
-        CONFIG.replace('provider = "files"', 'provider = "broken"').replace(
-            "[vault.files]", "[vault.broken]"
-        )
-    )
+    registry = use_broken_vault(repo, mode)
     old_key = local_key(repo)
     (repo / "vault/app-key").write_text(old_key)
     env, keys = repo / "services/app/.env.production", repo / "services/app/.env.keys"
     before = (env.read_bytes(), keys.read_bytes())
-    registry = PluginRegistry(plugins=[_Broken(mode)])
     result = run_cli("rotate", "services/app/.env.production", obj={"registry": registry})
     assert result.exit_code == 1
     assert "Local files were not changed" in result.stderr or "refused" in result.stderr
@@ -339,12 +341,7 @@ def test_rotate_interrupted_leaves_files_and_vault_consistent(
 def test_a_store_that_crashes_fails_its_mapping_in_one_masked_line(
     repo: Path, run_cli: Callable[..., Result]
 ) -> None:
-    (repo / "envdrift.toml").write_text(
-        CONFIG.replace('provider = "files"', 'provider = "broken"').replace(
-            "[vault.files]", "[vault.broken]"
-        )
-    )
-    registry = PluginRegistry(plugins=[_Broken("crash")])
+    registry = use_broken_vault(repo, "crash")
     result = run_cli("vault-push", obj={"registry": registry})
     assert result.exit_code == 1
     assert "failed storing secret 'app-key': RuntimeError: cannot send {'value': '***'}" in (
@@ -357,12 +354,7 @@ def test_a_store_that_crashes_fails_its_mapping_in_one_masked_line(
 def test_an_unexpected_error_is_one_line_without_a_traceback(
     repo: Path, run_cli: Callable[..., Result]
 ) -> None:
-    (repo / "envdrift.toml").write_text(
-        CONFIG.replace('provider = "files"', 'provider = "broken"').replace(
-            "[vault.files]", "[vault.broken]"
-        )
-    )
-    registry = PluginRegistry(plugins=[_Broken("crash")])
+    registry = use_broken_vault(repo, "crash")
     result = run_cli("rotate", "services/app/.env.production", obj={"registry": registry})
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
@@ -374,13 +366,11 @@ def test_an_unexpected_error_is_one_line_without_a_traceback(
 def test_rotate_whose_rollback_is_refused_says_how_to_recover(
     repo: Path, run_cli: Callable[..., Result]
 ) -> None:
-    broken = CONFIG.replace('provider = "files"', 'provider = "broken"')
-    (repo / "envdrift.toml").write_text(broken.replace("[vault.files]", "[vault.broken]"))
+    registry = use_broken_vault(repo, "lie-then-refuse")
     old_key = local_key(repo)
     (repo / "vault/app-key").write_text(old_key)
     env, keys = repo / "services/app/.env.production", repo / "services/app/.env.keys"
     before = (env.read_bytes(), keys.read_bytes())
-    registry = PluginRegistry(plugins=[_Broken("lie-then-refuse")])
     result = run_cli("rotate", "services/app/.env.production", obj={"registry": registry})
     assert result.exit_code == 1
     assert "restoring the previous value of secret 'app-key' in vault 'files'" in result.stderr
