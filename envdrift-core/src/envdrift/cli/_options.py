@@ -15,7 +15,19 @@ if TYPE_CHECKING:
     from envdrift.plugins import PluginRegistry
     from envdrift.targets import Target
 
-__all__ = ["VaultFlags", "is_debug", "registry_from", "vault_options"]
+__all__ = ["VaultFlags", "format_option", "is_debug", "registry_from", "vault_options"]
+
+
+def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--format text|json`` (as ``output_format``), with this command's ``help``."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
 
 
 @dataclass(frozen=True)

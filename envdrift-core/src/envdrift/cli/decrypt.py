@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from envdrift.cli._options import VaultFlags, registry_from, vault_options
+from envdrift.cli._options import VaultFlags, format_option, registry_from, vault_options
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
@@ -36,14 +36,7 @@ if TYPE_CHECKING:
 @click.option("--env", "environment", help="With --verify-vault: the key's environment.")
 @vault_options
 @click.option("--ci", is_flag=True, help="Never prompt (envdrift decrypt never does).")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="With --verify-vault, json: one document on stdout.",
-)
+@format_option("With --verify-vault, json: one document on stdout.")
 @click.pass_context
 def decrypt(
     ctx: click.Context,

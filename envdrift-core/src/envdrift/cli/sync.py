@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from envdrift.cli._options import VaultFlags, registry_from, vault_options
+from envdrift.cli._options import VaultFlags, format_option, registry_from, vault_options
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
@@ -56,14 +56,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Allow folder_path outside the config file's folder.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: one document on stdout (docs/sync-json.md).",
-)
+@format_option("json: one document on stdout (docs/sync-json.md).")
 @click.pass_context
 def sync(
     ctx: click.Context,

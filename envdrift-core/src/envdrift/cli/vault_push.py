@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from envdrift.cli._options import VaultFlags, registry_from, vault_options
+from envdrift.cli._options import VaultFlags, format_option, registry_from, vault_options
 from envdrift.cli._output import Output
 
 
@@ -18,14 +18,7 @@ from envdrift.cli._output import Output
 @click.option("--profile", help="Also push the mappings tagged with this profile.")
 @click.option("--force", is_flag=True, help="Store the local key over a different vault value.")
 @click.option("--verify", is_flag=True, help="Store nothing; exit 1 when anything would be pushed.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: one document on stdout.",
-)
+@format_option("json: one document on stdout.")
 @click.pass_context
 def vault_push(
     ctx: click.Context,
