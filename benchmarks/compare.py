@@ -23,6 +23,7 @@ import fnmatch
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import sys
@@ -574,6 +575,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: {line}", file=sys.stderr, flush=True)
 
     started, load_before = time.time(), os.getloadavg()
+    machine_before, own_before = machine_busy_seconds(), own_cpu_seconds()
     with bench_session(args.bench_dir, ours_only=args.ours_only, keep=args.keep, log=log) as bench:
         outcomes = run_scenarios(
             bench,
@@ -585,15 +587,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         server_versions = bench.servers.versions()
         tools = [t for t in (bench.ours, bench.theirs, bench.dotenvx) if t is not None]
+    # After the session: its servers have been waited for, so their CPU is ours too.
+    machine_after, seconds = machine_busy_seconds(), time.time() - started
+    others_cpu = None
+    if machine_before is not None and machine_after is not None:
+        others = (machine_after - machine_before) - (own_cpu_seconds() - own_before)
+        others_cpu = max(0.0, others) / (seconds * (os.cpu_count() or 1))
     meta = report.Meta(
         command=_reproduce_command(argv if argv is not None else sys.argv[1:]),
         tools=tools,
         servers=server_versions,
         runs=runs,
         warmups=args.warmups,
-        seconds=time.time() - started,
+        seconds=seconds,
         load_before=load_before,
         load_after=os.getloadavg(),
+        others_cpu=others_cpu,
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(report.markdown(outcomes, meta), encoding="utf-8")
@@ -634,11 +643,35 @@ def load_results(path: Path) -> tuple[list[Outcome], report.Meta]:
         seconds=data["seconds"],
         load_before=tuple(data["load_before"]),
         load_after=tuple(data["load_after"]),
+        others_cpu=data.get("others_cpu"),
         # Older files have no date: the file's own time is when the run ended.
         date=data.get("date")
         or time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(path.stat().st_mtime)),
     )
     return outcomes, meta
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds all processes on the machine have used since boot (``/proc/stat``).
+
+    ``None`` where there is no ``/proc/stat``.
+    """
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    # cpu user nice system idle iowait irq softirq steal ...: all but idle and iowait.
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds this process and its waited-for children (tools, servers) have used."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
 
 
 def _reproduce_command(argv: Sequence[str]) -> str:

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from benchmarks.harness import SideResult
     from benchmarks.tools import Tool
 
-__all__ = ["Meta", "as_json", "format_seconds", "markdown", "summary_line"]
+__all__ = ["OTHERS_CPU_LIMIT", "Meta", "as_json", "format_seconds", "markdown", "summary_line"]
+
+#: Other processes using more than this share of the machine make the figures provisional.
+OTHERS_CPU_LIMIT = 0.10
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class Meta:
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
     date: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M %Z"))
+    #: The share of the machine's CPU that processes other than the benchmark's own
+    #: (harness, tools, vault servers) used during the run; None where unknown.
+    others_cpu: float | None = None
 
 
 def format_seconds(seconds: float) -> str:
@@ -264,14 +270,25 @@ def _caveats(meta: Meta) -> list[str]:
     """Warnings at the top when the figures cannot be taken at face value."""
     found = []
     cores = os.cpu_count() or 1
-    load = max(meta.load_before[0], meta.load_after[0])
-    # The harness itself keeps about one core busy; more than that is someone else.
-    if load > cores + 0.5:
-        found.append(
-            f"measured on a busy machine (load average up to {load:.1f} on {cores} cores): "
-            "wall times are inflated, unevenly, and the ratios are unreliable; the CPU "
-            "columns are steadier"
-        )
+    busy = (
+        "wall times are inflated, unevenly, and the ratios are unreliable; the CPU "
+        "columns are steadier"
+    )
+    if meta.others_cpu is not None:
+        # Measured: the machine's busy time less the benchmark's own processes'.
+        if meta.others_cpu > OTHERS_CPU_LIMIT:
+            found.append(
+                f"measured on a busy machine (other processes used {meta.others_cpu:.0%} "
+                f"of its {cores} cores during the run): {busy}"
+            )
+    else:
+        load = max(meta.load_before[0], meta.load_after[0])
+        # The harness itself keeps about one core busy; more than that is someone else.
+        if load > cores + 0.5:
+            found.append(
+                f"measured on a busy machine (load average up to {load:.1f} on {cores} "
+                f"cores): {busy}"
+            )
     if meta.runs < 5 or meta.warmups < 1:
         found.append(
             f"{meta.runs} counted run(s) after {meta.warmups} warm-up(s), not the 5 after 1 "
@@ -304,7 +321,7 @@ def markdown(outcomes: Sequence[Outcome], meta: Meta) -> str:
         f"This file was made with `{meta.command}`, which took {meta.seconds / 60:.1f} minutes.",
         "The harness installs envdrift 11.1.1 into `.bench/` on first use and starts the local",
         "vault servers itself. For figures worth publishing, run it on a quiet machine: the",
-        "load average below shows how quiet this one was.",
+        "CPU other processes used, below, shows how quiet this one was.",
         "",
         "## Machine and versions",
         "",
@@ -319,9 +336,12 @@ def markdown(outcomes: Sequence[Outcome], meta: Meta) -> str:
     rows.append(
         (
             "Load average (1/5/15 min)",
-            f"{load.format(*meta.load_before)} before, {load.format(*meta.load_after)} after",
+            f"{load.format(*meta.load_before)} before, {load.format(*meta.load_after)} after"
+            " (the benchmark's own processes included)",
         )
     )
+    if meta.others_cpu is not None:
+        rows.append(("CPU used by other processes during the run", f"{meta.others_cpu:.1%}"))
     rows.append(("Date", meta.date))
     lines += [f"| {name} | {value} |" for name, value in rows]
     lines += ["", "## Results", ""]
@@ -361,6 +381,7 @@ def as_json(outcomes: Sequence[Outcome], meta: Meta) -> dict[str, Any]:
         "seconds": meta.seconds,
         "load_before": meta.load_before,
         "load_after": meta.load_after,
+        "others_cpu": meta.others_cpu,
         "date": meta.date,
         "scenarios": [
             {

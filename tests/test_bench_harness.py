@@ -9,6 +9,7 @@ counted and reported.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,7 @@ def test_startup_scenario_runs_ours_and_writes_both_reports(tmp_path: Path) -> N
     text = report.read_text()
     assert "| `--version` |" in text
     assert "compare.py --only startup/version --ours-only --runs 2" in text
+    assert re.search(r"\| CPU used by other processes during the run \| \d+\.\d%", text)
     results = json.loads((bench_dir / "results.json").read_text())
     [scenario] = results["scenarios"]
     assert scenario["id"] == "startup/version"
@@ -235,15 +237,18 @@ def test_profile_reports_calls_and_imports(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("load", "runs", "expected"),
+    ("load", "others_cpu", "runs", "expected"),
     [
-        (0.3, 5, None),
-        (99.0, 5, "busy machine"),
-        (0.3, 2, "not the 5 after 1"),
+        (0.3, None, 5, None),
+        (99.0, None, 5, "busy machine (load average up to 99.0"),
+        (0.3, None, 2, "not the 5 after 1"),
+        # Measured, the CPU others used decides, not the load the benchmark made itself.
+        (99.0, 0.02, 5, None),
+        (0.3, 0.4, 5, "busy machine (other processes used 40% of its"),
     ],
 )
 def test_report_flags_figures_that_cannot_be_quoted(
-    load: float, runs: int, expected: str | None
+    load: float, others_cpu: float | None, runs: int, expected: str | None
 ) -> None:
     from benchmarks import report
 
@@ -256,6 +261,7 @@ def test_report_flags_figures_that_cannot_be_quoted(
         seconds=1.0,
         load_before=(load, load, load),
         load_after=(load, load, load),
+        others_cpu=others_cpu,
     )
     top = report.markdown([], meta).split("envdrift (this repository)")[0]
     if expected is None:
