@@ -20,7 +20,7 @@ import json
 import re
 
 from envdrift.errors import FormatError
-from envdrift.secrets import Secret
+from envdrift.secrets import Secret, scrub
 
 __all__ = ["PRIVATE_KEY_PREFIX", "is_private_key", "normalize_private_key", "private_key_name"]
 
@@ -35,6 +35,7 @@ _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _ASSIGNMENT = re.compile(r"(?:export\s+)?([A-Za-z0-9_.-]+)\s*=(.*)")
 _LABEL = re.compile(r"DOTENV_PRIVATE_KEY[A-Z0-9_-]*")
+_LABEL_SHOWN = 64  # longer labels are not quoted in messages
 _QUOTES = "\"'`"
 #: Python's str.strip() keeps U+FEFF; a BOM pasted into a vault is still whitespace to us.
 _BLANK = " \t\r\n\v\f\ufeff\u00a0"
@@ -116,7 +117,7 @@ def _extract(text: str, wanted: str, source: str, *, allow_json: bool) -> str:
     if not found:
         if labels:
             raise FormatError(
-                f"{source} holds {', '.join(dict.fromkeys(labels))}, not {wanted}; "
+                f"{source} holds {_named(labels)}, not {wanted}; "
                 "it belongs to another environment: fix the mapping's environment or secret"
             )
         raise FormatError(
@@ -151,7 +152,7 @@ def _from_json(text: str, wanted: str, source: str) -> str:
         labels = [k for k in document if isinstance(k, str) and _LABEL.fullmatch(k.upper())]
         if labels:
             raise FormatError(
-                f"{source} holds {', '.join(labels)}, not {wanted}; it belongs to another "
+                f"{source} holds {_named(labels)}, not {wanted}; it belongs to another "
                 "environment: fix the mapping's environment or secret"
             )
         raise FormatError(
@@ -169,6 +170,19 @@ def _from_json(text: str, wanted: str, source: str) -> str:
     if len(set(keys)) > 1:
         raise FormatError(f"{source}: the JSON fields 'value' and '{wanted}' disagree")
     return keys[0]
+
+
+def _named(labels: list[str]) -> str:
+    """The labels found, for a message: they are part of the vault value, so a label that
+    does not look like a variable name (too long, or holding a key-like run) is not quoted.
+    """
+    shown = [
+        label
+        if len(label) <= _LABEL_SHOWN and scrub(label) == label
+        else "a DOTENV_PRIVATE_KEY… label"
+        for label in labels
+    ]
+    return ", ".join(dict.fromkeys(shown))
 
 
 def _assigned_value(raw: str) -> str:
