@@ -252,6 +252,24 @@ def bench_sync(
     return lines
 
 
+def report_sizes(
+    options: argparse.Namespace,
+    seed: Callable[[int], list[str]],
+    backend: Callable[[list[str]], list[str]],
+    sync: Callable[[list[str]], list[str]],
+) -> None:
+    """Print, for each size in ``--mappings``, the backend's lines and the sync lines.
+
+    ``seed(count)`` stores that many secrets and returns their names; ``backend`` and
+    ``sync`` measure those secrets and return report lines.
+    """
+    for count in options.mappings:
+        names = seed(count)
+        print(f"\n{count} mappings")
+        print("\n".join([*backend(names), *sync(names)]))
+    print(one_at_a_time(options.mappings, options.delay_ms))
+
+
 def one_at_a_time(mappings: Sequence[int], delay_ms: float) -> str:
     """What the existing envdrift's one-secret-at-a-time loop needs at least."""
     most = max(mappings)

@@ -113,23 +113,20 @@ def main() -> None:
                 f"{options.delay_ms:g} ms added per request, {options.runs} runs each, "
                 f"load average {os.getloadavg()[0]:.2f}"
             )
-            for count in options.mappings:
-                names = seed_secrets(endpoint, f"bench{count}", count)
-                print(f"\n{count} mappings")
-                for line in bench_backend(proxy, names, options.runs):
-                    print(line)
-                lines = vb.bench_sync(
+            table = ['provider = "aws"', "", "[vault.aws]", f'region = "{REGION}"']
+            vb.report_sizes(
+                options,
+                lambda count: seed_secrets(endpoint, f"bench{count}", count),
+                lambda names: bench_backend(proxy, names, options.runs),
+                lambda names: vb.bench_sync(
                     proxy,
                     names,
                     options.runs,
                     scratch,
                     env,
-                    lambda root, n=names: vb.make_project(
-                        root, n, ['provider = "aws"', "", "[vault.aws]", f'region = "{REGION}"']
-                    ),
-                )
-                print("\n".join(lines))
-            print(vb.one_at_a_time(options.mappings, options.delay_ms))
+                    lambda root: vb.make_project(root, names, table),
+                ),
+            )
 
 
 if __name__ == "__main__":

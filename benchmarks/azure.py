@@ -112,33 +112,23 @@ def main() -> None:
             )
             # One unmeasured round: SDK imports, bytecode, the server's first TLS contexts.
             bench_backend(proxy, vault_url, names_by_count[min(options.mappings)], 1)
-            for count in options.mappings:
-                names = names_by_count[count]
-                print(f"\n{count} mappings")
-                for line in bench_backend(proxy, vault_url, names, options.runs):
-                    print(line)
-                lines = vb.bench_sync(
+            table = ['provider = "azure"', "", "[vault.azure]", f'vault_url = "{vault_url}"']
+            vb.report_sizes(
+                options,
+                names_by_count.__getitem__,
+                lambda names: bench_backend(proxy, vault_url, names, options.runs),
+                lambda names: vb.bench_sync(
                     proxy,
                     names,
                     options.runs,
                     scratch,
                     env,
-                    lambda root, n=names: vb.make_project(
-                        root,
-                        n,
-                        [
-                            'provider = "azure"',
-                            "",
-                            "[vault.azure]",
-                            f'vault_url = "{vault_url}"',
-                        ],
-                    ),
+                    lambda root: vb.make_project(root, names, table),
                     server_pid=keyvault.pid,
                     quiet=True,
                     target=TARGET_SECONDS,
-                )
-                print("\n".join(lines))
-        print(vb.one_at_a_time(options.mappings, options.delay_ms))
+                ),
+            )
 
 
 if __name__ == "__main__":

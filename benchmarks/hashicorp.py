@@ -87,22 +87,20 @@ def main() -> None:
                 f"{JOBS} calls in flight, {os.cpu_count()} CPUs, "
                 f"load average {os.getloadavg()[0]:.2f}"
             )
-            for count in options.mappings:
-                names = seed_secrets(server, f"bench{count}", count)
-                print(f"\n{count} mappings")
-                for line in bench_backend(proxy, names, options.runs):
-                    print(line)
-                lines = vb.bench_sync(
+            vb.report_sizes(
+                options,
+                lambda count: seed_secrets(server, f"bench{count}", count),
+                lambda names: bench_backend(proxy, names, options.runs),
+                lambda names: vb.bench_sync(
                     proxy,
                     names,
                     options.runs,
                     scratch,
                     env,
-                    lambda root, n=names: vb.make_project(root, n, ['provider = "hashicorp"']),
+                    lambda root: vb.make_project(root, names, ['provider = "hashicorp"']),
                     target=TARGET_SECONDS,
-                )
-                print("\n".join(lines))
-            print(vb.one_at_a_time(options.mappings, options.delay_ms))
+                ),
+            )
 
 
 if __name__ == "__main__":
