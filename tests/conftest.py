@@ -64,6 +64,21 @@ def run_cli() -> Callable[..., Result]:
     return run
 
 
+SYNC_HEADER = ["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"]
+
+
+def sync_rows(result: Result) -> list[list[str]]:
+    """The rows of ``envdrift sync``'s table: folder, secret, environment, outcome[, reason]."""
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == SYNC_HEADER, result.output
+    return [line.split(None, 4) for line in lines[1 : lines.index("")]]
+
+
+def sync_errors(result: Result) -> dict[str, str]:
+    """Folder -> reason of every mapping that ended in an error."""
+    return {row[0]: row[4] for row in sync_rows(result) if len(row) == 5 and row[3] == "error"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Start slow tests first: under xdist they then overlap the rest, not trail it."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

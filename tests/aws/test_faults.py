@@ -19,6 +19,7 @@ import pytest
 from click.testing import Result
 
 from tests.aws.conftest import use_keys
+from tests.conftest import sync_errors
 from tests.servers import free_port
 from tests.servers.monorepo import ScratchRepo
 from tests.servers.proxy import Faults, TcpProxy
@@ -66,21 +67,6 @@ def through_proxy(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Callab
     return start
 
 
-def injected(proxy: TcpProxy) -> int:
-    return proxy.stats.errors + proxy.stats.resets + proxy.stats.hangs
-
-
-def error_rows(result: Result) -> dict[str, str]:
-    """Folder -> reason of every mapping that ended in an error."""
-    rows = {}
-    lines = result.stdout.splitlines()
-    for line in lines[1 : lines.index("")]:  # the table, without its header and summary
-        parts = line.split(None, 4)
-        if len(parts) == 5 and parts[3] == "error":
-            rows[parts[0]] = parts[4]
-    return rows
-
-
 def test_batch_reads_survive_throttling_errors_and_resets(
     repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
 ) -> None:
@@ -110,8 +96,8 @@ def test_single_reads_survive_every_kind_of_fault(
     assert result.exit_code == 0, result.output
     assert repo.wrong() == []
     stats = proxy.stats
-    assert stats.requests >= MAPPINGS + injected(proxy)  # every fault was retried
-    assert injected(proxy) >= 5
+    assert stats.requests >= MAPPINGS + proxy.stats.injected  # every fault was retried
+    assert proxy.stats.injected >= 5
     assert stats.hangs >= 1
     assert set(stats.statuses) <= {400, 429, 500, 503}
 
@@ -131,7 +117,7 @@ def test_without_retries_each_failed_mapping_is_named_with_its_reason(
     with through_proxy(faults) as proxy:
         result = run_cli("sync", "--retries", "0", "--format", "text")
     assert result.exit_code == 1
-    failed = error_rows(result)
+    failed = sync_errors(result)
     assert 0 < len(failed) < MAPPINGS
     for reason in failed.values():
         assert "GetSecretValue on secret 'faults-" in reason
@@ -157,7 +143,7 @@ def test_a_hung_vault_ends_the_run_within_its_bound(
         result = run_cli("sync", "--timeout", "0.5", "--retries", "1", "--deadline", "10")
         elapsed = time.monotonic() - started
     assert result.exit_code == 1
-    failed = error_rows(result)
+    failed = sync_errors(result)
     assert sorted(failed) == sorted(repo.folders.values())  # one error per mapping
     for reason in failed.values():
         assert "Read timeout" in reason or "ReadTimeoutError" in reason
@@ -177,7 +163,7 @@ def test_an_unreachable_vault_gives_one_clear_error_per_mapping(
     result = run_cli("sync", "--retries", "2", "--jobs", "4")
     elapsed = time.monotonic() - started
     assert result.exit_code == 1
-    failed = error_rows(result)
+    failed = sync_errors(result)
     assert sorted(failed) == sorted(repo.folders.values())
     for reason in failed.values():
         assert f"cannot reach AWS Secrets Manager at {closed}" in reason

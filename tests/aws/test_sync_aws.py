@@ -24,7 +24,7 @@ import pytest
 from click.testing import Result
 
 from tests.aws.conftest import use_keys
-from tests.conftest import assert_no_private_key
+from tests.conftest import assert_no_private_key, sync_rows
 from tests.servers.proxy import TcpProxy
 
 
@@ -92,18 +92,12 @@ def three_services(repo: Monorepo, sm: Any) -> Monorepo:
     return repo
 
 
-def rows(result: Result) -> list[list[str]]:
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"]
-    return [line.split(None, 4) for line in lines[1 : lines.index("")]]
-
-
 def test_sync_fills_every_service_then_stays_in_sync(
     three_services: Monorepo, sync: Callable[..., Result]
 ) -> None:
     first = sync()
     assert first.exit_code == 0, first.output
-    assert [row[:4] for row in rows(first)] == [
+    assert [row[:4] for row in sync_rows(first)] == [
         ["services/app", "app-dotenvx-key", "production", "created"],
         ["services/auth", "auth-dotenvx-key", "staging", "created"],
         ["services/api", "api-dotenvx-key", "production", "created"],
@@ -119,7 +113,7 @@ def test_sync_fills_every_service_then_stays_in_sync(
 
     again = sync()
     assert again.exit_code == 0
-    assert [row[3] for row in rows(again)] == ["unchanged"] * 3
+    assert [row[3] for row in sync_rows(again)] == ["unchanged"] * 3
     verify = sync("--verify")
     assert verify.exit_code == 0
     assert verify.stdout.splitlines()[-1].startswith("3 mappings: 3 unchanged; no drift")
@@ -134,15 +128,15 @@ def test_rotated_key_is_drift_until_forced(
 
     verify = sync("--verify")
     assert verify.exit_code == 1
-    assert rows(verify)[0][3] == "drift"
+    assert sync_rows(verify)[0][3] == "drift"
     ci = sync("--ci")
     assert ci.exit_code == 1
-    assert "envdrift sync --force" in rows(ci)[0][4]
+    assert "envdrift sync --force" in sync_rows(ci)[0][4]
     assert f"={APP_KEY}" in three_services.keys("services/app")
 
     forced = sync("--force")
     assert forced.exit_code == 0, forced.output
-    assert [row[3] for row in rows(forced)] == ["updated", "unchanged", "unchanged"]
+    assert [row[3] for row in sync_rows(forced)] == ["updated", "unchanged", "unchanged"]
     assert f"DOTENV_PRIVATE_KEY_PRODUCTION={NEW_KEY}" in three_services.keys("services/app")
     backups = list((three_services.root / "services/app").glob(".env.keys.backup.*"))
     assert len(backups) == 1
@@ -158,7 +152,7 @@ def test_a_missing_secret_fails_only_its_mapping(
     sm.delete_secret(SecretId="auth-dotenvx-key", ForceDeleteWithoutRecovery=True)
     result = sync()
     assert result.exit_code == 1
-    table = rows(result)
+    table = sync_rows(result)
     assert [row[3] for row in table] == ["created", "error", "created"]
     assert table[1][4] == (
         "secret 'auth-dotenvx-key' not found in vault 'aws' (region us-east-1); see which "
@@ -167,7 +161,7 @@ def test_a_missing_secret_fails_only_its_mapping(
     assert not (three_services.root / "services/auth/.env.keys").exists()
     verify = sync("--verify")
     assert verify.exit_code == 1
-    assert rows(verify)[1][3] == "drift"
+    assert sync_rows(verify)[1][3] == "drift"
 
 
 def test_the_user_guides_iam_policy_is_enough(
@@ -182,7 +176,7 @@ def test_the_user_guides_iam_policy_is_enough(
     enforce()
     result = sync("--ci")
     assert result.exit_code == 0, result.output
-    assert [row[3] for row in rows(result)] == ["created"] * 3
+    assert [row[3] for row in sync_rows(result)] == ["created"] * 3
 
 
 def test_an_identity_that_may_not_read_gets_the_action_named(
@@ -196,7 +190,7 @@ def test_an_identity_that_may_not_read_gets_the_action_named(
     enforce()
     result = sync("--ci")
     assert result.exit_code == 1
-    for row, secret in zip(rows(result), ["app", "auth", "api"], strict=True):
+    for row, secret in zip(sync_rows(result), ["app", "auth", "api"], strict=True):
         assert row[3] == "error"
         assert f"refused secretsmanager:GetSecretValue on secret '{secret}-dotenvx-key'" in row[4]
 
@@ -208,7 +202,7 @@ def test_no_credentials_is_one_clear_reason_per_mapping(
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     result = sync()
     assert result.exit_code == 1
-    for row in rows(result):
+    for row in sync_rows(result):
         assert row[4].startswith("no AWS credentials found for vault 'aws' (region us-east-1)")
         assert "AWS_ACCESS_KEY_ID" in row[4]
         assert "Traceback" not in result.output
@@ -246,7 +240,12 @@ def test_legacy_pair_txt_with_a_path_like_secret_name(
     (repo.root / "pair.txt").write_text("# legacy\nteam/app-dotenvx-key=services/app\n")
     result = sync("-c", "pair.txt", "-p", "aws")
     assert result.exit_code == 0, result.output
-    assert rows(result)[0][:4] == ["services/app", "team/app-dotenvx-key", "production", "created"]
+    assert sync_rows(result)[0][:4] == [
+        "services/app",
+        "team/app-dotenvx-key",
+        "production",
+        "created",
+    ]
     assert f"={APP_KEY}" in repo.keys("services/app")
 
 
@@ -304,6 +303,6 @@ def test_debug_output_shows_no_key(
     sm.put_secret_value(SecretId="app-dotenvx-key", SecretString="not a key at all")
     result = run_cli("--debug", "sync")
     assert result.exit_code == 1
-    reason = rows(result)[0][4]
+    reason = sync_rows(result)[0][4]
     assert reason.startswith("secret 'app-dotenvx-key' in vault 'aws' (region us-east-1)")
     assert "not a key at all" not in result.output

@@ -19,6 +19,7 @@ import pytest
 from click.testing import Result
 
 from tests.azure.conftest import APP
+from tests.conftest import sync_errors
 from tests.servers.azure_keyvault import KeyVaultEndpoint
 from tests.servers.monorepo import ScratchRepo
 from tests.servers.proxy import Faults, TcpProxy
@@ -65,16 +66,6 @@ def through_proxy(
     return start
 
 
-def error_rows(result: Result) -> dict[str, str]:
-    lines = result.stdout.splitlines()
-    rows = {}
-    for line in lines[1 : lines.index("")]:
-        parts = line.split(None, 4)
-        if len(parts) == 5 and parts[3] == "error":
-            rows[parts[0]] = parts[4]
-    return rows
-
-
 def test_resets_hangs_throttling_and_5xx_are_all_retried(
     repo: ScratchRepo,
     through_proxy: Callable[[Faults], Any],
@@ -113,7 +104,7 @@ def test_a_secret_that_keeps_failing_is_named_and_the_others_complete(
     finally:
         keyvault.add_fault(broken, 503, count=0)
     assert result.exit_code == 1
-    failed = error_rows(result)
+    failed = sync_errors(result)
     assert list(failed) == [repo.folders[broken]]
     assert re.search(
         r"answered 503 \(.*\); try again later \(gave up after 3 attempts in [\d.]+ s: "
@@ -131,7 +122,7 @@ def test_a_hung_vault_ends_within_its_bound(
         result = run_cli("sync", "--timeout", "0.5", "--retries", "1", "--deadline", "10")
         elapsed = time.monotonic() - started
     assert result.exit_code == 1
-    failed = error_rows(result)
+    failed = sync_errors(result)
     assert sorted(failed) == sorted(repo.folders.values())  # one error per mapping
     assert elapsed < 10 + 0.5 + 5  # the deadline plus one request timeout (slack: load)
     assert repo.missing() == list(repo.keys)

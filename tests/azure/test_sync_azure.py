@@ -30,7 +30,7 @@ import pytest
 from click.testing import Result
 
 from tests.azure.conftest import APP, LISTER, READER
-from tests.conftest import assert_no_private_key
+from tests.conftest import assert_no_private_key, sync_rows
 from tests.servers.azure_keyvault import KeyVaultEndpoint
 
 
@@ -132,18 +132,12 @@ def sync(run_cli: Callable[..., Result]) -> Callable[..., Result]:
     return lambda *args: run_cli("sync", *args)
 
 
-def rows(result: Result) -> list[list[str]]:
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"]
-    return [line.split(None, 4) for line in lines[1 : lines.index("")]]
-
-
 def test_the_user_guides_config_syncs_from_two_vaults(
     project: Project, sync: Callable[..., Result]
 ) -> None:
     first = sync()
     assert first.exit_code == 0, first.output
-    assert [row[:4] for row in rows(first)] == [
+    assert [row[:4] for row in sync_rows(first)] == [
         ["services/myapp", "myapp-key", "production", "created"],
         ["services/auth", "auth-key", "staging", "created"],
         ["services/prod", "prod-key", "production", "created"],
@@ -157,7 +151,7 @@ def test_the_user_guides_config_syncs_from_two_vaults(
 
     again = sync("--verify")
     assert again.exit_code == 0
-    assert [row[3] for row in rows(again)] == ["unchanged"] * 3
+    assert [row[3] for row in sync_rows(again)] == ["unchanged"] * 3
 
 
 def test_vault_url_alone_serves_mappings_without_a_vault_name(
@@ -169,7 +163,7 @@ def test_vault_url_alone_serves_mappings_without_a_vault_name(
     config.write_text(text)
     result = sync()
     assert result.exit_code == 0, result.output
-    assert [row[3] for row in rows(result)] == ["created"] * 3
+    assert [row[3] for row in sync_rows(result)] == ["created"] * 3
     assert f"={PROD_KEY}" in project.keys("services/prod")
 
 
@@ -181,10 +175,10 @@ def test_a_rotated_key_is_drift_until_forced(
     sdk(project.main_vault).set_secret("myapp-key", NEW_KEY)
     verify = sync("--verify")
     assert verify.exit_code == 1
-    assert rows(verify)[0][3] == "drift"
+    assert sync_rows(verify)[0][3] == "drift"
     forced = sync("--force")
     assert forced.exit_code == 0, forced.output
-    assert [row[3] for row in rows(forced)] == ["updated", "unchanged", "unchanged"]
+    assert [row[3] for row in sync_rows(forced)] == ["updated", "unchanged", "unchanged"]
     assert f"DOTENV_PRIVATE_KEY_PRODUCTION={NEW_KEY}" in project.keys("services/myapp")
 
 
@@ -194,7 +188,7 @@ def test_a_missing_secret_fails_only_its_mapping(
     sdk(project.prod_vault).begin_delete_secret("prod-key").wait()
     result = sync()
     assert result.exit_code == 1
-    table = rows(result)
+    table = sync_rows(result)
     assert [row[3] for row in table] == ["created", "created", "error"]
     reason = table[2][4]
     assert "secret 'prod-key'" in reason
@@ -209,7 +203,7 @@ def test_get_permission_alone_is_enough(
     sign_in_as(READER)  # the guide grants get and list; sync needs only get
     result = sync("--ci")
     assert result.exit_code == 0, result.output
-    assert [row[3] for row in rows(result)] == ["created"] * 3
+    assert [row[3] for row in sync_rows(result)] == ["created"] * 3
 
 
 def test_an_identity_without_get_is_told_the_permission(
@@ -218,7 +212,7 @@ def test_an_identity_without_get_is_told_the_permission(
     sign_in_as(LISTER)
     result = sync("--ci")
     assert result.exit_code == 1
-    for row in rows(result):
+    for row in sync_rows(result):
         assert row[3] == "error"
         assert "may not read secrets" in row[4]
         assert "'get'" in row[4]
@@ -231,7 +225,7 @@ def test_a_wrong_client_secret_is_one_clear_reason_per_mapping(
     sign_in_as(APP, secret="wrong-secret")
     result = sync()
     assert result.exit_code == 1
-    for row in rows(result):
+    for row in sync_rows(result):
         assert row[3] == "error"
         assert "AADSTS7000215: AZURE_CLIENT_SECRET is wrong" in row[4]
     assert "Traceback" not in result.output
@@ -256,7 +250,7 @@ def test_the_vault_url_flag_replaces_the_default_vault_only(
     other = f"other-{uuid.uuid4().hex[:6]}"
     result = sync("--vault-url", keyvault.vault_url(other), "--verify")
     assert result.exit_code == 1
-    table = rows(result)
+    table = sync_rows(result)
     # myapp and auth used default_vault_name; the flag sends them to the (empty) other
     # vault. prod-key names its own vault and keeps it.
     assert [row[3] for row in table] == ["drift", "drift", "drift"]
@@ -264,9 +258,9 @@ def test_the_vault_url_flag_replaces_the_default_vault_only(
     assert other in table[0][4]
     assert other in table[1][4]
     assert sync().exit_code == 0
-    assert [row[3] for row in rows(sync("--verify"))] == ["unchanged"] * 3
+    assert [row[3] for row in sync_rows(sync("--verify"))] == ["unchanged"] * 3
     again = sync("--vault-url", keyvault.vault_url(project.main_vault), "--verify")
-    assert [row[3] for row in rows(again)] == ["unchanged"] * 3
+    assert [row[3] for row in sync_rows(again)] == ["unchanged"] * 3
 
 
 def test_legacy_pair_txt_with_an_explicit_vault_name(
@@ -281,7 +275,7 @@ def test_legacy_pair_txt_with_an_explicit_vault_name(
     main_url = keyvault.vault_url(project.main_vault)
     result = sync("-c", "pair.txt", "-p", "azure", "--vault-url", main_url)
     assert result.exit_code == 1
-    table = rows(result)
+    table = sync_rows(result)
     assert table[0][:4] == ["services/myapp", "myapp-key", "production", "created"]
     assert f"={APP_KEY}" in project.keys("services/myapp")
     assert table[1][3] == "error"

@@ -24,6 +24,7 @@ from envdrift._fs import atomic_write
 from envdrift.dotenvx.envfile import EnvFile
 from envdrift.dotenvx.keysfile import KeysFile
 
+from tests.conftest import sync_rows
 from tests.core.sync_helpers import KEY_A, KEY_B, Project, keys_line
 
 SETPRIV = shutil.which("setpriv")
@@ -53,9 +54,7 @@ def files_project(project: Project) -> Project:
 
 
 def reasons(result: Result) -> dict[str, str]:
-    lines = result.stdout.splitlines()
-    table = lines[1 : lines.index("")]
-    return {line.split()[0]: line.split(None, 4)[4] for line in table if len(line.split()) > 4}
+    return {row[0]: row[4] for row in sync_rows(result) if len(row) > 4}
 
 
 def outside_untouched(tmp_path: Path) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 from click.testing import Result
 from envdrift.sync import Outcome
 
-from tests.conftest import assert_no_private_key
+from tests.conftest import assert_no_private_key, sync_rows
 from tests.core.sync_helpers import (
     KEY_A,
     KEY_B,
@@ -60,17 +60,11 @@ def two_services(project: Project) -> None:
     project.write_config()
 
 
-def rows(result: Result) -> list[list[str]]:
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"]
-    return [line.split(None, 4) for line in lines[1 : lines.index("")]]
-
-
 def test_sync_then_rerun(project: Project, sync: Callable[..., Result]) -> None:
     two_services(project)
     first = sync()
     assert first.exit_code == 0, first.output
-    assert rows(first) == [
+    assert sync_rows(first) == [
         ["services/app", "app-key", "production", "created"],
         ["services/auth", "auth-key", "staging", "created"],
     ]
@@ -78,7 +72,7 @@ def test_sync_then_rerun(project: Project, sync: Callable[..., Result]) -> None:
     assert first.stderr == ""
     again = sync()
     assert again.exit_code == 0
-    assert [row[3] for row in rows(again)] == ["unchanged", "unchanged"]
+    assert [row[3] for row in sync_rows(again)] == ["unchanged", "unchanged"]
     assert "2 mappings: 2 unchanged" in again.stdout
 
 
@@ -100,8 +94,8 @@ def test_any_error_exits_1_and_the_rest_completes(
     project.write_config()
     result = sync()
     assert result.exit_code == 1
-    assert [row[3] for row in rows(result)] == ["created", "created", "error"]
-    assert "secret 'missing-secret' not found" in rows(result)[2][4]
+    assert [row[3] for row in sync_rows(result)] == ["created", "created", "error"]
+    assert "secret 'missing-secret' not found" in sync_rows(result)[2][4]
     assert "3 mappings: 2 created, 1 error" in result.stdout
     assert (project.root / "services/auth/.env.keys").exists()
 
@@ -115,7 +109,7 @@ def test_a_mismatch_shows_fingerprints_salted_per_run(
     project.write_config()
     first, second = sync(), sync()
     assert first.exit_code == second.exit_code == 1
-    reason = rows(first)[0][4]
+    reason = sync_rows(first)[0][4]
     assert "run `envdrift sync --force`" in reason
     fingerprints = REDACTED.findall(first.stdout)
     assert len(fingerprints) == 2
@@ -130,16 +124,16 @@ def test_force_and_verify(project: Project, sync: Callable[..., Result]) -> None
     project.write_config()
     verify = sync("--verify")
     assert verify.exit_code == 1
-    assert rows(verify)[0][3] == "drift"
+    assert sync_rows(verify)[0][3] == "drift"
     assert "drift found" in verify.stdout
     assert sync("--verify", "--force").exit_code == 2
     forced = sync("--force")
     assert forced.exit_code == 0
-    assert rows(forced)[0][3] == "updated"
-    assert "backup .env.keys.backup." in rows(forced)[0][4]
+    assert sync_rows(forced)[0][3] == "updated"
+    assert "backup .env.keys.backup." in sync_rows(forced)[0][4]
     assert keys_line("production", KEY_A) in (app / ".env.keys").read_text()
     clean = sync("--verify")
-    assert (clean.exit_code, rows(clean)[0][3]) == (0, "unchanged")
+    assert (clean.exit_code, sync_rows(clean)[0][3]) == (0, "unchanged")
     assert "no drift" in clean.stdout
 
 
@@ -153,7 +147,7 @@ def test_check_decryption_in_the_table(project: Project, sync: Callable[..., Res
     project.write_config()
     result = sync("--check-decryption", plugins=(FakeVerifier(),))
     assert result.exit_code == 0, result.output
-    assert rows(result)[0][4] == "decrypts .env.production (1 values)"
+    assert sync_rows(result)[0][4] == "decrypts .env.production (1 values)"
 
 
 @pytest.mark.parametrize(
@@ -207,7 +201,7 @@ def test_pair_txt_with_provider_flags(project: Project, sync: Callable[..., Resu
     assert sync("-c", "pair.txt").exit_code == 2  # no provider in a pair.txt
     result = sync("-c", "pair.txt", "-p", "slow", "--vault-url", "secrets", "-j", "2")
     assert result.exit_code == 0, result.output
-    assert rows(result) == [["services/app", "app-key", "production", "created"]]
+    assert sync_rows(result) == [["services/app", "app-key", "production", "created"]]
 
 
 # -- JSON ------------------------------------------------------------------------------

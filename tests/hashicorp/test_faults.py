@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from tests.conftest import sync_errors
 from tests.servers.monorepo import ScratchRepo
 from tests.servers.openbao import OpenBao
 from tests.servers.proxy import Faults, TcpProxy
@@ -61,21 +62,6 @@ def through_proxy(openbao: OpenBao, repo: ScratchRepo) -> Callable[[Faults], Any
     return start
 
 
-def injected(proxy: TcpProxy) -> int:
-    return proxy.stats.errors + proxy.stats.resets + proxy.stats.hangs
-
-
-def error_rows(result: Result) -> dict[str, str]:
-    """Folder -> reason of every mapping that ended in an error."""
-    rows = {}
-    lines = result.stdout.splitlines()
-    for line in lines[1 : lines.index("")]:  # the table, without its header and summary
-        parts = line.split(None, 4)
-        if len(parts) == 5 and parts[3] == "error":
-            rows[parts[0]] = parts[4]
-    return rows
-
-
 def test_every_kind_of_transient_fault_is_retried(
     repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
 ) -> None:
@@ -83,9 +69,9 @@ def test_every_kind_of_transient_fault_is_retried(
         result = run_cli("sync", "--timeout", "2", "--retries", "8")
     assert result.exit_code == 0, result.output
     assert repo.wrong() == []
-    assert injected(proxy) >= 5
+    assert proxy.stats.injected >= 5
     assert proxy.stats.hangs >= 1
-    assert proxy.stats.requests >= MAPPINGS + injected(proxy)
+    assert proxy.stats.requests >= MAPPINGS + proxy.stats.injected
 
 
 def test_retry_after_from_vault_is_honoured(
@@ -118,8 +104,8 @@ def test_a_mapping_that_keeps_failing_is_named_and_the_others_complete(
     with through_proxy(faults) as proxy:
         result = run_cli("sync", "--retries", "2")
     assert result.exit_code == 1
-    assert error_rows(result) == {repo.folders[broken]: error_rows(result)[repo.folders[broken]]}
-    reason = error_rows(result)[repo.folders[broken]]
+    assert sync_errors(result) == {repo.folders[broken]: sync_errors(result)[repo.folders[broken]]}
+    reason = sync_errors(result)[repo.folders[broken]]
     assert re.fullmatch(
         rf"Vault at http://127\.0\.0\.1:{proxy.port} \(from \[vault\.hashicorp\] url\) failed "
         rf"to read secret '{re.escape(broken)}': HTTP 503 \(gave up after 3 attempts in "
@@ -141,7 +127,7 @@ def test_a_hung_vault_is_given_up_on_quickly_with_one_error_per_mapping(
         )
         elapsed = time.monotonic() - started
     assert result.exit_code == 1
-    failed = error_rows(result)
+    failed = sync_errors(result)
     assert sorted(failed) == sorted(repo.folders.values())  # one error per mapping
     untried = [r for r in failed.values() if r.startswith("not tried: vault 'hashicorp'")]
     timed_out = [r for r in failed.values() if r not in untried]

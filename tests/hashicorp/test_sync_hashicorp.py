@@ -21,7 +21,7 @@ import pytest
 from click.testing import Result
 from envdrift.dotenvx.keysfile import KEYS_HEADER
 
-from tests.conftest import assert_no_private_key
+from tests.conftest import assert_no_private_key, sync_rows
 from tests.servers import free_port
 from tests.servers.openbao import OpenBao, bao_binary
 
@@ -129,12 +129,7 @@ def keys(seeded: Seeded) -> dict[str, str]:
 
 
 def rows(result: Result) -> dict[str, list[str]]:
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"], (
-        result.output
-    )
-    table = [line.split(None, 4) for line in lines[1 : lines.index("")]]
-    return {row[0]: row[1:] for row in table}
+    return {row[0]: row[1:] for row in sync_rows(result)}
 
 
 def test_fresh_checkout_gets_every_key(

@@ -71,6 +71,11 @@ class ProxyStats:
     hangs: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
 
+    @property
+    def injected(self) -> int:
+        """Faults injected so far: errors answered, connections reset, requests hung."""
+        return self.errors + self.resets + self.hangs
+
 
 _REASONS = {
     400: "Bad Request",
