@@ -19,7 +19,7 @@ from envdrift import PermissionDeniedError, PluginRegistry, Secret, Vault, Vault
 from envdrift.builtins.files import FilesVault
 from envdrift.dotenvx.keysfile import KeysFile
 
-PLAINTEXT = {"DATABASE_URL": "postgres://db/app", "API_TOKEN": "tok-123", "GREETING": "hello world"}
+from tests.lifecycle_scenarios import PLAINTEXT, decrypted
 
 CONFIG = """\
 [vault]
@@ -58,17 +58,6 @@ def local_key(repo: Path) -> str:
 
 def vault_value(repo: Path, name: str = "app-key") -> str:
     return (repo / "vault" / name).read_text()
-
-
-def decrypted_values(run_cli: Callable[..., Result], path: str) -> dict[str, str]:
-    result = run_cli("decrypt", path, "--stdout")
-    assert result.exit_code == 0, result.output
-    values = {}
-    for line in result.stdout.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key in PLAINTEXT:
-            values[key] = value.strip('"')
-    return values
 
 
 # -- vault-push ------------------------------------------------------------------------
@@ -132,7 +121,7 @@ def test_push_then_sync_on_a_fresh_clone_reproduces_the_keys(
     synced = run_cli("sync")
     assert synced.exit_code == 0, synced.output
     assert local_key(repo) == original
-    assert decrypted_values(run_cli, "services/app/.env.production") == PLAINTEXT
+    assert decrypted(run_cli) == PLAINTEXT
 
 
 # -- decrypt --verify-vault ------------------------------------------------------------
@@ -270,7 +259,7 @@ def test_rotate_end_to_end(repo: Path, run_cli: Callable[..., Result]) -> None:
     assert new_key != old_key
     assert vault_value(repo) == new_key
     assert env.read_text() != old_text
-    assert decrypted_values(run_cli, "services/app/.env.production") == PLAINTEXT
+    assert decrypted(run_cli) == PLAINTEXT
     backups = list((repo / "services/app").glob(".env.keys.backup.*"))
     assert len(backups) == 1
     assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
