@@ -51,6 +51,18 @@ def repo(tmp_path: Path, sm: Any, monkeypatch: pytest.MonkeyPatch) -> ScratchRep
 
 
 @pytest.fixture
+def guide_policy(
+    repo: ScratchRepo,
+    iam_user: Callable[..., tuple[str, str]],
+    enforce: Callable[[], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sign in as an IAM user with the user guide's policy, enforced (after ``repo`` is seeded)."""
+    use_keys(monkeypatch, iam_user("guide", "GetSecretValue", "ListSecrets"))
+    enforce()
+
+
+@pytest.fixture
 def through_proxy(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[Faults], Any]:
     """Put a proxy with ``faults`` between boto3 and moto for the rest of the test."""
 
@@ -82,36 +94,28 @@ def test_batch_reads_survive_throttling_errors_and_resets(
 
 def test_single_reads_survive_every_kind_of_fault(
     repo: ScratchRepo,
+    guide_policy: None,
     through_proxy: Callable[[Faults], Any],
     run_cli: Callable[..., Result],
-    iam_user: Callable[..., tuple[str, str]],
-    enforce: Callable[[], None],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The user guide's policy: no BatchGetSecretValue, so one GetSecretValue per secret.
-    use_keys(monkeypatch, iam_user("guide", "GetSecretValue", "ListSecrets"))
-    enforce()
     with through_proxy(Faults(**MIX, seed=28)) as proxy:
         result = run_cli("sync", *FAST)
     assert result.exit_code == 0, result.output
     assert repo.wrong() == []
     stats = proxy.stats
-    assert stats.requests >= MAPPINGS + proxy.stats.injected  # every fault was retried
-    assert proxy.stats.injected >= 5
+    assert stats.requests >= MAPPINGS + stats.injected  # every fault was retried
+    assert stats.injected >= 5
     assert stats.hangs >= 1
     assert set(stats.statuses) <= {400, 429, 500, 503}
 
 
 def test_without_retries_each_failed_mapping_is_named_with_its_reason(
     repo: ScratchRepo,
+    guide_policy: None,
     through_proxy: Callable[[Faults], Any],
     run_cli: Callable[..., Result],
-    iam_user: Callable[..., tuple[str, str]],
-    enforce: Callable[[], None],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    use_keys(monkeypatch, iam_user("guide", "GetSecretValue", "ListSecrets"))
-    enforce()
     # Seed 0: the first request (the batch, refused by IAM) passes; later ones draw 503s.
     faults = Faults(error_rate=0.3, error_statuses=(503,), seed=0)
     with through_proxy(faults) as proxy:
