@@ -121,9 +121,10 @@ def _local_key(result: PushResult) -> Secret:
     key = keys.get(name)
     if key is None:
         raise FormatError(f"{result.keys_file}: no {name} line to push")
-    if not is_private_key(key.reveal().strip().lower()):
+    value = key.reveal().strip().lower()
+    if not is_private_key(value):
         raise FormatError(f"{result.keys_file}: {name} is not a 64-hex private key")
-    return Secret(key.reveal().strip().lower())
+    return Secret(value)
 
 
 def _push_one(
