@@ -262,6 +262,17 @@ def test_a_50_mb_env_file_is_refused_unread(tmp_path: Path) -> None:
     assert "over the limit of 10.0 MiB for an env file" in done.stderr
     assert "Traceback" not in done.stderr
     assert peak < 100, peak  # the 50 MB were never read (envdrift itself needs ~40 MiB)
+    # --verify-vault reads the file as decrypt does.
+    (tmp_path / "vault").mkdir()
+    (tmp_path / "envdrift.toml").write_text(
+        '[vault]\nprovider = "files"\n\n[vault.files]\npath = "vault"\n\n'
+        '[[vault.sync.mappings]]\nsecret_name = "app-key"\nfolder_path = "."\n'
+    )
+    done, peak = _peak_rss_mib(tmp_path, "decrypt", ".env.production", "--verify-vault", "--ci")
+    assert done.returncode == 1
+    assert "over the limit of 10.0 MiB for an env file" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert peak < 100, peak
 
 
 def test_an_oversized_keys_file_is_refused(tmp_path: Path) -> None:

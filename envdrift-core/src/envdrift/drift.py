@@ -11,6 +11,7 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from envdrift.dotenvx.envfile import read_env_text
 from envdrift.errors import ConfigError, FormatError
 from envdrift.keyvalue import normalize_private_key
 
@@ -86,13 +87,9 @@ def verify_vault(
             a private key, or no verifier understands the file.
     """
     try:
-        text = file.read_bytes().decode("utf-8")
+        text = read_env_text(file)  # as decrypt reads it: size-limited, UTF-16 too
     except FileNotFoundError:
         raise FormatError(f"{file}: no such file") from None
-    except UnicodeDecodeError:
-        raise FormatError(f"{file}: not UTF-8 text") from None
-    except OSError as exc:
-        raise FormatError(f"{file}: cannot read ({exc.strerror})") from None
     mapping = target.mapping
     vault, secret = vaults.for_mapping(mapping)
     source = f"secret {secret!r} in {vault.describe()}"

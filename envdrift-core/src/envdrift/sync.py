@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, locked, write_backup
+from envdrift.dotenvx.envfile import read_env_text
 from envdrift.dotenvx.keysfile import KeysFile
 from envdrift.errors import EnvdriftError, FormatError, NotFoundError
 from envdrift.keyvalue import normalize_private_key
@@ -669,9 +670,9 @@ def _encrypted_env_files(
         ):
             continue
         try:
-            text = Path(entry.path).read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError):
-            continue  # not readable text: cannot be one of dotenvx's files
+            text = read_env_text(Path(entry.path))
+        except (FileNotFoundError, FormatError):
+            continue  # gone, unreadable, too large or not text: not a file to check
         if declares.search(text):
             found.append((Path(entry.path), text))
     return found

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from envdrift.errors import FormatError
 
-__all__ = ["Entry", "EnvFile", "Span", "decode_env_bytes", "js_trim", "rewrite"]
+__all__ = ["Entry", "EnvFile", "Span", "decode_env_bytes", "js_trim", "read_env_text", "rewrite"]
 
 # JavaScript's \s: WhiteSpace plus LineTerminator (ECMA-262), BOM included.
 _JS_SPACE = (
@@ -167,21 +167,7 @@ class EnvFile:
             FileNotFoundError: ``path`` does not exist.
             FormatError: not a regular readable file, or not valid UTF-8.
         """
-        from envdrift._fs import ENV_FILE_LIMIT, FileTooLargeError, read_limited
-
-        try:
-            data = read_limited(path, ENV_FILE_LIMIT)
-        except (FileNotFoundError, NotADirectoryError):
-            raise FileNotFoundError(str(path)) from None
-        except IsADirectoryError:
-            raise FormatError(f"{path} is a directory, not an env file") from None
-        except FileTooLargeError as exc:
-            raise FormatError(
-                f"{path} is {exc.strerror} for an env file; is this the right file?"
-            ) from None
-        except OSError as exc:
-            raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from None
-        return cls(decode_env_bytes(data, path), path)
+        return cls(read_env_text(path), path)
 
     def public_key(self) -> tuple[Entry, str] | None:
         """Return the ``DOTENV_PUBLIC_KEY*`` assignment dotenvx uses, with its value.
@@ -359,6 +345,30 @@ def _locate(text: str, entry: Entry) -> Span | None:
                 continue
             return Span(key_start, end, quote, empty=old == "" and quote == "")
     return None
+
+
+def read_env_text(path: Path) -> str:
+    """The text of the env file at ``path`` (UTF-8, or UTF-16LE with a BOM), size-limited.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        FormatError: not a regular readable file, too large, or not valid text.
+    """
+    from envdrift._fs import ENV_FILE_LIMIT, FileTooLargeError, read_limited
+
+    try:
+        data = read_limited(path, ENV_FILE_LIMIT)
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(str(path)) from None
+    except IsADirectoryError:
+        raise FormatError(f"{path} is a directory, not an env file") from None
+    except FileTooLargeError as exc:
+        raise FormatError(
+            f"{path} is {exc.strerror} for an env file; is this the right file?"
+        ) from None
+    except OSError as exc:
+        raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return decode_env_bytes(data, path)
 
 
 def rewrite(text: str, edits: Iterable[tuple[Entry, Span, str]]) -> str:
