@@ -32,6 +32,7 @@ __all__ = [
     "TEMP_PREFIX",
     "FileTooLargeError",
     "atomic_write",
+    "backup_stamp",
     "locked",
     "read_limited",
     "remove_abandoned_temp_files",
@@ -98,6 +99,11 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> Path:
         raise
     _fsync_dir(real.parent)
     return real
+
+
+def backup_stamp() -> str:
+    """The time part of a backup's name, for now (UTC): ``20261128T161500Z``."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
 def write_backup(

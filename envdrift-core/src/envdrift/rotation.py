@@ -16,11 +16,10 @@ stored again (made current); when that is impossible the error says what to run.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from envdrift._fs import atomic_write, write_backup
+from envdrift._fs import atomic_write, backup_stamp, write_backup
 from envdrift.dotenvx.crypto import Decryptor, Encryptor, generate_keypair, is_encrypted
 from envdrift.dotenvx.envfile import EnvFile
 from envdrift.dotenvx.keyring import Keyring
@@ -188,8 +187,7 @@ def rotate_file(
     keys = KeysFile.read(keys_path)
     backup = None
     if keys_path.exists():
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        backup = write_backup(keys_path, keys.render(), stamp)
+        backup = write_backup(keys_path, keys.render(), backup_stamp())
     keys.set(mapping.key_name, pair.private_key, comment=file.name)
     atomic_write(file, new_text.encode("utf-8"))
     keys.write()

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, locked, write_backup
+from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, backup_stamp, locked, write_backup
 from envdrift.dotenvx.envfile import read_env_text
 from envdrift.dotenvx.keysfile import KeysFile
 from envdrift.errors import EnvdriftError, FormatError, NotFoundError
@@ -296,7 +296,7 @@ def run_sync(
             _resolve(results, options, confirm)
             if not options.verify:
                 phase = "writing"
-                stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+                stamp = backup_stamp()
                 _write(groups, snapshots, stamp, options.keep_backups, pool, notify)
             if options.check_decryption:
                 phase = "checking"
