@@ -135,9 +135,7 @@ class HashicorpVault(Vault):
 
     def _fetch(self, name: str) -> Secret:
         path = self._secret_path(name)
-        asked = time.monotonic()
-        client = self._hvac()
-        version = self._kv_version(client, asked)
+        client, version = self._ready()
         call = _Call(
             f"read secret {name!r}", self._api_path(version, path), ("read",), name, _folder(path)
         )
@@ -157,9 +155,7 @@ class HashicorpVault(Vault):
 
     def _store(self, name: str, value: Secret) -> None:
         path = self._secret_path(name)
-        asked = time.monotonic()
-        client = self._hvac()
-        version = self._kv_version(client, asked)
+        client, version = self._ready()
         api_path = self._api_path(version, path)
         read = _Call(f"read secret {name!r} before writing it", api_path, ("read",), name)
         current, current_version = self._read_for_update(client, version, path, read)
@@ -209,9 +205,7 @@ class HashicorpVault(Vault):
     def _list(self, prefix: str) -> builtins.list[str]:
         if prefix.startswith("/") or _BAD_NAME_CHARS.search(prefix):
             raise ConfigError(f"prefix {prefix!r} is not a Vault path prefix")
-        asked = time.monotonic()
-        client = self._hvac()
-        version = self._kv_version(client, asked)
+        client, version = self._ready()
         names: builtins.list[str] = []
         pending = [prefix[: prefix.rfind("/") + 1]]
         while pending:
@@ -246,6 +240,12 @@ class HashicorpVault(Vault):
             client.adapter.close()
 
     # -- connecting ------------------------------------------------------------------
+
+    def _ready(self) -> tuple[Any, Literal[1, 2]]:
+        """The hvac client and the mount's KV version, for one request."""
+        asked = time.monotonic()  # before any wait for the client: see _kv_version
+        client = self._hvac()
+        return client, self._kv_version(client, asked)
 
     def _hvac(self) -> Any:
         """Return the hvac client, logging in on first use (once, whatever the threads)."""
