@@ -50,5 +50,13 @@ def rotate(
     )
     if result.backup is not None:
         out.line(f"previous keys kept in {result.backup}")
+    from envdrift.gitsafety import protect
+
+    git = protect([result.keys_file] + ([result.backup] if result.backup else []))
+    notes, warnings = git.messages()
+    for note in notes:
+        out.info(note)
+    for warning in warnings:
+        out.warn(warning)
     sync = target.sync_command(registry, provider=vault_flags.provider, flags=vault_flags.flags)
     out.line(f"commit {shlex.quote(str(file))}; teammates then run: {sync}")

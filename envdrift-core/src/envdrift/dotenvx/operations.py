@@ -8,7 +8,7 @@ and a new private key is stored before the file that needs it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from envdrift.dotenvx.crypto import (
     generate_keypair,
     is_encrypted,
     normalize_public_key,
+    public_key_of,
 )
 from envdrift.dotenvx.envfile import Entry, EnvFile, Span, js_trim
 from envdrift.dotenvx.keyring import Keyring, keys_file_locations
@@ -29,7 +30,9 @@ from envdrift.secrets import Secret
 
 __all__ = [
     "DecryptOutcome",
+    "DecryptWithWrongKeyError",
     "EncryptOutcome",
+    "KeySource",
     "Leftover",
     "check_env_file_name",
     "decrypt_file",
@@ -38,6 +41,11 @@ __all__ = [
     "encrypt_text",
     "public_key_header",
 ]
+
+#: Asked for the private key a file without one should use, before a new pair is made:
+#: ``(env file, DOTENV_PRIVATE_KEY_<ENV>) -> (key, where it came from)``, or ``None`` to
+#: make a new pair. It may raise ``EnvdriftError`` to stop (nothing is written then).
+KeySource = Callable[[Path, str], "tuple[Secret, str] | None"]
 
 #: File names (by their dot-separated parts) that hold no secrets or hold the keys.
 _REFUSED_PARTS = ("example", "sample", "template")
@@ -67,6 +75,10 @@ class Leftover:
     def describe(self) -> str:
         """``line N: KEY <reason>``."""
         return f"line {self.line}: {self.key} {self.reason}"
+
+
+class DecryptWithWrongKeyError(DecryptionError):
+    """Keys were found but none opens some values: the file's key is not held here."""
 
 
 # -- names -------------------------------------------------------------------------
@@ -219,8 +231,8 @@ class EncryptOutcome:
         public_key: The public key used.
         key_created: A new key pair was generated and stored.
         key_reused: The private key came from the keys file or environment by name.
+        key_fetched: Where the private key came from when ``key_source`` gave it.
         keys_path: The keys file written (or that would be written).
-        gitignore: The ``.gitignore`` that ``.env.keys`` was added to, if any.
     """
 
     path: Path
@@ -230,8 +242,8 @@ class EncryptOutcome:
     public_key: str
     key_created: bool = False
     key_reused: str | None = None
+    key_fetched: str | None = None
     keys_path: Path | None = None
-    gitignore: Path | None = None
 
 
 def encrypt_file(
@@ -240,6 +252,7 @@ def encrypt_file(
     keys_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
     check: bool = False,
+    key_source: KeySource | None = None,
 ) -> EncryptOutcome:
     """Encrypt the plaintext values of the env file at ``path`` in place.
 
@@ -248,6 +261,10 @@ def encrypt_file(
     or the keys file, so a key synced from a vault is not replaced, and only when there
     is none generates a pair, storing the private key in the keys file (next to the env
     file unless ``keys_file`` is given) before writing the env file.
+
+    Before generating a pair, ``key_source`` (when given, and not with ``check``) may
+    supply the key instead: the vault's key for a mapped folder, so that no stray pair is
+    born. That key is stored in the keys file as a new key would be.
 
     With ``check``, nothing is written (a key pair the file would need is generated
     and discarded).
@@ -260,6 +277,7 @@ def encrypt_file(
     keys_path = keys_file or keys_file_locations(path)[0]
     found = env.public_key()
     key_reused: str | None = None
+    key_fetched: str | None = None
     new_private: tuple[str, Secret] | None = None
     header = ""
     if found is not None:
@@ -272,8 +290,14 @@ def encrypt_file(
         name = private_key_name(path)
         ring = Keyring.gather(path, keys_file=keys_file, environ=environ)
         reuse = next((c for c in ring.candidates if c.name == name and c.public_key), None)
+        supplied = None
+        if reuse is None and not check and key_source is not None:
+            supplied = key_source(path, name)
         if reuse is not None and reuse.public_key is not None:
             public_key, key_reused = reuse.public_key, reuse.label
+        elif supplied is not None:
+            public_key, new_private = public_key_of(supplied[0]), (name, supplied[0])
+            key_fetched = supplied[1]
         else:
             # With `check` the pair is thrown away: it only makes the dry run exact.
             pair = generate_keypair()
@@ -289,8 +313,9 @@ def encrypt_file(
         result.encrypted,
         result.leftovers,
         public_key,
-        key_created=new_private is not None,
+        key_created=new_private is not None and key_fetched is None,
         key_reused=key_reused,
+        key_fetched=key_fetched,
         keys_path=keys_path,
     )
     if check:
@@ -299,7 +324,6 @@ def encrypt_file(
         keys = KeysFile.read(keys_path)
         keys.set(new_private[0], new_private[1], comment=path.name)
         keys.write()  # before the env file: a file is never encrypted for a lost key
-        outcome.gitignore = ensure_gitignored(keys_path)
     if outcome.changed:
         # Always UTF-8, as dotenvx writes (a UTF-16 file comes back as UTF-8).
         atomic_write(path, text.encode("utf-8"))
@@ -312,47 +336,6 @@ def _keys_hint(env_path: Path, keys_path: Path) -> str | None:
     if keys_abs == os.path.join(env_dir, ".env.keys"):
         return None
     return os.path.relpath(keys_abs, env_dir)
-
-
-def ensure_gitignored(keys_path: Path) -> Path | None:
-    """Add ``.env.keys`` to the ``.gitignore`` beside ``keys_path`` when it's tracked-able.
-
-    Only inside a git work tree, and only when git does not already ignore the file.
-    Returns the ``.gitignore`` changed, or ``None``.
-    """
-    directory = keys_path.resolve().parent
-    if not any((d / ".git").exists() for d in (directory, *directory.parents)):
-        return None
-    import shutil
-    import subprocess  # only inside a work tree: most runs never pay for the import
-
-    git = shutil.which("git")
-    if git is not None:
-        probe = subprocess.run(
-            [git, "check-ignore", "-q", keys_path.name],
-            cwd=directory,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-        )
-        if probe.returncode == 0:
-            return None
-    gitignore = directory / ".gitignore"
-    try:
-        existing = gitignore.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        existing = ""
-    except (OSError, UnicodeDecodeError):
-        return None
-    if keys_path.name in {line.strip() for line in existing.splitlines()}:
-        return None
-    separator = "" if not existing or existing.endswith("\n") else "\n"
-    atomic_write(
-        gitignore,
-        (existing + separator + keys_path.name + "\n").encode("utf-8"),
-        mode=None if existing else 0o644,
-    )
-    return gitignore
 
 
 # -- decrypt -----------------------------------------------------------------------
@@ -590,7 +573,7 @@ def decrypt_file(
     result = decrypt_text(env, decryptors)
     if result.failed:
         names = ", ".join(dict.fromkeys(e.key for e in result.failed))
-        raise DecryptionError(
+        raise DecryptWithWrongKeyError(
             f"could not decrypt {names} in {path} with any key found; looked in: {where}. "
             "The file was not changed."
         )
