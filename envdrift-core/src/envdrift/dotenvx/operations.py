@@ -22,7 +22,7 @@ from envdrift.dotenvx.crypto import (
     public_key_of,
 )
 from envdrift.dotenvx.envfile import Entry, EnvFile, Span, js_trim
-from envdrift.dotenvx.keyring import Keyring, keys_file_locations
+from envdrift.dotenvx.keyring import Keyring, file_public_key, keys_file_locations
 from envdrift.dotenvx.keysfile import KeysFile, project_root, update_keys_file
 from envdrift.dotenvx.suffix import private_key_name, public_key_name
 from envdrift.errors import ConfigError, DecryptionError, FormatError
@@ -616,13 +616,7 @@ def decrypt_file(
     encrypted = [e for e in env.entries if e.value is not None and is_encrypted(e.value)]
     if not encrypted:
         return DecryptOutcome(path, env.text, False, [], [], [], None)
-    found = env.public_key()
-    public_key: str | None = None
-    if found is not None:
-        try:
-            public_key = normalize_public_key(found[1])
-        except FormatError:
-            public_key = None  # still try every key; the values decide
+    public_key = file_public_key(env)
     ring = Keyring.gather(path, keys_file=keys_file, environ=environ)
     candidates = ring.ordered_for(public_key, private_key_name(path))
     where = "; ".join(ring.looked_at)
