@@ -10,25 +10,25 @@ committed file now opens only with their stray key. The guide's repair (``git re
    ``DOTENV_PUBLIC_KEY*`` becomes the vault's. Values, order, comments and the
    ciphertext of values that were already right stay as they are.
 2. The verify hook proves the vault's key opens the new text; nothing is written before.
-3. The keys file is backed up (mode 0600, ignored by git), the env file is replaced
-   atomically, and the keys file gets the vault's key. At every point either the old
-   file and its key, or the new file and the vault's key, are on disk.
+3. Through the one keys-file writer (``update_keys_file``, under its lock): the env
+   file is replaced atomically, the keys file is backed up (mode 0600, ignored by git)
+   and gets the vault's key. At every point the key that opened the old file is on
+   disk, and the vault holds the one that opens the new file.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from envdrift._fs import atomic_write, backup_stamp, locked, write_backup
+from envdrift._fs import atomic_write, backup_stamp
 from envdrift.dotenvx.crypto import Decryptor, Encryptor, is_encrypted, normalize_public_key
 from envdrift.dotenvx.envfile import EnvFile, read_env_text
 from envdrift.dotenvx.keyring import Keyring
-from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.dotenvx.keysfile import KeysFile, update_keys_file
 from envdrift.dotenvx.operations import check_env_file_name
 from envdrift.errors import DecryptionError, EnvdriftError, FormatError
-from envdrift.gitsafety import GitProtection, protect
+from envdrift.gitsafety import GitProtection
 from envdrift.keyvalue import normalize_private_key
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
     from envdrift.config import VaultSet
     from envdrift.plugins import PluginRegistry
-    from envdrift.secrets import Secret
     from envdrift.targets import Target
 
 __all__ = ["NoLocalKeyError", "RepairResult", "reencrypt_text", "repair_file"]
@@ -198,8 +197,27 @@ def repair_file(
             "nothing was changed"
         )
     opened_with = [candidates[local.index(d)].label for d in done.used]
-    keys_changed, backup = _swap(file, env.text, done.text, keys_path, mapping.key_name, vault_key)
-    written = [keys_path] + ([backup] if backup is not None else [])
+    config = target.config
+
+    def swap(keys: KeysFile) -> bool:
+        # Under the writers' lock. The env file goes first: should the keys file then
+        # fail, the file opens with the vault's key (`envdrift sync --force` fetches it)
+        # and the key that opened the old file is still in .env.keys.
+        current = keys.get(mapping.key_name)
+        if done.text != env.text:
+            atomic_write(file, done.text.encode("utf-8"))  # UTF-8, as encrypt writes
+        if current is not None and current.reveal().strip().lower() == vault_key.reveal():
+            return False
+        keys.set(mapping.key_name, vault_key, comment=file.name)
+        return True
+
+    update = update_keys_file(
+        keys_path,
+        swap,
+        root=config.root,
+        allow_outside_root=config.allow_outside_root,
+        backup_stamp=backup_stamp(),
+    )
     return RepairResult(
         file=file,
         secret=secret,
@@ -210,27 +228,7 @@ def repair_file(
         public_key=Decryptor(vault_key).public_key,
         keys_file=keys_path,
         key_name=mapping.key_name,
-        keys_changed=keys_changed,
-        backup=backup,
-        git=protect(written),
+        keys_changed=update.value,
+        backup=update.backup,
+        git=update.git,
     )
-
-
-def _swap(
-    file: Path, old_text: str, new_text: str, keys_path: Path, key_name: str, key: Secret
-) -> tuple[bool, Path | None]:
-    """Write the env file and the keys file, backup first: no step loses a key."""
-    with locked(keys_path.parent):
-        keys = KeysFile.read(keys_path)
-        current = keys.get(key_name)
-        keys_changed = current is None or current.reveal().strip().lower() != key.reveal()
-        backup = None
-        if keys_changed and os.path.exists(keys_path):
-            backup = write_backup(keys_path, keys.render(), backup_stamp())
-        if new_text != old_text:
-            # Always UTF-8, as encrypt writes.
-            atomic_write(file, new_text.encode("utf-8"))
-        if keys_changed:
-            keys.set(key_name, key, comment=file.name)
-            keys.write()
-    return keys_changed, backup

@@ -59,7 +59,7 @@ def encrypt(
     """
     from envdrift.dotenvx.operations import encrypt_file
     from envdrift.errors import EnvdriftError
-    from envdrift.gitsafety import GitProtection, protect
+    from envdrift.gitsafety import GitProtection
 
     out = Output()
     exit_code = 0
@@ -103,8 +103,8 @@ def encrypt(
             )
         elif outcome.key_reused:
             out.info(f"{path}: using the existing private key {outcome.key_reused}")
-        if (outcome.key_created or outcome.key_fetched) and outcome.keys_path is not None:
-            git.merge(protect([outcome.keys_path]))
+        if outcome.git is not None:
+            git.merge(outcome.git)
         if outcome.changed:
             count = len(outcome.encrypted)
             out.line(f"encrypted {path} ({count} value{_s(count)})")

@@ -50,10 +50,7 @@ def rotate(
     )
     if result.backup is not None:
         out.line(f"previous keys kept in {result.backup}")
-    from envdrift.gitsafety import protect
-
-    git = protect([result.keys_file] + ([result.backup] if result.backup else []))
-    notes, warnings = git.messages()
+    notes, warnings = result.git.messages()
     for note in notes:
         out.info(note)
     for warning in warnings:
