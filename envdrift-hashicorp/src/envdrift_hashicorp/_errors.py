@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from envdrift import (
     ConfigError,
-    EnvdriftError,
     NotFoundError,
     PermissionDeniedError,
     UnavailableError,
@@ -25,6 +24,8 @@ from envdrift import (
 from envdrift_hashicorp._settings import NO_CREDENTIAL_HELP
 
 if TYPE_CHECKING:
+    from envdrift import EnvdriftError
+
     from envdrift_hashicorp._settings import Settings
 
 __all__ = [
