@@ -21,14 +21,15 @@ from envdrift import (
     VaultError,
 )
 
-from envdrift_hashicorp._settings import NO_CREDENTIAL_HELP
+from envdrift_hashicorp._credentials import NO_CREDENTIAL_HELP
 
 if TYPE_CHECKING:
-    from envdrift import EnvdriftError
+    from envdrift import EnvdriftError, Secret
 
     from envdrift_hashicorp._settings import Settings
 
 __all__ = [
+    "errors_text",
     "is_cas_conflict",
     "login_failed",
     "missing_sdk",
@@ -98,12 +99,12 @@ def missing_sdk(exc: ImportError) -> ConfigError:
 
 def no_route(exc: BaseException) -> bool:
     """Whether a 404 means "no secrets engine at this mount" rather than "no secret"."""
-    return "no handler for route" in _errors_text(exc)
+    return "no handler for route" in errors_text(exc)
 
 
 def is_cas_conflict(exc: BaseException) -> bool:
     """Whether a KV v2 write failed its check-and-set: someone wrote a newer version."""
-    return _CAS_MISMATCH in _errors_text(exc)
+    return _CAS_MISMATCH in errors_text(exc)
 
 
 def translate_write(exc: BaseException, call: _Call) -> EnvdriftError:
@@ -117,20 +118,38 @@ def translate_write(exc: BaseException, call: _Call) -> EnvdriftError:
     return error
 
 
-def login_failed(exc: BaseException, call: _Call) -> EnvdriftError:
-    """The error for a failed AppRole login."""
+def login_failed(
+    exc: BaseException,
+    call: _Call,
+    method: str,
+    what: str,
+    check: str,
+    conceal: Secret | None = None,
+) -> EnvdriftError:
+    """A refused login, in one line: what was tried, Vault's reason, what to check.
+
+    Args:
+        exc: What hvac or requests raised.
+        call: The login request.
+        method: The auth method, for messages (``AppRole``, ``JWT``).
+        what: The login, for messages (``JWT login as role 'ci' at auth/jwt``).
+        check: What the user should check.
+        conceal: A credential that must not appear in the message, even if Vault echoed it.
+    """
     import hvac.exceptions as hx
 
-    if isinstance(exc, hx.InvalidRequest | hx.Forbidden | hx.Unauthorized | hx.InvalidPath):
-        detail = _errors_text(exc) or type(exc).__name__
-        if isinstance(exc, hx.InvalidPath):
-            detail = f"no AppRole auth method is mounted at auth/{call.settings.approle_mount}"
-        return PermissionDeniedError(
-            f"{call.vault}: AppRole login failed ({detail}). Check VAULT_ROLE_ID and "
-            "VAULT_SECRET_ID (or role_id_file/secret_id_file) and "
-            "[vault.hashicorp] approle_mount"
-        )
-    return translate(exc, call)
+    if not isinstance(exc, hx.InvalidRequest | hx.Forbidden | hx.Unauthorized | hx.InvalidPath):
+        return translate(exc, call)
+    mount = call.api_path.removesuffix("/login")
+    detail = errors_text(exc) or type(exc).__name__
+    if isinstance(exc, hx.InvalidPath):
+        detail = f"no {method} auth method is mounted at {mount}"
+    elif isinstance(exc, hx.Forbidden) and detail.endswith("permission denied"):
+        # Vault's answer to a login at a path where no auth method is enabled.
+        detail = f"permission denied: is a {method} auth method enabled at {mount}?"
+    if conceal is not None:  # Vault does not echo the JWT; make sure of it
+        detail = detail.replace(conceal.reveal(), "***")
+    return PermissionDeniedError(f"{call.vault}: {what} failed ({_short(detail)}). {check}")
 
 
 def not_found(call: _Call) -> NotFoundError:
@@ -195,7 +214,7 @@ def translate(exc: BaseException, call: _Call) -> EnvdriftError:
         | hx.RateLimitExceeded
         | hx.VaultNotInitialized,
     ) or (isinstance(exc, hx.UnexpectedError) and status in _RETRY_STATUSES):
-        text = _errors_text(exc)
+        text = errors_text(exc)
         if "sealed" in text.lower():
             return UnavailableError(
                 f"Vault at {address} is sealed: it must be unsealed "
@@ -232,7 +251,7 @@ def translate(exc: BaseException, call: _Call) -> EnvdriftError:
         )
     if isinstance(exc, rx.RequestException):
         return UnavailableError(f"request to Vault at {address} failed: {_reason(exc)}")
-    text = _errors_text(exc) or type(exc).__name__
+    text = errors_text(exc) or type(exc).__name__
     return VaultError(f"{where} refused to {call.action}: {_short(text)}")
 
 
@@ -283,7 +302,7 @@ def _reset(exc: BaseException) -> bool:
     return isinstance(reason, urllib3.exceptions.ProtocolError)
 
 
-def _errors_text(exc: BaseException) -> str:
+def errors_text(exc: BaseException) -> str:
     """Vault's own error strings (``{"errors": [...]}``), joined; never a request body."""
     errors = getattr(exc, "errors", None)
     if isinstance(errors, list):

@@ -1,18 +1,9 @@
-"""Where the Vault is, how to talk to it and whom to log in as: options and environment.
+"""Where the Vault is and how to talk to it, resolved from options and the environment.
 
-Settings resolve when the backend is built, so a wrong option is a ``ConfigError`` before
-any request; the credential is looked up when the backend first connects. Neither talks
-to the network or imports hvac. Environment variables are the ones the Vault CLI reads,
-with the meaning the Vault CLI gives them.
-
-The credential, in the order the Vault CLI uses:
-
-1. ``VAULT_TOKEN``;
-2. the token file ``vault login`` writes, ``~/.vault-token``;
-3. AppRole, when ``[vault.hashicorp] auth = "approle"``: role and secret ids from
-   ``VAULT_ROLE_ID``/``VAULT_SECRET_ID``, or from ``role_id_file``/``secret_id_file``.
-
-The backend does the AppRole login. A credential's ``repr`` never shows a token or an id.
+Resolution is cheap (no network, no SDK) and happens when the backend is built, so a
+wrong option is a ``ConfigError`` before any request. Environment variables are the ones
+the Vault CLI reads, with the meaning the Vault CLI gives them. Which credential to log
+in with is ``_credentials.py``'s business.
 """
 
 from __future__ import annotations
@@ -21,25 +12,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 from urllib.parse import urlsplit
 
-from envdrift import ConfigError, PermissionDeniedError, Secret, require_str
+from envdrift import ConfigError, require_str
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from envdrift import VaultContext
 
-__all__ = [
-    "DEFAULT_ADDRESS",
-    "NO_CREDENTIAL_HELP",
-    "OPTION_KEYS",
-    "Credential",
-    "Settings",
-    "TlsSettings",
-    "find_credential",
-]
+__all__ = ["DEFAULT_ADDRESS", "OPTION_KEYS", "Settings", "TlsSettings"]
 
 #: What the Vault CLI uses when VAULT_ADDR is unset.
 DEFAULT_ADDRESS = "https://127.0.0.1:8200"
@@ -55,6 +38,10 @@ OPTION_KEYS = frozenset(
         "approle_mount",
         "role_id_file",
         "secret_id_file",
+        "jwt_role",
+        "jwt_mount",
+        "jwt_file",
+        "jwt_audience",
     }
 )
 
@@ -62,6 +49,8 @@ _NAME = "hashicorp"
 # strconv.ParseBool, which the Vault CLI uses for VAULT_SKIP_VERIFY.
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+AuthMethod = Literal["token", "approle", "jwt"]
+_AUTH_METHODS: tuple[str, ...] = get_args(AuthMethod)
 _MOUNT_RE = re.compile(r"^[^\s?#]+$")
 
 
@@ -93,10 +82,16 @@ class Settings:
         mount: The KV secrets engine's mount path, without slashes.
         kv_version: 1 or 2 when configured; ``None`` to detect it.
         field: The field of a secret that holds the value.
-        auth: ``"token"`` or ``"approle"``.
+        auth: ``"token"``, ``"approle"`` or ``"jwt"``.
         approle_mount: Where the AppRole auth method is mounted.
         role_id_file: A file holding the AppRole role id (when VAULT_ROLE_ID is unset).
         secret_id_file: A file holding the AppRole secret id (when VAULT_SECRET_ID is unset).
+        jwt_role: The role of a JWT login (required for ``auth = "jwt"``).
+        jwt_mount: Where the JWT/OIDC auth method is mounted.
+        jwt_file: A file holding the JWT (when VAULT_JWT is unset), e.g. a Kubernetes
+            service-account token.
+        jwt_audience: The audience to ask GitHub Actions' OIDC provider for; ``None``
+            takes GitHub's default (the repository owner's URL).
         tls: TLS options.
         timeout: Seconds one request may take.
         proxy: ``VAULT_PROXY_ADDR`` (or the older ``VAULT_HTTP_PROXY``): the proxy for
@@ -109,13 +104,17 @@ class Settings:
     mount: str
     kv_version: Literal[1, 2] | None
     field: str
-    auth: Literal["token", "approle"]
+    auth: AuthMethod
     approle_mount: str
     role_id_file: Path | None
     secret_id_file: Path | None
     tls: TlsSettings
     timeout: float
     proxy: str | None = None
+    jwt_role: str | None = None
+    jwt_mount: str = "jwt"
+    jwt_file: Path | None = None
+    jwt_audience: str | None = None
 
     @classmethod
     def resolve(
@@ -134,9 +133,13 @@ class Settings:
         namespace = require_str(options, "namespace", _NAME) or env.get("VAULT_NAMESPACE") or None
         mount = _path_option(options, "mount", "secret")
         field = require_str(options, "field", _NAME) or "value"
-        auth = require_str(options, "auth", _NAME) or "token"
-        if auth not in ("token", "approle"):
-            raise ConfigError(f'[vault.{_NAME}] auth must be "token" or "approle", not {auth!r}')
+        auth = _auth(options)
+        jwt_role = require_str(options, "jwt_role", _NAME) or None
+        if auth == "jwt" and not jwt_role:
+            raise ConfigError(
+                f'[vault.{_NAME}] auth = "jwt" needs jwt_role, the Vault role to log in as '
+                f'(e.g. jwt_role = "envdrift-ci")'
+            )
         return cls(
             address=address,
             address_source=source,
@@ -144,14 +147,25 @@ class Settings:
             mount=mount,
             kv_version=_kv_version(options.get("kv_version")),
             field=field,
-            auth="approle" if auth == "approle" else "token",
+            auth=auth,
             approle_mount=_path_option(options, "approle_mount", "approle"),
             role_id_file=_file_option(options, "role_id_file", context.base_dir),
             secret_id_file=_file_option(options, "secret_id_file", context.base_dir),
             tls=_tls(env),
             timeout=context.timeout,
             proxy=env.get("VAULT_PROXY_ADDR") or env.get("VAULT_HTTP_PROXY") or None,
+            jwt_role=jwt_role,
+            jwt_mount=_path_option(options, "jwt_mount", "jwt"),
+            jwt_file=_file_option(options, "jwt_file", context.base_dir),
+            jwt_audience=require_str(options, "jwt_audience", _NAME) or None,
         )
+
+
+def _auth(options: Mapping[str, Any]) -> AuthMethod:
+    auth = require_str(options, "auth", _NAME) or "token"
+    if auth in _AUTH_METHODS:
+        return cast("AuthMethod", auth)
+    raise ConfigError(f'[vault.{_NAME}] auth must be "token", "approle" or "jwt", not {auth!r}')
 
 
 def _address(
@@ -222,98 +236,3 @@ def _tls(env: Mapping[str, str]) -> TlsSettings:
         skip_verify=skip_raw in _TRUE,
         client_cert=(cert, key) if cert and key else None,
     )
-
-
-# -- the credential ------------------------------------------------------------------
-
-NO_CREDENTIAL_HELP = (
-    "set VAULT_TOKEN, or run `vault login` (it writes ~/.vault-token), or use AppRole: "
-    '[vault.hashicorp] auth = "approle" with VAULT_ROLE_ID and VAULT_SECRET_ID '
-    "(or role_id_file and secret_id_file)"
-)
-
-
-@dataclass(frozen=True)
-class Credential:
-    """What to authenticate with.
-
-    Attributes:
-        method: How it was found, for ``--debug`` output
-            (``"the token in VAULT_TOKEN"``, ``"AppRole login at auth/approle …"``).
-        token_name: How messages call the token this gives (``"the AppRole token"``).
-        token: A ready token, or ``None`` for an AppRole login.
-        role_id: The AppRole role id (AppRole only).
-        secret_id: The AppRole secret id, when the role requires one.
-    """
-
-    method: str
-    token_name: str
-    token: Secret | None = None
-    role_id: Secret | None = None
-    secret_id: Secret | None = None
-
-
-def find_credential(settings: Settings, environ: Mapping[str, str] | None = None) -> Credential:
-    """Return the first credential available, in the documented order.
-
-    Raises:
-        PermissionDeniedError: there is none; the message names the three ways to add one.
-        ConfigError: a configured id file cannot be read.
-    """
-    env = os.environ if environ is None else environ
-    token = env.get("VAULT_TOKEN", "").strip()
-    if token:
-        where = "the token in VAULT_TOKEN"
-        return Credential(where, where, token=Secret(token))
-    token_file = _home(env) / ".vault-token"
-    token = _read(token_file, "the Vault token file") or ""
-    if token:
-        return Credential(
-            f"the token in ~/.vault-token ({token_file})",
-            "the token in ~/.vault-token",
-            token=Secret(token),
-        )
-    if settings.auth == "approle":
-        role_id, role_from = _approle_id(env, "VAULT_ROLE_ID", settings.role_id_file)
-        secret_id, _ = _approle_id(env, "VAULT_SECRET_ID", settings.secret_id_file)
-        if role_id:
-            return Credential(
-                f"AppRole login at auth/{settings.approle_mount} (role id from {role_from})",
-                f"the token from the AppRole login at auth/{settings.approle_mount}",
-                role_id=Secret(role_id),
-                secret_id=Secret(secret_id) if secret_id else None,
-            )
-        raise PermissionDeniedError(
-            'no Vault credential found: auth = "approle" but neither VAULT_ROLE_ID nor '
-            "[vault.hashicorp] role_id_file gives a role id, and there is no token; "
-            + NO_CREDENTIAL_HELP
-        )
-    raise PermissionDeniedError(f"no Vault token found: {NO_CREDENTIAL_HELP}")
-
-
-def _home(env: Mapping[str, str]) -> Path:
-    home = env.get("HOME")
-    return Path(home) if home else Path.home()
-
-
-def _approle_id(env: Mapping[str, str], var: str, path: Path | None) -> tuple[str, str]:
-    value = env.get(var, "").strip()
-    if value:
-        return value, var
-    if path is not None:
-        content = _read(path, f"the file for {var.lower().removeprefix('vault_')}")
-        if content is None:
-            raise ConfigError(f"{path}: no such file (set in [vault.hashicorp])")
-        return content, str(path)
-    return "", ""
-
-
-def _read(path: Path, what: str) -> str | None:
-    """Return the stripped content of ``path``, or ``None`` when it does not exist."""
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not text"
-        raise ConfigError(f"cannot read {what} {path}: {reason}") from None

@@ -11,9 +11,13 @@ Config (every key optional)::
     kv_version = 2                          # detected from the mount when left out
     field = "value"                         # what `vault kv put secret/x value=…` writes
     namespace = "team-a"                    # else VAULT_NAMESPACE
-    auth = "approle"                        # after VAULT_TOKEN and ~/.vault-token
+    auth = "approle"                        # or "jwt"; after VAULT_TOKEN and ~/.vault-token
     role_id_file = "ci/role-id"             # when VAULT_ROLE_ID is unset
     secret_id_file = "ci/secret-id"         # when VAULT_SECRET_ID is unset
+    jwt_role = "envdrift-ci"                # auth = "jwt": required
+    jwt_mount = "jwt"                       # where the JWT/OIDC auth method is enabled
+    jwt_file = "/var/run/secrets/tokens/vault"  # when VAULT_JWT is unset
+    jwt_audience = "https://vault.example.com"  # what to ask GitHub Actions' OIDC for
 
 A mapping's ``secret_name`` is the path under the mount and may be nested
 (``apps/api/prod-key`` is ``secret/data/apps/api/prod-key`` on KV v2). TLS follows the
@@ -46,8 +50,10 @@ from envdrift import (
     VaultError,
 )
 
+from envdrift_hashicorp._credentials import find_credential
 from envdrift_hashicorp._errors import (
     _Call,
+    errors_text,
     is_cas_conflict,
     login_failed,
     missing_sdk,
@@ -57,10 +63,12 @@ from envdrift_hashicorp._errors import (
     translate,
     translate_write,
 )
-from envdrift_hashicorp._settings import OPTION_KEYS, Settings, find_credential
+from envdrift_hashicorp._settings import OPTION_KEYS, Settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from envdrift_hashicorp._credentials import Credential, JwtSource
 
 __all__ = ["HashicorpVault"]
 
@@ -267,23 +275,57 @@ class HashicorpVault(Vault):
         if verify is False:
             _log.debug("TLS certificate verification is off (VAULT_SKIP_VERIFY)")
         self._token_name = credential.token_name
-        if credential.role_id is not None:
-            login = self._call(
-                "log in with AppRole",
-                f"auth/{settings.approle_mount}/login",
-                ("create", "update"),
-            )
-            try:
-                client.auth.approle.login(
-                    role_id=credential.role_id.reveal(),
-                    secret_id=credential.secret_id.reveal() if credential.secret_id else None,
-                    mount_point=settings.approle_mount,
-                )
-            except sdk_errors() as exc:
-                session.close()
-                raise login_failed(exc, login) from None
-            _log.debug("AppRole login succeeded")
+        try:
+            if credential.role_id is not None:
+                self._approle_login(client, credential)
+            elif credential.jwt is not None:
+                self._jwt_login(client, credential.jwt)
+        except BaseException:
+            session.close()
+            raise
         return client
+
+    def _approle_login(self, client: Any, credential: Credential) -> None:
+        assert credential.role_id is not None
+        mount = self.settings.approle_mount
+        login = self._call("log in with AppRole", f"auth/{mount}/login", ("create", "update"))
+        try:
+            client.auth.approle.login(
+                role_id=credential.role_id.reveal(),
+                secret_id=credential.secret_id.reveal() if credential.secret_id else None,
+                mount_point=mount,
+            )
+        except sdk_errors() as exc:
+            raise login_failed(
+                exc,
+                login,
+                "AppRole",
+                "AppRole login",
+                "Check VAULT_ROLE_ID and VAULT_SECRET_ID (or role_id_file/secret_id_file) "
+                "and [vault.hashicorp] approle_mount",
+            ) from None
+        _log.debug("AppRole login succeeded")
+
+    def _jwt_login(self, client: Any, source: JwtSource) -> None:
+        settings = self.settings
+        mount, role = settings.jwt_mount, settings.jwt_role
+        what = f"JWT login as role '{role}' at auth/{mount}"
+        login = self._call(
+            f"log in with a JWT as role '{role}'", f"auth/{mount}/login", ("update",)
+        )
+        jwt = source.get(settings.timeout)
+        try:
+            client.auth.jwt.jwt_login(role=role, jwt=jwt.reveal(), path=mount)
+        except sdk_errors() as exc:
+            check = f"Check the JWT from {source.where}, [vault.hashicorp] jwt_role and jwt_mount"
+            if "audience" in errors_text(exc):
+                check = (
+                    f"The role's bound_audiences must list the audience of the JWT from "
+                    f"{source.where} (on GitHub Actions, set [vault.hashicorp] jwt_audience "
+                    "to one of them)"
+                )
+            raise login_failed(exc, login, "JWT", what, check, conceal=jwt) from None
+        _log.debug("JWT login succeeded")
 
     def _kv_version(self, client: Any, asked: float) -> Literal[1, 2]:
         """Return the mount's KV version: configured, or asked once the way the Vault CLI does.
