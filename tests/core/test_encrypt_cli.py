@@ -12,7 +12,7 @@ import pytest
 from click.testing import Result
 from envdrift.dotenvx.crypto import decrypt_value, generate_keypair, public_key_of
 from envdrift.dotenvx.envfile import EnvFile
-from envdrift.dotenvx.keysfile import KEYS_HEADER, KeysFile
+from envdrift.dotenvx.keysfile import KEYS_HEADER, KeysFile, update_keys_file
 from envdrift.dotenvx.operations import public_key_header
 from envdrift.secrets import Secret
 
@@ -115,9 +115,13 @@ def test_check_reports_plaintext_and_changes_nothing(run_cli: Run, tmp_path: Pat
 def test_reuses_private_key_already_in_keys_file(run_cli: Run, tmp_path: Path) -> None:
     # e.g. `envdrift sync` fetched the team's key before the file was first encrypted
     pair = generate_keypair()
-    keys = KeysFile.read(tmp_path / ".env.keys")
-    keys.set("DOTENV_PRIVATE_KEY_STAGING", pair.private_key, comment=".env.staging")
-    keys.write()
+    update_keys_file(
+        tmp_path / ".env.keys",
+        lambda keys: keys.set(
+            "DOTENV_PRIVATE_KEY_STAGING", pair.private_key, comment=".env.staging"
+        ),
+        root=tmp_path,
+    )
     keys_before = (tmp_path / ".env.keys").read_bytes()
     (tmp_path / ".env.staging").write_text("A=1\n")
     result = run_cli("encrypt", ".env.staging")
@@ -233,10 +237,17 @@ def test_gitignore_gets_env_keys_in_a_work_tree(run_cli: Run, tmp_path: Path) ->
     (tmp_path / ".env").write_text("A=1\n")
     result = run_cli("encrypt")
     assert result.exit_code == 0
-    assert (tmp_path / ".gitignore").read_text() == "node_modules\n.env.keys\n"
+    added = (
+        "node_modules\n"
+        "# envdrift: private keys, their backups and temporary files never go to git\n"
+        ".env.keys\n.env.keys.*\n.envdrift-tmp-*\n"
+    )
+    assert (tmp_path / ".gitignore").read_text() == added
+    assert "added .env.keys, .env.keys.*, .envdrift-tmp-* to .gitignore" in result.stderr
     (tmp_path / ".env.ci").write_text("A=1\n")
-    run_cli("encrypt", ".env.ci")
-    assert (tmp_path / ".gitignore").read_text() == "node_modules\n.env.keys\n"
+    again = run_cli("encrypt", ".env.ci")
+    assert (tmp_path / ".gitignore").read_text() == added
+    assert ".gitignore" not in again.stderr  # said once, when it changed
 
 
 def test_gitignore_left_alone_outside_git(run_cli: Run, tmp_path: Path) -> None:

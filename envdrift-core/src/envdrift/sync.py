@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, backup_stamp, locked, write_backup
+from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, backup_stamp
 from envdrift.dotenvx.envfile import read_env_text
-from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.dotenvx.keysfile import KeysFile, update_keys_file
 from envdrift.errors import EnvdriftError, FormatError, NotFoundError
+from envdrift.gitsafety import GitProtection, protect
 from envdrift.keyvalue import normalize_private_key
 from envdrift.secrets import Secret
 
@@ -72,6 +73,7 @@ class Outcome(enum.StrEnum):
     UPDATED = "updated"  #: a different local key was replaced (after a backup)
     UNCHANGED = "unchanged"  #: the local key already equals the vault's
     SKIPPED = "skipped"  #: a mismatch the user chose to keep (interactive runs only)
+    EPHEMERAL = "ephemeral"  #: ``ephemeral_keys``: fetched and checked, written nowhere
     DRIFT = "drift"  #: ``verify``: the local key is missing or differs, or the secret is
     ERROR = "error"  #: the mapping could not be synced; ``reason`` says why
 
@@ -224,6 +226,8 @@ class SyncReport:
         elapsed: Seconds the run took (config loading excluded).
         interrupted: Ctrl-C ended the run early; the mappings it cut short are errors
             that say so, and nothing was written for them.
+        git: What was done to keep the keys files and backups out of git, and which
+            keys files git already tracks.
     """
 
     results: list[MappingResult]
@@ -231,6 +235,7 @@ class SyncReport:
     provider: str = ""
     elapsed: float = 0.0
     interrupted: bool = False
+    git: GitProtection = field(default_factory=GitProtection)
 
     def counts(self) -> dict[str, int]:
         """How many mappings ended with each outcome, plus failed decryption checks."""
@@ -244,9 +249,11 @@ class SyncReport:
     @property
     def exit_code(self) -> int:
         """130 after Ctrl-C (as shells report SIGINT); 1 when any mapping errored, drifted
-        or failed its decryption check; else 0."""
+        or failed its decryption check, or (with ``ci``) git tracks a keys file; else 0."""
         if self.interrupted:
             return 130
+        if self.options.ci and self.git.tracked:
+            return 1
         return 0 if all(result.ok for result in self.results) else 1
 
 
@@ -285,19 +292,31 @@ def run_sync(
     """
     started = time.monotonic()
     notify = progress or (lambda phase, done, total: None)
+    git = GitProtection()
     results = [MappingResult(mapping) for mapping in mappings]
     real_paths = _plan(config, results, vaults, options)
     phase = "fetching"
     try:
         _fetch(results, vaults, options.jobs, notify)
+        for result in results:
+            # Ephemeral keys are used in memory only: never compared with or written to
+            # .env.keys (the decryption check below still proves them).
+            if result.mapping.ephemeral and result.pending and result.vault_key is not None:
+                result.outcome = Outcome.EPHEMERAL
         with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
             groups = _groups(results, real_paths)
             snapshots = _compare(groups, pool, notify)
             _resolve(results, options, confirm)
             if not options.verify:
                 phase = "writing"
-                stamp = backup_stamp()
-                _write(groups, snapshots, stamp, options.keep_backups, pool, notify)
+                where = _Where(
+                    config.root,
+                    options.allow_outside_root or config.allow_outside_root,
+                    backup_stamp(),
+                    options.keep_backups,
+                )
+                _write(groups, snapshots, where, pool, notify)
+                git = _protect(results)
             if options.check_decryption:
                 phase = "checking"
                 _check(results, config.env_keys_filename, registry, pool, notify)
@@ -314,7 +333,23 @@ def run_sync(
     for result in results:
         if result.outcome is None:  # pragma: no cover - every path above settles it
             result.fail("internal error: the mapping was never settled")
-    return SyncReport(results, options, vaults.provider, time.monotonic() - started)
+    return SyncReport(results, options, vaults.provider, time.monotonic() - started, git=git)
+
+
+def _protect(results: list[MappingResult]) -> GitProtection:
+    """Keep every keys file (and the backups just written) out of git; find tracked ones.
+
+    What ``update_keys_file`` does for one file, done here for all of them at once: a
+    few git calls per work tree rather than per mapping, and a tracked keys file is
+    reported even when this run left it unchanged.
+    """
+    paths: list[Path] = []
+    for result in results:
+        if result.keys_file is not None and os.path.lexists(result.keys_file):
+            paths.append(result.keys_file)
+        if result.backup is not None:
+            paths.append(result.backup)
+    return protect(dict.fromkeys(paths))
 
 
 # -- 1. plan ---------------------------------------------------------------------------
@@ -535,52 +570,68 @@ def _resolve(
 def _write(
     groups: list[_Group],
     snapshots: dict[str, bytes],
-    stamp: str,
-    keep_backups: int,
+    where: _Where,
     pool: concurrent.futures.Executor,
     notify: ProgressCallback,
 ) -> None:
-    """Write each group's keys file once, under a lock on its folder.
+    """Write each group's keys file once, through ``update_keys_file``.
 
-    Another envdrift may have written the file since it was read (two runs at once).
-    Under the lock it is read again and this run's keys are applied to what is there
-    now, so neither run's update is lost: a key the other run already set to the vault's
-    value is unchanged, and a key it changed to something else fails that mapping
-    rather than being overwritten blindly.
+    Another envdrift may have written the file since it was read (another sync, an
+    encrypt, a rotate). Under the writers' lock it is read again and this run's keys
+    are applied to what is there now, so neither writer's update is lost: a key the
+    other writer already set to the vault's value is unchanged, and a key it changed to
+    something else fails that mapping rather than being overwritten blindly.
     """
 
     def write(group: _Group) -> None:
         todo = [r for r in group.results if r.pending]
         if not todo:
             return
-        backup = None
+
+        def edit(keys: KeysFile) -> list[MappingResult]:
+            left = todo
+            if keys.render() != snapshots.get(str(group.path)):
+                left = _merge(group.path, keys, todo)
+            for result in left:
+                # The comment dotenvx writes above a key: the env file it belongs to.
+                comment = f".env.{result.mapping.environment}".rstrip(".")
+                if result.vault_key is not None:  # always: only fetched keys are grouped
+                    keys.set(result.mapping.key_name, result.vault_key, comment=comment)
+            return left
+
         try:
-            with locked(Path(os.path.realpath(group.path)).parent):
-                keys = KeysFile.read(group.path)
-                if keys.render() != snapshots.get(str(group.path)):
-                    todo = _merge(group.path, keys, todo)
-                if not todo:
-                    return
-                if keep_backups and any(r.local_key is not None for r in todo):
-                    backup = write_backup(group.path, keys.render(), stamp, keep=keep_backups)
-                for result in todo:
-                    # The comment dotenvx writes above a key: the env file it belongs to.
-                    comment = f".env.{result.mapping.environment}".rstrip(".")
-                    if result.vault_key is not None:  # always: only fetched keys are grouped
-                        keys.set(result.mapping.key_name, result.vault_key, comment=comment)
-                keys.write()
+            update = update_keys_file(
+                group.path,
+                edit,
+                root=where.root,
+                allow_outside_root=where.allow_outside_root,
+                backup_stamp=where.stamp,
+                keep_backups=where.keep_backups,
+                protect_git=False,  # done once for the whole run, by _protect
+            )
         except (FormatError, OSError) as exc:
             reason = str(exc) if isinstance(exc, FormatError) else _os_reason(group.path, exc)
             for result in todo:
-                result.fail(reason)
+                if result.pending:
+                    result.fail(reason)
             return
-        for result in todo:
+        for result in update.value:
             if result.local_key is None:
                 result.outcome = Outcome.CREATED
             else:
-                result.outcome, result.backup = Outcome.UPDATED, backup
+                result.outcome, result.backup = Outcome.UPDATED, update.backup
 
     _each(pool, groups, write, "writing", notify)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a run writes: the project root, whether links may leave it, backups."""
+
+    root: Path
+    allow_outside_root: bool
+    stamp: str
+    keep_backups: int
 
 
 def _merge(path: Path, keys: KeysFile, todo: list[MappingResult]) -> list[MappingResult]:
