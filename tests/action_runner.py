@@ -147,7 +147,8 @@ class Runner:
         self, script: str, name: str, env: Mapping[str, str], cwd: Path, action_dir: Path | None
     ) -> tuple[StepResult, dict[str, str]]:
         self._counter += 1
-        files = {kind: self._files / f"{kind}_{self._counter}" for kind in ("output", "env", "path")}
+        kinds = ("output", "env", "path")
+        files = {kind: self._files / f"{kind}_{self._counter}" for kind in kinds}
         for path in files.values():
             path.write_text("")
         script_file = self._files / f"step_{self._counter}.sh"
