@@ -167,7 +167,8 @@ class AzureVault(Vault):
         except ImportError as exc:
             raise ConfigError(
                 f"vault 'azure' needs azure-identity and azure-keyvault-secrets, which cannot "
-                f"be imported ({exc}). Install them with: pip install 'envdrift[azure]'"
+                f"be imported ({exc}). Install them with: "
+                "pip install azure-identity azure-keyvault-secrets"
             ) from None
 
         # azure-identity logs each failed sign-in at WARNING. Without a handler anywhere,

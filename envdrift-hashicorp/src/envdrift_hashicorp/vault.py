@@ -271,7 +271,7 @@ class HashicorpVault(Vault):
         except ImportError as exc:
             raise ConfigError(
                 f"vault 'hashicorp' needs hvac, which cannot be imported ({exc}). "
-                "Install it with: pip install 'envdrift[hashicorp]'"
+                "Install it with: pip install hvac"
             ) from None
         from envdrift_hashicorp._http import build_session, verify_argument
 
