@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "vault-push": "envdrift.cli.vault_push:vault_push",
     "rotate": "envdrift.cli.rotate:rotate",
     "run": "envdrift.cli.run:run",
+    "check-keys": "envdrift.cli.check_keys:check_keys",
     "plugins": "envdrift.cli.plugins:plugins",
 }
 
@@ -34,6 +35,7 @@ SHORT_HELP: dict[str, str] = {
     "vault-push": "Store local private keys in the vault.",
     "rotate": "Rotate an env file's key pair; update and verify the vault first.",
     "run": "Run a command with env files decrypted in memory (like dotenvx run).",
+    "check-keys": "Fail when a file holds a private key (the pre-commit hook's check).",
     "plugins": "List installed plugins, their vaults and load errors.",
 }
 
