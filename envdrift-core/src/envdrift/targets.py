@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from envdrift.plugins import PluginRegistry
 
-__all__ = ["Target", "environment_of", "resolve_target"]
+__all__ = ["Target", "covering_target", "environment_of", "mapping_for", "resolve_target"]
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def resolve_target(
     file_env = environment_of(env_file) if env_file is not None else None
     if found is not None:
         config = load_config(found, cwd)
-        mapping = _mapping_for(config, folder, environment or file_env)
+        mapping = mapping_for(config, folder, environment or file_env)
         discovered = find_config(cwd)
         discoverable = discovered is not None and os.path.samefile(discovered, config.path)
     else:
@@ -168,7 +168,25 @@ def resolve_target(
     return Target(config, mapping, found is not None, discoverable)
 
 
-def _mapping_for(config: Config, folder: Path, environment: str | None) -> SyncMapping | None:
+def covering_target(env_file: Path, *, cwd: Path | None = None) -> Target | None:
+    """The discovered configuration's mapping that covers ``env_file``'s folder, if any.
+
+    For hints only: no configuration, an invalid one, or no covering mapping gives
+    ``None``, never an error.
+    """
+    cwd = cwd or Path.cwd()
+    found = find_config(cwd)
+    if found is None:
+        return None
+    try:
+        config = load_config(found, cwd)
+    except ConfigError:
+        return None
+    mapping = mapping_for(config, cwd / env_file.parent, environment_of(env_file))
+    return None if mapping is None else Target(config, mapping, True, True)
+
+
+def mapping_for(config: Config, folder: Path, environment: str | None) -> SyncMapping | None:
     """The mapping whose folder is ``folder``; among several, the one for ``environment``."""
     real = os.path.realpath(folder)
     matches = [m for m in config.mappings if os.path.realpath(m.folder) == real]
