@@ -21,6 +21,7 @@ __all__ = [
     "complete_provider",
     "format_option",
     "is_debug",
+    "jobs_option",
     "keys_file_option",
     "registry_from",
     "vault_options",
@@ -60,6 +61,16 @@ def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         default="text",
         show_default=True,
         help=help,
+    )
+
+
+def jobs_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-j/--jobs N`` (as ``jobs``): how many ``what`` run at once."""
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(1, 256),
+        help=f"{what} at once (default: [vault.sync] max_workers, else 32).",
     )
 
 
