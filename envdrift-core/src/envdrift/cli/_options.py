@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,6 +143,18 @@ class VaultFlags:
         )
 
 
+class Seconds(click.FloatRange):
+    """A number of seconds in a range; ``nan`` is refused (it passes every range check)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return number
+
+
 _OPTIONS = [
     click.option(
         "-c",
@@ -163,7 +176,7 @@ _OPTIONS = [
     click.option("--region", help="Region for the provider (AWS)."),
     click.option(
         "--timeout",
-        type=click.FloatRange(0, 3600, min_open=True),
+        type=Seconds(0, 3600, min_open=True),
         metavar="SECONDS",
         help="Seconds one vault request may take (default: [vault] timeout, else 10).",
     ),
@@ -174,7 +187,7 @@ _OPTIONS = [
     ),
     click.option(
         "--deadline",
-        type=click.FloatRange(0, 86400, min_open=True),
+        type=Seconds(0, 86400, min_open=True),
         metavar="SECONDS",
         help="Seconds the whole run may spend on vault calls (default: [vault] deadline, "
         "else 120).",
