@@ -132,10 +132,15 @@ def sync(
         raise
     finally:
         progress.close()  # also on Ctrl-C, before the "interrupted" line
+    notes, git_warnings = report.git.messages()
+    warnings.extend(git_warnings)
     if out.json_mode:
         out.json(_document(config, report, profile, warnings, salt))
     else:
         _print_text(out, config, report, salt)
+    for note in notes:
+        out.info(note)
+    _warn(out, git_warnings)
     ctx.exit(report.exit_code)
 
 
@@ -218,7 +223,7 @@ def _summary(report: SyncReport) -> str:
     total = len(report.results)
     parts = [
         f"{counts[name]} {name}"
-        for name in ("created", "updated", "unchanged", "skipped", "drift", "error")
+        for name in ("created", "updated", "unchanged", "ephemeral", "skipped", "drift", "error")
         if counts[name]
     ]
     line = f"{total} mapping{'s' if total != 1 else ''}: {', '.join(parts) or 'nothing to do'}"
