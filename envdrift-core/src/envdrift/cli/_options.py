@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ __all__ = [
     "VaultFlags",
     "format_option",
     "is_debug",
+    "jobs_option",
     "keys_file_option",
     "registry_from",
     "vault_options",
@@ -34,6 +36,16 @@ def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         default="text",
         show_default=True,
         help=help,
+    )
+
+
+def jobs_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-j/--jobs N`` (as ``jobs``): how many ``what`` run at once."""
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(1, 256),
+        help=f"{what} at once (default: [vault.sync] max_workers, else 32).",
     )
 
 
@@ -105,6 +117,18 @@ class VaultFlags:
         )
 
 
+class Seconds(click.FloatRange):
+    """A number of seconds in a range; ``nan`` is refused (it passes every range check)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return number
+
+
 _OPTIONS = [
     click.option(
         "-c",
@@ -121,7 +145,7 @@ _OPTIONS = [
     click.option("--region", help="Region for the provider (AWS)."),
     click.option(
         "--timeout",
-        type=click.FloatRange(0, 3600, min_open=True),
+        type=Seconds(0, 3600, min_open=True),
         metavar="SECONDS",
         help="Seconds one vault request may take (default: [vault] timeout, else 10).",
     ),
@@ -132,7 +156,7 @@ _OPTIONS = [
     ),
     click.option(
         "--deadline",
-        type=click.FloatRange(0, 86400, min_open=True),
+        type=Seconds(0, 86400, min_open=True),
         metavar="SECONDS",
         help="Seconds the whole run may spend on vault calls (default: [vault] deadline, "
         "else 120).",

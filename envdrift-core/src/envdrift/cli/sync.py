@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 @click.option(
     "--check-decryption",
     is_flag=True,
-    help="Then prove, in memory, that each key decrypts its folder's encrypted env files.",
+    help="Prove, in memory, that each vault key decrypts its folder's encrypted env files; "
+    "a key that does not is not written.",
 )
 @click.option(
     "-j",
