@@ -256,9 +256,11 @@ class Config:
             ConfigError: the selection is empty, or no mapping carries ``profile``.
         """
         if not self.mappings:
+            from envdrift._install import docs_url
+
             raise ConfigError(
                 f"{self.label}: no mappings; add [[{self.key_prefix}vault.sync.mappings]] "
-                "tables with secret_name and folder_path (see docs/configuration.md)"
+                f"tables with secret_name and folder_path (see {docs_url('configuration')})"
             )
         profiles = sorted({m.profile for m in self.mappings if m.profile is not None})
         if profile is not None and profile not in profiles:
@@ -501,10 +503,12 @@ def load_config(path: Path | None, cwd: Path) -> Config:
     if path is None:
         found = find_config(cwd)
         if found is None:
+            from envdrift._install import docs_url
+
             raise ConfigError(
                 f"no configuration found in {cwd} or its parents: create {CONFIG_FILENAME} "
                 "(or [tool.envdrift] in pyproject.toml), or pass -c FILE; "
-                "see docs/configuration.md"
+                f"see {docs_url('configuration')}"
             )
         path = found
     path = Path(os.path.abspath(cwd / path))

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "VaultFlags",
+    "complete_profile",
+    "complete_provider",
     "format_option",
     "is_debug",
     "jobs_option",
@@ -25,6 +27,30 @@ __all__ = [
     "registry_from",
     "vault_options",
 ]
+
+
+def complete_provider(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for ``-p/--provider``: the vaults the installed plugins provide."""
+    from envdrift.plugins import PluginRegistry
+
+    return [name for name in PluginRegistry().vault_names() if name.startswith(incomplete)]
+
+
+def complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for ``--profile``: the profiles of the configuration in use.
+
+    That is ``-c FILE`` when it comes earlier on the line, else the file discovered from
+    the current directory; nothing when there is none or it does not load.
+    """
+    from envdrift.config import load_config
+    from envdrift.errors import EnvdriftError
+
+    try:
+        config = load_config(ctx.params.get("config_file"), Path.cwd())
+    except (EnvdriftError, OSError):
+        return []
+    profiles = {m.profile for m in config.mappings if m.profile is not None}
+    return sorted(p for p in profiles if p.startswith(incomplete))
 
 
 def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -138,7 +164,12 @@ _OPTIONS = [
         help="Config file: envdrift.toml, a pyproject.toml, or a legacy pair.txt. "
         "Default: discovered from the current directory upwards.",
     ),
-    click.option("-p", "--provider", help="Vault provider (overrides [vault] provider)."),
+    click.option(
+        "-p",
+        "--provider",
+        shell_complete=complete_provider,
+        help="Vault provider (overrides [vault] provider).",
+    ),
     click.option(
         "--vault-url", help="Vault address for the provider (Azure vault_url, Vault url)."
     ),
