@@ -11,6 +11,7 @@ import click
 
 from envdrift.cli._options import (
     VaultFlags,
+    complete_profile,
     format_option,
     jobs_option,
     registry_from,
@@ -27,7 +28,11 @@ if TYPE_CHECKING:
 
 @click.command()
 @vault_options
-@click.option("--profile", help="Also pull the mappings tagged with this profile.")
+@click.option(
+    "--profile",
+    shell_complete=complete_profile,
+    help="Also pull the mappings tagged with this profile.",
+)
 @click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
 @click.option("--ci", is_flag=True, help="Never prompt; a differing local key is an error.")
 @jobs_option("Vault calls (and files decrypted)")
