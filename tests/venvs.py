@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO_ROOT", "Venv", "build_wheels"]
+__all__ = ["REPO_ROOT", "Venv", "build_wheels", "pip_env"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +35,13 @@ def _clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
     env.update(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PYTHONDONTWRITEBYTECODE="1")
     env.update(extra)
+    return env
+
+
+def pip_env() -> dict[str, str]:
+    """The environment for a shell that creates and fills its own venv, as a user's does."""
+    env = _clean_env(**_PIP_ENV)
+    env.pop("VIRTUAL_ENV", None)
     return env
 
 
