@@ -344,7 +344,10 @@ class Config:
 
 
 class VaultSet:
-    """The backend instances of one run: one per distinct vault name, closed together.
+    """The backend instances of one run, closed together.
+
+    One per distinct vault name; for ``per_environment`` backends, one per vault name and
+    environment.
 
     Use as a context manager, or call ``close()``.
     """
@@ -367,7 +370,7 @@ class VaultSet:
         self._cls = registry.vault_class(provider)
         self._overrides = dict(overrides)
         self._debug = debug
-        self._instances: dict[str | None, Vault] = {}
+        self._instances: dict[tuple[str | None, str | None], Vault] = {}
         self.limits = limits or Limits()
         #: Shared by every backend of the run; ``cancel()`` it to stop all retrying.
         self.deadline = Deadline(self.limits.deadline_seconds)
@@ -392,18 +395,20 @@ class VaultSet:
                 the message names the mapping when a vault name is the cause.
         """
         vault_name, secret = self.target(mapping)
-        vault = self._instances.get(vault_name)
+        environment = mapping.environment if self._cls.per_environment else None
+        vault = self._instances.get((vault_name, environment))
         if vault is None:
-            vault = self._make(vault_name, mapping)
-            self._instances[vault_name] = vault
+            vault = self._make(vault_name, environment, mapping)
+            self._instances[vault_name, environment] = vault
         return vault, secret
 
-    def _make(self, vault_name: str | None, mapping: SyncMapping) -> Vault:
+    def _make(self, vault_name: str | None, environment: str | None, mapping: SyncMapping) -> Vault:
         from envdrift.vaults import VaultContext
 
         context = VaultContext(
             base_dir=self.config.root,
             vault_name=vault_name,
+            environment=environment,
             overrides=self._overrides,
             debug=self._debug,
             timeout=self.limits.timeout_seconds,
@@ -424,9 +429,10 @@ class VaultSet:
         return self._debug
 
     @property
-    def instances(self) -> dict[str | None, Vault]:
-        """The backends built so far, by vault name."""
-        return dict(self._instances)
+    def instances(self) -> list[Vault]:
+        """The backends built so far: one per vault name (and environment, for backends
+        that are ``per_environment``)."""
+        return list(self._instances.values())
 
     def close(self) -> None:
         """Close every backend built; one failing ``close`` does not skip the others."""
