@@ -18,7 +18,6 @@ each sdist on its own, ``twine check``. From that ``dist/``:
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -29,7 +28,7 @@ from typing import Any
 import pytest
 from envdrift.__about__ import __version__
 
-from tests.venvs import REPO_ROOT, Venv, pip_env
+from tests.venvs import REPO_ROOT, Venv, copy_working_tree, pip_env
 
 BACKENDS = ("aws", "azure", "hashicorp")
 DISTRIBUTIONS = ("envdrift", "envdrift-core", *(f"envdrift-{name}" for name in BACKENDS))
@@ -117,28 +116,12 @@ def readme_block(marker: str) -> list[str]:
     return block.splitlines()
 
 
-def fresh_clone(destination: Path) -> Path:
-    """A copy of the files git would clone (tracked, plus new unignored ones) in this tree."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = REPO_ROOT / name
-        if source.is_file():  # a tracked file deleted in the working tree is not copied
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
-    return destination
-
-
 def test_the_readme_install_from_a_checkout_works_verbatim(tmp_path: Path) -> None:
     lines = readme_block("install-from-checkout")
     clone_line, *steps = lines
     assert clone_line.startswith("git clone ")
     assert clone_line.endswith("&& cd envdrift")
-    clone = fresh_clone(tmp_path / "envdrift")
+    clone = copy_working_tree(tmp_path / "envdrift")
     result = subprocess.run(
         ["bash", "-c", "\n".join(["set -eu", *steps])],
         cwd=clone,
