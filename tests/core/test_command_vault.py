@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -345,6 +346,16 @@ def test_a_hanging_command_and_its_children_are_stopped_at_the_timeout(
     pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
     assert all(_dead(pid) for pid in pids), "the command's process group outlived it"
     assert elapsed < 10, elapsed  # one attempt: a timeout is not retried
+
+
+def test_a_helper_left_holding_stdout_does_not_hold_envdrift(tmp_path: Path, cli: str) -> None:
+    vault = fake(tmp_path, cli, fetch=[cli, "daemon", "{secret}"], context={"timeout": 30.0})
+    started = time.monotonic()
+    try:
+        assert vault.fetch("the-value").reveal() == "the-value"
+        assert time.monotonic() - started < 15
+    finally:
+        os.kill(int((tmp_path / "pids").read_text()), signal.SIGKILL)
 
 
 def test_cancelling_the_run_stops_a_command_at_once(tmp_path: Path, cli: str) -> None:
