@@ -100,10 +100,13 @@ def pull(
     finally:
         progress.close()
     code = _exit_code(report, pulls)
+    notes, git_warnings = report.git.messages()
+    warnings.extend(git_warnings)
     if out.json_mode:
         out.json(_document(config, report, pulls, profile, warnings, salt, code))
     else:
         _print_text(out, report, pulls)
+    out.notes(notes, git_warnings)
     ctx.exit(code)
 
 

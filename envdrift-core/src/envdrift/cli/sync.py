@@ -149,9 +149,7 @@ def sync(
         out.json(_document(config, report, profile, warnings, salt))
     else:
         _print_text(out, config, report, salt)
-    for note in notes:
-        out.info(note)
-    _warn(out, git_warnings)
+    out.notes(notes, git_warnings)
     ctx.exit(report.exit_code)
 
 
