@@ -450,20 +450,23 @@ def _fetch(
                 raise
             return dict.fromkeys(names, vault.unexpected(exc))
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(by_vault)) as pool:
-        futures = {pool.submit(fetch, vault, items): items for vault, items in by_vault.values()}
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                items = futures[future]
-                answers = future.result()
-                for item in items:
-                    _take(item, answers.get(item.secret_name))
-                done += len(items)
-                notify("fetching", done, total)
-        except BaseException:
-            vaults.deadline.cancel()  # retry waits end now; no new vault call starts
-            _cancel(futures)
-            raise
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(by_vault))
+    futures = {pool.submit(fetch, vault, items): items for vault, items in by_vault.values()}
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            items = futures[future]
+            answers = future.result()
+            for item in items:
+                _take(item, answers.get(item.secret_name))
+            done += len(items)
+            notify("fetching", done, total)
+    except BaseException:
+        vaults.deadline.cancel()  # retry waits end now; no new vault call starts
+        # Reads in flight are abandoned, not awaited: a hung vault must not hold up
+        # Ctrl-C (nothing is written for them; the CLI exits without joining them).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _take(result: MappingResult, answer: Secret | EnvdriftError | None) -> None:
