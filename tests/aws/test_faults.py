@@ -3,7 +3,7 @@
 Every request to Secrets Manager goes through ``tests.servers.proxy``, which answers some
 with HTTP 429/500/503 or AWS's own ``ThrottlingException`` (HTTP 400), resets some
 connections and swallows others. boto3 is untouched: only ``AWS_ENDPOINT_URL`` points at
-the proxy. The larger run (200 mappings) is ``benchmarks/faults.py``.
+the proxy. The larger run (200 mappings) is ``tests/soak/test_faults_soak.py`` (``nox -s soak``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every request to the real OpenBao dev server goes through ``tests.servers.proxy``, which
 answers some with HTTP 429/500/503 (with Vault's own ``{"errors": [...]}`` body), resets
 some connections and swallows others; hvac is untouched (``url`` points at the proxy).
-The larger run (200 mappings) is ``benchmarks/faults.py``.
+The larger run (200 mappings) is ``tests/soak/test_faults_soak.py`` (``nox -s soak``).
 """
 
 from __future__ import annotations

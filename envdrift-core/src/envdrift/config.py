@@ -256,9 +256,11 @@ class Config:
             ConfigError: the selection is empty, or no mapping carries ``profile``.
         """
         if not self.mappings:
+            from envdrift._install import docs_url
+
             raise ConfigError(
                 f"{self.label}: no mappings; add [[{self.key_prefix}vault.sync.mappings]] "
-                "tables with secret_name and folder_path (see docs/configuration.md)"
+                f"tables with secret_name and folder_path (see {docs_url('configuration')})"
             )
         profiles = sorted({m.profile for m in self.mappings if m.profile is not None})
         if profile is not None and profile not in profiles:
@@ -342,7 +344,10 @@ class Config:
 
 
 class VaultSet:
-    """The backend instances of one run: one per distinct vault name, closed together.
+    """The backend instances of one run, closed together.
+
+    One per distinct vault name; for ``per_environment`` backends, one per vault name and
+    environment.
 
     Use as a context manager, or call ``close()``.
     """
@@ -365,7 +370,7 @@ class VaultSet:
         self._cls = registry.vault_class(provider)
         self._overrides = dict(overrides)
         self._debug = debug
-        self._instances: dict[str | None, Vault] = {}
+        self._instances: dict[tuple[str | None, str | None], Vault] = {}
         self.limits = limits or Limits()
         #: Shared by every backend of the run; ``cancel()`` it to stop all retrying.
         self.deadline = Deadline(self.limits.deadline_seconds)
@@ -390,18 +395,20 @@ class VaultSet:
                 the message names the mapping when a vault name is the cause.
         """
         vault_name, secret = self.target(mapping)
-        vault = self._instances.get(vault_name)
+        environment = mapping.environment if self._cls.per_environment else None
+        vault = self._instances.get((vault_name, environment))
         if vault is None:
-            vault = self._make(vault_name, mapping)
-            self._instances[vault_name] = vault
+            vault = self._make(vault_name, environment, mapping)
+            self._instances[vault_name, environment] = vault
         return vault, secret
 
-    def _make(self, vault_name: str | None, mapping: SyncMapping) -> Vault:
+    def _make(self, vault_name: str | None, environment: str | None, mapping: SyncMapping) -> Vault:
         from envdrift.vaults import VaultContext
 
         context = VaultContext(
             base_dir=self.config.root,
             vault_name=vault_name,
+            environment=environment,
             overrides=self._overrides,
             debug=self._debug,
             timeout=self.limits.timeout_seconds,
@@ -422,9 +429,10 @@ class VaultSet:
         return self._debug
 
     @property
-    def instances(self) -> dict[str | None, Vault]:
-        """The backends built so far, by vault name."""
-        return dict(self._instances)
+    def instances(self) -> list[Vault]:
+        """The backends built so far: one per vault name (and environment, for backends
+        that are ``per_environment``)."""
+        return list(self._instances.values())
 
     def close(self) -> None:
         """Close every backend built; one failing ``close`` does not skip the others."""
@@ -495,14 +503,17 @@ def load_config(path: Path | None, cwd: Path) -> Config:
     if path is None:
         found = find_config(cwd)
         if found is None:
+            from envdrift._install import docs_url
+
             raise ConfigError(
                 f"no configuration found in {cwd} or its parents: create {CONFIG_FILENAME} "
                 "(or [tool.envdrift] in pyproject.toml), or pass -c FILE; "
-                "see docs/configuration.md"
+                f"see {docs_url('configuration')}"
             )
         path = found
     path = Path(os.path.abspath(cwd / path))
     label = os.path.relpath(path, cwd)
+    _refuse_secret_file(path.name, label)
     raw = _read(path, label)
     if path.name == PYPROJECT_FILENAME:
         data = _parse_toml(label, raw, strict=True) or {}
@@ -519,6 +530,23 @@ def load_config(path: Path | None, cwd: Path) -> Config:
     if sniffed is not None and "vault" in sniffed:
         return _from_toml(path, label, "envdrift.toml", sniffed, "")
     return _from_pair(path, label, raw)
+
+
+def _refuse_secret_file(name: str, label: str) -> None:
+    """Refuse, unread, an env or keys file passed as the config (``-c .env.keys``).
+
+    Read as pair.txt, its lines would show up as folders and secrets in every report.
+    """
+    lowered = name.lower()
+    if lowered.startswith(".env") or lowered.endswith(".keys"):
+        raise ConfigError(
+            f"{label} is an env or keys file, not a configuration; pass -c envdrift.toml, "
+            "a pyproject.toml or a pair.txt"
+        )
+
+
+#: What only an env or keys file holds: a dotenvx key name, or an encrypted value.
+_SECRET_FILE_LINE = re.compile(r"^(?:export\s+)?DOTENV_(?:PUBLIC|PRIVATE)_KEY|encrypted:", re.I)
 
 
 def _read(path: Path, label: str) -> bytes:
@@ -551,6 +579,13 @@ def _parse_toml(label: str, raw: bytes, *, strict: bool) -> dict[str, Any] | Non
         if not strict:
             return None
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+    except RecursionError:
+        # tomllib recurses once per nesting level: thousands of '[' exhaust the stack.
+        if not strict:
+            return None
+        raise ConfigError(
+            f"{label}: invalid TOML: arrays or tables nested too deeply to read"
+        ) from None
 
 
 # -- TOML ------------------------------------------------------------------------------
@@ -758,18 +793,25 @@ def _from_pair(path: Path, label: str, raw: bytes) -> Config:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
+        # A line's content is never quoted: a wrong file can hold keys or plaintext.
+        if _SECRET_FILE_LINE.search(stripped):
+            raise ConfigError(
+                f"{label}:{lineno}: holds a dotenvx key or an encrypted value: this is an "
+                "env or keys file, not a pair.txt; pass -c envdrift.toml or a pair.txt"
+            )
         left, sep, right = stripped.partition("=")
         left, right = left.strip(), right.strip()
         if not sep or not left or not right:
             raise ConfigError(
                 f"{label}:{lineno}: expected 'secret-name=folder-path' or "
-                f"'vault-name/secret-name=folder-path', got {stripped!r}"
+                "'vault-name/secret-name=folder-path' (the line is not shown)"
             )
         prefix, slash, secret = left.partition("/")
         prefix, secret = prefix.strip(), secret.strip()
         if slash and (not prefix or not secret):
             raise ConfigError(
-                f"{label}:{lineno}: {left!r} has an empty vault or secret name around '/'"
+                f"{label}:{lineno}: expected 'vault-name/secret-name=folder-path' with "
+                "neither name empty around '/' (the line is not shown)"
             )
         mappings.append(
             SyncMapping(

@@ -307,6 +307,13 @@ def run_sync(
             groups = _groups(results, real_paths)
             snapshots = _compare(groups, pool, notify)
             _resolve(results, options, confirm)
+            if options.check_decryption:
+                # Before writing: a vault key that cannot decrypt its folder's files must
+                # not replace (or join) what is there.
+                phase = "checking"
+                _check(results, config.env_keys_filename, registry, pool, notify)
+                if not options.verify:
+                    _hold_failing_keys(results)
             if not options.verify:
                 phase = "writing"
                 where = _Where(
@@ -317,9 +324,6 @@ def run_sync(
                 )
                 _write(groups, snapshots, where, pool, notify)
                 git = _protect(results)
-            if options.check_decryption:
-                phase = "checking"
-                _check(results, config.env_keys_filename, registry, pool, notify)
     except KeyboardInterrupt:
         vaults.deadline.cancel()
         for result in results:
@@ -435,10 +439,12 @@ def _fetch(
         return
     notify("fetching", 0, total)
     done = 0
+    groups = list(by_vault.values())
+    shares = job_shares([len(items) for _, items in groups], jobs)
 
-    def fetch(vault: Vault, items: list[MappingResult]) -> dict[str, Secret | EnvdriftError]:
-        # Share the job budget between vaults in proportion to their secrets.
-        share = max(1, round(jobs * len(items) / total))
+    def fetch(
+        vault: Vault, items: list[MappingResult], share: int
+    ) -> dict[str, Secret | EnvdriftError]:
         names = [item.secret_name for item in items]
         try:
             return vault.fetch_many(names, jobs=share)
@@ -450,8 +456,12 @@ def _fetch(
                 raise
             return dict.fromkeys(names, vault.unexpected(exc))
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(by_vault))
-    futures = {pool.submit(fetch, vault, items): items for vault, items in by_vault.values()}
+    # More vaults than jobs: each fetches one secret at a time, and only `jobs` at once.
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(len(groups), jobs))
+    futures = {
+        pool.submit(fetch, vault, items, share): items
+        for (vault, items), share in zip(groups, shares, strict=True)
+    }
     try:
         for future in concurrent.futures.as_completed(futures):
             items = futures[future]
@@ -467,6 +477,21 @@ def _fetch(
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+
+
+def job_shares(sizes: list[int], jobs: int) -> list[int]:
+    """Split ``jobs`` between vaults holding ``sizes`` secrets: in proportion, 1 at least.
+
+    The shares add up to at most ``jobs`` (when there are more vaults than jobs, each gets
+    one and only ``jobs`` run at once), and none exceeds its vault's secrets.
+    """
+    shares = [1] * len(sizes)
+    for _ in range(jobs - len(sizes)):
+        neediest = max(range(len(sizes)), key=lambda i: sizes[i] / shares[i])
+        if sizes[neediest] <= shares[neediest]:
+            break
+        shares[neediest] += 1
+    return shares
 
 
 def _take(result: MappingResult, answer: Secret | EnvdriftError | None) -> None:
@@ -678,12 +703,14 @@ def _check(
         key = result.vault_key
         if key is None:  # pragma: no cover - filtered out above
             return
-        files = _encrypted_env_files(
+        files, unread = _encrypted_env_files(
             result.mapping.folder, result.mapping.environment, keys_filename
         )
         if not files:
             result.decryption_error = (
-                f"no env file in {result.mapping.folder_path!r} declares "
+                "; ".join(unread) + "; nothing could be checked"
+                if unread
+                else f"no env file in {result.mapping.folder_path!r} declares "
                 f"{_public_key_name(result.mapping.environment)}; nothing to check"
             )
             return
@@ -699,19 +726,33 @@ def _check(
     _each(pool, todo, check, "checking", notify)
 
 
+def _hold_failing_keys(results: list[MappingResult]) -> None:
+    """Fail, unwritten, each pending mapping whose vault key failed its decryption check."""
+    for result in results:
+        if result.pending and result.decryption is not None and not result.decryption_ok:
+            kept = "the local key was kept" if result.local_key else "nothing was written"
+            failed = ", ".join(c.path.name for c in result.decryption if not c.ok)
+            result.fail(
+                f"the vault's {result.mapping.key_name} does not decrypt {failed}; {kept}. "
+                "If the local key is the right one, store it with `envdrift vault-push --force`"
+            )
+
+
 def _public_key_name(environment: str) -> str:
     return f"DOTENV_PUBLIC_KEY_{environment.upper()}" if environment else "DOTENV_PUBLIC_KEY"
 
 
 def _encrypted_env_files(
     folder: Path, environment: str, keys_filename: str
-) -> list[tuple[Path, str]]:
-    """The env files in ``folder`` that carry this environment's public key, read in memory."""
+) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The env files in ``folder`` that carry this environment's public key, read in memory,
+    and why each env file that could not be read was skipped."""
     declares = re.compile(
         rf"^[ \t\ufeff]*(?:export[ \t]+)?{re.escape(_public_key_name(environment))}[ \t]*=",
         re.MULTILINE,
     )
     found = []
+    unread: list[str] = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         name = entry.name
         if (
@@ -725,11 +766,14 @@ def _encrypted_env_files(
             continue
         try:
             text = read_env_text(Path(entry.path))
-        except (FileNotFoundError, FormatError):
-            continue  # gone, unreadable, too large or not text: not a file to check
+        except FileNotFoundError:
+            continue  # gone meanwhile
+        except FormatError as exc:
+            unread.append(str(exc))  # too large, unreadable or not text: say so
+            continue
         if declares.search(text):
             found.append((Path(entry.path), text))
-    return found
+    return found, unread
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "rotate": "envdrift.cli.rotate:rotate",
     "run": "envdrift.cli.run:run",
     "pull": "envdrift.cli.pull:pull",
+    "lock": "envdrift.cli.lock:lock",
+    "check-keys": "envdrift.cli.check_keys:check_keys",
     "plugins": "envdrift.cli.plugins:plugins",
 }
 
@@ -45,7 +47,9 @@ SHORT_HELP: dict[str, str] = {
     "vault-push": "Store local private keys in the vault.",
     "rotate": "Rotate an env file's key pair; update and verify the vault first.",
     "pull": "Sync every key, then decrypt every mapped env file in place.",
+    "lock": "Check local keys against the vault, then encrypt every mapped env file.",
     "run": "Run a command with env files decrypted in memory (like dotenvx run).",
+    "check-keys": "Fail when a file holds a private key (the pre-commit hook's check).",
     "plugins": "List installed plugins, their vaults and load errors.",
 }
 
