@@ -25,8 +25,10 @@ __all__ = [
     "PluginRegistry",
     "RetryPolicy",
     "Secret",
+    "SyncMapping",
     "UnavailableError",
     "UnknownVaultError",
+    "UnsupportedOperation",
     "Vault",
     "VaultContext",
     "VaultError",
@@ -46,8 +48,10 @@ _LAZY = {
     "PluginLoadError": "envdrift.errors",
     "UnavailableError": "envdrift.errors",
     "UnknownVaultError": "envdrift.errors",
+    "UnsupportedOperation": "envdrift.errors",
     "VaultError": "envdrift.errors",
     "Secret": "envdrift.secrets",
+    "SyncMapping": "envdrift.config",
     "Vault": "envdrift.vaults",
     "VaultContext": "envdrift.vaults",
     "require_str": "envdrift.vaults",
@@ -60,6 +64,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from envdrift.config import SyncMapping
     from envdrift.errors import (
         ConfigError,
         DecryptionError,
@@ -70,6 +75,7 @@ if TYPE_CHECKING:
         PluginLoadError,
         UnavailableError,
         UnknownVaultError,
+        UnsupportedOperation,
         VaultError,
     )
     from envdrift.hookspecs import DecryptionCheck, hookimpl

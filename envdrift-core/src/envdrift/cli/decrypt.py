@@ -4,16 +4,11 @@ prove that the vault's key decrypts it without decrypting anything to disk."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from envdrift.cli._options import VaultFlags, format_option, registry_from, vault_options
 from envdrift.cli._output import Output
-
-if TYPE_CHECKING:
-    from envdrift.errors import EnvdriftError
-    from envdrift.targets import Target
 
 
 @click.command()
@@ -121,28 +116,20 @@ def _verify_vault(
     json_mode: bool,
 ) -> None:
     from envdrift.drift import repair_steps, verify_vault
-    from envdrift.errors import EnvdriftError
 
     out = Output(json_mode=json_mode)
     registry = registry_from(ctx)
-    target: Target | None = None
-    try:
+    with out.json_errors("decrypt", lambda: {"file": str(path), "ok": False}):
         target = vault_flags.file_target(path, secret=secret, environment=environment)
         with vault_flags.open_vaults(target.config, registry, ctx) as vaults:
-            result = verify_vault(path, target, vaults, registry)
-    except EnvdriftError as exc:
-        if json_mode:
-            out.json(_error_document(path, exc))
-        raise
+            result = verify_vault(path, target, vaults)
     sync = target.sync_command(registry, provider=vault_flags.provider, flags=vault_flags.flags)
     steps = repair_steps(path, target, sync)
     if json_mode:
-        out.json(
-            {
-                **result.as_dict(),
-                "repair": [] if result.ok else steps,
-                "exit_code": 0 if result.ok else 1,
-            }
+        out.document(
+            "decrypt",
+            {**result.as_dict(), "repair": [] if result.ok else steps},
+            exit_code=0 if result.ok else 1,
         )
     elif result.ok:
         count = result.check.checked
@@ -156,7 +143,3 @@ def _verify_vault(
         for number, step in enumerate(steps, 1):
             out.info(f"  {number}. {step}")
     ctx.exit(0 if result.ok else 1)
-
-
-def _error_document(path: Path, exc: EnvdriftError) -> dict[str, object]:
-    return {"file": str(path), "ok": False, "error": str(exc), "exit_code": exc.exit_code}
