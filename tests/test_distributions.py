@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from envdrift.__about__ import __version__
 
 from tests.venvs import REPO_ROOT, Venv, build_wheels
 
@@ -31,7 +32,7 @@ def third_party(plugins: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
 
 def assert_backend(plugin: dict[str, Any], name: str) -> None:
     assert plugin["distribution"] == f"envdrift-{name}"
-    assert plugin["version"] == "1.0.0"
+    assert plugin["version"] == __version__
     assert plugin["error"] is None, plugin["error"]
     assert plugin["vaults"] == [name]
 
@@ -48,7 +49,7 @@ def test_core_alone_then_one_backend_then_the_umbrella(tmp_path: Path) -> None:
 
     venv.install(wheels["envdrift-core"])
     assert venv.distributions() == {"envdrift-core"}
-    assert venv.run("envdrift", "--version").stdout.strip() == "envdrift 1.0.0"
+    assert venv.run("envdrift", "--version").stdout.strip() == f"envdrift {__version__}"
     assert third_party(venv.plugins()) == {}
 
     venv.install(wheels["envdrift-aws"])

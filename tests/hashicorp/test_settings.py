@@ -63,7 +63,7 @@ def test_id_files_resolve_against_the_config_folder(tmp_path: Path) -> None:
         ({"url": "ftp://vault"}, "is not an http:// or https:// URL"),
         ({"url": 8200}, "url must be a string"),
         ({"kv_version": 3}, "kv_version must be 1 or 2"),
-        ({"auth": "userpass"}, 'auth must be "token" or "approle"'),
+        ({"auth": "userpass"}, 'auth must be "token", "approle" or "jwt"'),
         ({"mount": "/"}, "is not a mount path"),
         ({"mount": "a/../b"}, "is not a mount path"),
         ({"field": ["value"]}, "field must be a string"),

@@ -10,9 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "1.0.0"
+from envdrift.__about__ import PLUGIN_API, __version__
 
 __all__ = [
+    "PLUGIN_API",
     "ConfigError",
     "Deadline",
     "DecryptionCheck",

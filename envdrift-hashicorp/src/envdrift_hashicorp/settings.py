@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 from urllib.parse import urlsplit
 
 from envdrift import ConfigError, require_str
@@ -37,6 +37,10 @@ OPTION_KEYS = frozenset(
         "approle_mount",
         "role_id_file",
         "secret_id_file",
+        "jwt_role",
+        "jwt_mount",
+        "jwt_file",
+        "jwt_audience",
     }
 )
 
@@ -44,6 +48,8 @@ _NAME = "hashicorp"
 # strconv.ParseBool, which the Vault CLI uses for VAULT_SKIP_VERIFY.
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+AuthMethod = Literal["token", "approle", "jwt"]
+_AUTH_METHODS: tuple[str, ...] = get_args(AuthMethod)
 _MOUNT_RE = re.compile(r"^[^\s?#]+$")
 
 
@@ -75,10 +81,16 @@ class Settings:
         mount: The KV secrets engine's mount path, without slashes.
         kv_version: 1 or 2 when configured; ``None`` to detect it.
         field: The field of a secret that holds the value.
-        auth: ``"token"`` or ``"approle"``.
+        auth: ``"token"``, ``"approle"`` or ``"jwt"``.
         approle_mount: Where the AppRole auth method is mounted.
         role_id_file: A file holding the AppRole role id (when VAULT_ROLE_ID is unset).
         secret_id_file: A file holding the AppRole secret id (when VAULT_SECRET_ID is unset).
+        jwt_role: The role of a JWT login (required for ``auth = "jwt"``).
+        jwt_mount: Where the JWT/OIDC auth method is mounted.
+        jwt_file: A file holding the JWT (when VAULT_JWT is unset), e.g. a Kubernetes
+            service-account token.
+        jwt_audience: The audience to ask GitHub Actions' OIDC provider for; ``None``
+            takes GitHub's default (the repository owner's URL).
         tls: TLS options.
         timeout: Seconds one request may take.
         proxy: ``VAULT_PROXY_ADDR`` (or the older ``VAULT_HTTP_PROXY``): the proxy for
@@ -91,13 +103,17 @@ class Settings:
     mount: str
     kv_version: Literal[1, 2] | None
     field: str
-    auth: Literal["token", "approle"]
+    auth: AuthMethod
     approle_mount: str
     role_id_file: Path | None
     secret_id_file: Path | None
     tls: TlsSettings
     timeout: float
     proxy: str | None = None
+    jwt_role: str | None = None
+    jwt_mount: str = "jwt"
+    jwt_file: Path | None = None
+    jwt_audience: str | None = None
 
     @classmethod
     def resolve(
@@ -116,9 +132,13 @@ class Settings:
         namespace = require_str(options, "namespace", _NAME) or env.get("VAULT_NAMESPACE") or None
         mount = _path_option(options, "mount", "secret")
         field = require_str(options, "field", _NAME) or "value"
-        auth = require_str(options, "auth", _NAME) or "token"
-        if auth not in ("token", "approle"):
-            raise ConfigError(f'[vault.{_NAME}] auth must be "token" or "approle", not {auth!r}')
+        auth = _auth(options)
+        jwt_role = require_str(options, "jwt_role", _NAME) or None
+        if auth == "jwt" and not jwt_role:
+            raise ConfigError(
+                f'[vault.{_NAME}] auth = "jwt" needs jwt_role, the Vault role to log in as '
+                f'(e.g. jwt_role = "envdrift-ci")'
+            )
         return cls(
             address=address,
             address_source=source,
@@ -126,14 +146,25 @@ class Settings:
             mount=mount,
             kv_version=_kv_version(options.get("kv_version")),
             field=field,
-            auth="approle" if auth == "approle" else "token",
+            auth=auth,
             approle_mount=_path_option(options, "approle_mount", "approle"),
             role_id_file=_file_option(options, "role_id_file", context.base_dir),
             secret_id_file=_file_option(options, "secret_id_file", context.base_dir),
             tls=_tls(env),
             timeout=context.timeout,
             proxy=env.get("VAULT_PROXY_ADDR") or env.get("VAULT_HTTP_PROXY") or None,
+            jwt_role=jwt_role,
+            jwt_mount=_path_option(options, "jwt_mount", "jwt"),
+            jwt_file=_file_option(options, "jwt_file", context.base_dir),
+            jwt_audience=require_str(options, "jwt_audience", _NAME) or None,
         )
+
+
+def _auth(options: Mapping[str, Any]) -> AuthMethod:
+    auth = require_str(options, "auth", _NAME) or "token"
+    if auth in _AUTH_METHODS:
+        return cast("AuthMethod", auth)
+    raise ConfigError(f'[vault.{_NAME}] auth must be "token", "approle" or "jwt", not {auth!r}')
 
 
 def _address(

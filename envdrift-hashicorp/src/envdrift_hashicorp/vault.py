@@ -11,9 +11,13 @@ Config (every key optional)::
     kv_version = 2                          # detected from the mount when left out
     field = "value"                         # what `vault kv put secret/x value=…` writes
     namespace = "team-a"                    # else VAULT_NAMESPACE
-    auth = "approle"                        # after VAULT_TOKEN and ~/.vault-token
+    auth = "approle"                        # or "jwt"; after VAULT_TOKEN and ~/.vault-token
     role_id_file = "ci/role-id"             # when VAULT_ROLE_ID is unset
     secret_id_file = "ci/secret-id"         # when VAULT_SECRET_ID is unset
+    jwt_role = "envdrift-ci"                # auth = "jwt": required
+    jwt_mount = "jwt"                       # where the JWT/OIDC auth method is enabled
+    jwt_file = "/var/run/secrets/tokens/vault"  # when VAULT_JWT is unset
+    jwt_audience = "https://vault.example.com"  # what to ask GitHub Actions' OIDC for
 
 A mapping's ``secret_name`` is the path under the mount and may be nested
 (``apps/api/prod-key`` is ``secret/data/apps/api/prod-key`` on KV v2). TLS follows the
@@ -55,6 +59,8 @@ from envdrift_hashicorp.settings import OPTION_KEYS, Settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from envdrift_hashicorp.credentials import Credential, JwtSource
 
 __all__ = ["HashicorpVault"]
 
@@ -293,37 +299,82 @@ class HashicorpVault(Vault):
         if verify is False:
             _log.debug("TLS certificate verification is off (VAULT_SKIP_VERIFY)")
         self._token_name = credential.token_name
-        if credential.role_id is not None:
-            login = _Call(
-                "log in with AppRole",
-                f"auth/{settings.approle_mount}/login",
-                ("create", "update"),
-            )
-            try:
-                client.auth.approle.login(
-                    role_id=credential.role_id.reveal(),
-                    secret_id=credential.secret_id.reveal() if credential.secret_id else None,
-                    mount_point=settings.approle_mount,
-                )
-            except _sdk_errors() as exc:
-                session.close()
-                raise self._login_failed(exc, login) from None
-            _log.debug("AppRole login succeeded")
+        try:
+            if credential.role_id is not None:
+                self._approle_login(client, credential)
+            elif credential.jwt is not None:
+                self._jwt_login(client, credential.jwt)
+        except BaseException:
+            session.close()
+            raise
         return client
 
-    def _login_failed(self, exc: BaseException, call: _Call) -> EnvdriftError:
+    def _approle_login(self, client: Any, credential: Credential) -> None:
+        assert credential.role_id is not None
+        mount = self.settings.approle_mount
+        login = _Call("log in with AppRole", f"auth/{mount}/login", ("create", "update"))
+        try:
+            client.auth.approle.login(
+                role_id=credential.role_id.reveal(),
+                secret_id=credential.secret_id.reveal() if credential.secret_id else None,
+                mount_point=mount,
+            )
+        except _sdk_errors() as exc:
+            raise self._login_failed(
+                exc,
+                login,
+                "AppRole",
+                "AppRole login",
+                "Check VAULT_ROLE_ID and VAULT_SECRET_ID (or role_id_file/secret_id_file) "
+                "and [vault.hashicorp] approle_mount",
+            ) from None
+        _log.debug("AppRole login succeeded")
+
+    def _jwt_login(self, client: Any, source: JwtSource) -> None:
+        settings = self.settings
+        mount, role = settings.jwt_mount, settings.jwt_role
+        what = f"JWT login as role '{role}' at auth/{mount}"
+        login = _Call(f"log in with a JWT as role '{role}'", f"auth/{mount}/login", ("update",))
+        jwt = source.get(settings.timeout)
+        try:
+            client.auth.jwt.jwt_login(role=role, jwt=jwt.reveal(), path=mount)
+        except _sdk_errors() as exc:
+            check = f"Check the JWT from {source.where}, [vault.hashicorp] jwt_role and jwt_mount"
+            if "audience" in _errors_text(exc):
+                check = (
+                    f"The role's bound_audiences must list the audience of the JWT from "
+                    f"{source.where} (on GitHub Actions, set [vault.hashicorp] jwt_audience "
+                    "to one of them)"
+                )
+            raise self._login_failed(exc, login, "JWT", what, check, conceal=jwt) from None
+        _log.debug("JWT login succeeded")
+
+    def _login_failed(
+        self,
+        exc: BaseException,
+        call: _Call,
+        method: str,
+        what: str,
+        check: str,
+        conceal: Secret | None = None,
+    ) -> EnvdriftError:
+        """A refused login, in one line: what was tried, Vault's reason, what to check."""
         import hvac.exceptions as hx
 
-        if isinstance(exc, hx.InvalidRequest | hx.Forbidden | hx.Unauthorized | hx.InvalidPath):
-            detail = _errors_text(exc) or type(exc).__name__
-            if isinstance(exc, hx.InvalidPath):
-                detail = f"no AppRole auth method is mounted at auth/{self.settings.approle_mount}"
-            return PermissionDeniedError(
-                f"{self.describe()}: AppRole login failed ({detail}). Check VAULT_ROLE_ID and "
-                "VAULT_SECRET_ID (or role_id_file/secret_id_file) and "
-                "[vault.hashicorp] approle_mount"
-            )
-        return self._translate(exc, call)
+        if not isinstance(exc, hx.InvalidRequest | hx.Forbidden | hx.Unauthorized | hx.InvalidPath):
+            return self._translate(exc, call)
+        mount = call.api_path.removesuffix("/login")
+        detail = _errors_text(exc) or type(exc).__name__
+        if isinstance(exc, hx.InvalidPath):
+            detail = f"no {method} auth method is mounted at {mount}"
+        elif isinstance(exc, hx.Forbidden) and detail.endswith("permission denied"):
+            # Vault's answer to a login at a path where no auth method is enabled.
+            detail = f"permission denied: is a {method} auth method enabled at {mount}?"
+        if conceal is not None:  # Vault does not echo the JWT; make sure of it
+            detail = detail.replace(conceal.reveal(), "***")
+        return PermissionDeniedError(
+            f"{self.describe()}: {what} failed ({_short(detail)}). {check}"
+        )
 
     def _kv_version(self, client: Any, asked: float) -> Literal[1, 2]:
         """Return the mount's KV version: configured, or asked once the way the Vault CLI does.
