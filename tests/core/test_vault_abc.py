@@ -65,6 +65,7 @@ def test_default_route_refuses_vault_names_and_keeps_pair_prefixes_in_the_path()
         None,
         "team/app-key",
     )
+    assert not Minimal.has_vault_names()
     with pytest.raises(ConfigError, match="vault 'minimal' has no notion of a vault name"):
         Minimal.route(mapping(vault_name="prod"), {})
     # FilesVault maps --vault-url to `path`: a vault address replaces default_vault_name.

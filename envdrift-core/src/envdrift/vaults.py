@@ -105,6 +105,9 @@ class Vault(abc.ABC):
                     f"unknown option {unknown[0]!r} in [vault.{self.name}].{hint} "
                     f"Allowed: {allowed}."
                 )
+        if context.vault_name is not None and not self.has_vault_names():
+            # Built directly (not through a session) with a name it cannot use.
+            raise ConfigError(_no_vault_names(self.name, context.vault_name))
         self.options: dict[str, Any] = merged
         self.context = context
         self._retrier = Retrier(
@@ -152,10 +155,12 @@ class Vault(abc.ABC):
             return None, f"{mapping.name_prefix}/{mapping.secret_name}"
         if mapping.vault_name is None or cls.address_overridden(mapping, overrides):
             return None, mapping.secret_name
-        raise ConfigError(
-            f"vault {cls.name!r} has no notion of a vault name, but vault_name "
-            f"{mapping.vault_name!r} is set; remove vault_name (or default_vault_name)"
-        )
+        raise ConfigError(_no_vault_names(cls.name, mapping.vault_name))
+
+    @classmethod
+    def has_vault_names(cls) -> bool:
+        """Whether a vault name selects something here: the backend overrides ``route``."""
+        return cls.route.__func__ is not Vault.route.__func__  # type: ignore[attr-defined]
 
     @classmethod
     def address_overridden(cls, mapping: SyncMapping, overrides: Mapping[str, Any]) -> bool:
@@ -272,6 +277,13 @@ class Vault(abc.ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"
+
+
+def _no_vault_names(vault: str, vault_name: str) -> str:
+    return (
+        f"vault {vault!r} has no notion of a vault name, but vault_name {vault_name!r} is "
+        "set; remove vault_name (or default_vault_name)"
+    )
 
 
 def require_str(options: Mapping[str, Any], key: str, vault: str) -> str | None:
