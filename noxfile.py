@@ -3,6 +3,7 @@
     nox                      # lint, typecheck, tests(dist) x4, example_plugin, docs
     nox -s tests             # each distribution alone: core, aws, azure, hashicorp
     nox -s "tests(dist='aws')" -- -k round_trip   # arguments after -- go to pytest
+    nox -s build             # the release: sdists + wheels of all five in dist/, twine check
 
 ``tests(dist)`` installs envdrift-core (plus, for a backend, that one plugin) and the test
 tools into a fresh venv and runs ``tests/<dist>``: that proves each distribution works
@@ -117,6 +118,22 @@ def docs(session: nox.Session) -> None:
     session.install("./envdrift-core", *dev_requirements("mkdocs", "cogapp"))
     session.run("python", "scripts/docs_cog.py", "--check")
     session.run("mkdocs", "build", "--strict", "--site-dir", session.create_tmp() + "/site")
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """The release build (scripts/build.sh): dist/ with five sdists and five wheels.
+
+    Not part of the default run. Arguments after -- go to ``python -m build``.
+    """
+    session.install(*dev_requirements("build", "twine"))
+    session.run(
+        "bash",
+        "scripts/build.sh",
+        *session.posargs,
+        env={"PYTHON": "python"},
+        external=True,
+    )
 
 
 @nox.session

@@ -1,23 +1,88 @@
-"""Each distribution installs on its own, and the umbrella's extras add the backends.
+"""The release build, and what users get from it.
 
-One throwaway venv grows step by step, the way a user's does: envdrift-core alone, then
-envdrift-aws, then the umbrella ``envdrift[vault]``. After each step ``envdrift plugins
---json`` (the venv's own console script) must list exactly what is installed.
+``scripts/build.sh`` runs once per module (``release``): five sdists, a wheel built from
+each sdist on its own, ``twine check``. From that ``dist/``:
+
+- every wheel and sdist carries the licence;
+- ``pip install --find-links dist 'envdrift[aws]'`` in a fresh venv installs this project,
+  and ``envdrift --version`` says what pip says;
+- one venv grows step by step, the way a user's does: envdrift-core alone, then
+  envdrift-aws, then the umbrella ``envdrift[vault]``. After each step ``envdrift plugins
+  --json`` (the venv's own console script) must list exactly what is installed.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 from envdrift.__about__ import __version__
 
-from tests.venvs import REPO_ROOT, Venv, build_wheels
-
-if TYPE_CHECKING:
-    from pathlib import Path
+from tests.venvs import REPO_ROOT, Venv
 
 BACKENDS = ("aws", "azure", "hashicorp")
+DISTRIBUTIONS = ("envdrift", "envdrift-core", *(f"envdrift-{name}" for name in BACKENDS))
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``scripts/build.sh``'s output, built once for this module's tests."""
+    dist = tmp_path_factory.mktemp("dist")
+    env = {**os.environ, "DIST": str(dist), "PYTHON": sys.executable}
+    result = subprocess.run(
+        [str(REPO_ROOT / "scripts" / "build.sh"), "--no-isolation"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("PASSED") == 2 * len(DISTRIBUTIONS), result.stdout
+    return dist
+
+
+def wheels_in(dist: Path) -> dict[str, Path]:
+    """The wheels in ``dist`` by distribution name (envdrift_core-… -> envdrift-core)."""
+    return {w.name.split("-")[0].replace("_", "-"): w for w in dist.glob("*.whl")}
+
+
+def test_every_wheel_and_sdist_carries_the_licence(release: Path) -> None:
+    licence = (REPO_ROOT / "LICENSE").read_bytes()
+    wheels = wheels_in(release)
+    assert sorted(wheels) == sorted(DISTRIBUTIONS)
+    for name, wheel in wheels.items():
+        assert wheel.name == f"{name.replace('-', '_')}-{__version__}-py3-none-any.whl"
+        with zipfile.ZipFile(wheel) as archive:
+            member = f"{name.replace('-', '_')}-{__version__}.dist-info/licenses/LICENSE"
+            assert archive.read(member) == licence, wheel.name
+    sdists = sorted(release.glob("*.tar.gz"))
+    assert len(sdists) == len(DISTRIBUTIONS)
+    for sdist in sdists:
+        with tarfile.open(sdist) as archive:
+            top = sdist.name.removesuffix(".tar.gz")
+            member = archive.extractfile(f"{top}/LICENSE")
+            assert member is not None, sdist.name
+            assert member.read() == licence, sdist.name
+
+
+def test_find_links_install_of_the_umbrella_is_this_project(release: Path, tmp_path: Path) -> None:
+    # The package index also offers envdrift 11.1.1: pip must pick the release in dist/.
+    venv = Venv(tmp_path / "venv")
+    venv.install("--find-links", release, "envdrift[aws]")
+
+    assert venv.distributions() == {"envdrift", "envdrift-core", "envdrift-aws"}
+    assert venv.version("envdrift") == __version__
+    assert venv.run("envdrift", "--version").stdout.strip() == f"envdrift {__version__}"
+    assert set(third_party(venv.plugins())) == {"aws"}
+    listing = venv.run("envdrift", "plugins").stdout
+    assert f"envdrift-aws {__version__}" in listing
 
 
 def third_party(plugins: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -37,14 +102,8 @@ def assert_backend(plugin: dict[str, Any], name: str) -> None:
     assert plugin["vaults"] == [name]
 
 
-@pytest.mark.slow
-def test_core_alone_then_one_backend_then_the_umbrella(tmp_path: Path) -> None:
-    wheels = build_wheels(
-        tmp_path / "wheels",
-        REPO_ROOT / "envdrift-core",
-        *(REPO_ROOT / f"envdrift-{name}" for name in BACKENDS),
-        REPO_ROOT,
-    )
+def test_core_alone_then_one_backend_then_the_umbrella(release: Path, tmp_path: Path) -> None:
+    wheels = wheels_in(release)
     venv = Venv(tmp_path / "venv")
 
     venv.install(wheels["envdrift-core"])

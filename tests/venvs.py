@@ -113,6 +113,11 @@ class Venv:
         names = json.loads(self.run("python", "-c", code).stdout)
         return {name for name in names if name.startswith(prefix)}
 
+    def version(self, distribution: str) -> str:
+        """The version pip shows for ``distribution`` in this venv."""
+        code = f"from importlib.metadata import version; print(version({distribution!r}))"
+        return self.run("python", "-c", code).stdout.strip()
+
     def plugins(self) -> dict[str, dict[str, Any]]:
         """``envdrift plugins --json`` through the venv's console script, by plugin name."""
         document = json.loads(self.run("envdrift", "plugins", "--json").stdout)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import Result
 from envdrift.dotenvx.crypto import encrypt_value, generate_keypair
 from envdrift.dotenvx.envfile import EnvFile
-from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.dotenvx.keysfile import KeysFile, update_keys_file
 from envdrift.dotenvx.operations import public_key_header, safe_quote
 
 Run = Callable[..., Result]
@@ -185,9 +185,11 @@ def write_encrypted(tmp_path: Path, lines: dict[str, tuple[str, str]]) -> tuple[
     )
     env = tmp_path / ".env"
     env.write_text(header + body)
-    keys = KeysFile.read(tmp_path / ".env.keys")
-    keys.set("DOTENV_PRIVATE_KEY", pair.private_key, comment=".env")
-    keys.write()
+    keys = update_keys_file(
+        tmp_path / ".env.keys",
+        lambda keys: keys.set("DOTENV_PRIVATE_KEY", pair.private_key, comment=".env"),
+        root=tmp_path,
+    ).keys
     return env, keys
 
 

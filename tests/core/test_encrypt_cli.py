@@ -12,7 +12,7 @@ import pytest
 from click.testing import Result
 from envdrift.dotenvx.crypto import decrypt_value, generate_keypair, public_key_of
 from envdrift.dotenvx.envfile import EnvFile
-from envdrift.dotenvx.keysfile import KEYS_HEADER, KeysFile
+from envdrift.dotenvx.keysfile import KEYS_HEADER, KeysFile, update_keys_file
 from envdrift.dotenvx.operations import public_key_header
 from envdrift.secrets import Secret
 
@@ -115,9 +115,13 @@ def test_check_reports_plaintext_and_changes_nothing(run_cli: Run, tmp_path: Pat
 def test_reuses_private_key_already_in_keys_file(run_cli: Run, tmp_path: Path) -> None:
     # e.g. `envdrift sync` fetched the team's key before the file was first encrypted
     pair = generate_keypair()
-    keys = KeysFile.read(tmp_path / ".env.keys")
-    keys.set("DOTENV_PRIVATE_KEY_STAGING", pair.private_key, comment=".env.staging")
-    keys.write()
+    update_keys_file(
+        tmp_path / ".env.keys",
+        lambda keys: keys.set(
+            "DOTENV_PRIVATE_KEY_STAGING", pair.private_key, comment=".env.staging"
+        ),
+        root=tmp_path,
+    )
     keys_before = (tmp_path / ".env.keys").read_bytes()
     (tmp_path / ".env.staging").write_text("A=1\n")
     result = run_cli("encrypt", ".env.staging")

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from envdrift.dotenvx.keysfile import KEYS_HEADER, KeysFile
+from envdrift.dotenvx.keysfile import KEYS_HEADER, KeysFile, update_keys_file
 from envdrift.errors import FormatError
 from envdrift.secrets import Secret
 
 KEY_A = "6755a988593b8dfce7ff6a505d8003277f078712b806e3aaf329f9d446895aab"
 KEY_B = "8c630f513a30b6843f4952a3581a6e67d54b598538b91a2b546f9b912eb67151"
 KEY_C = "33add3afa8af84d3d87f66ebeb998cf346337d9ea5850d0be57aff7b58ebaa68"
+
+
+def set_key(value: str, environment: str) -> Callable[[KeysFile], str]:
+    """An edit for ``update_keys_file`` that sets ``DOTENV_PRIVATE_KEY_<ENV>``."""
+    return lambda keys: keys.set(
+        f"DOTENV_PRIVATE_KEY_{environment}", Secret(value), comment=f".env.{environment.lower()}"
+    )
+
 
 # Exactly what dotenvx 2.38.2 wrote for `dotenvx encrypt -f .env.production` in an
 # empty directory (observed with the real CLI).
@@ -145,28 +154,13 @@ def test_bom_before_first_line_is_indentation(tmp_path: Path) -> None:
     assert keys.render() == b"\xef\xbb\xbfDOTENV_PRIVATE_KEY=" + KEY_B.encode() + b"\n"
 
 
-def test_write_is_0600_atomic_and_follows_symlinks(tmp_path: Path) -> None:
-    target = tmp_path / "real.keys"
-    target.write_bytes(b"A=1\n")
-    os.chmod(target, 0o644)
-    link = tmp_path / ".env.keys"
-    link.symlink_to(target)
-    keys = KeysFile.read(link)
-    keys.set("DOTENV_PRIVATE_KEY", Secret(KEY_A), comment=".env")
-    written = keys.write()
-    assert written == target.resolve()
-    assert link.is_symlink()
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    assert target.read_bytes() == f"A=1\n\n# .env\nDOTENV_PRIVATE_KEY={KEY_A}\n".encode()
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".envdrift-tmp")] == []
-
-
 def test_write_new_file(tmp_path: Path) -> None:
-    keys = KeysFile.read(tmp_path / ".env.keys")
-    keys.set("DOTENV_PRIVATE_KEY_PRODUCTION", Secret(KEY_A), comment=".env.production")
-    keys.write()
+    update = update_keys_file(tmp_path / ".env.keys", set_key(KEY_A, "PRODUCTION"), root=tmp_path)
+    assert update.written
+    assert update.value == "created"
     assert (tmp_path / ".env.keys").read_bytes() == DOTENVX_FIRST_WRITE
     assert stat.S_IMODE((tmp_path / ".env.keys").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == [".env.keys"]  # no temp file, no backup
 
 
 def test_directory_is_a_format_error(tmp_path: Path) -> None:

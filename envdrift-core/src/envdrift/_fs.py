@@ -9,7 +9,10 @@
   only the newest ``keep`` backups of that file.
 * ``locked`` serialises read-modify-write cycles on a folder between processes (and
   threads): two ``envdrift sync`` runs never lose each other's update.
-* ``read_limited`` refuses files too big to be what they claim, without reading them.
+* ``read_limited`` refuses files too big to be what they claim, and anything that is
+  not a regular file (a FIFO would block forever), without reading them.
+* ``check_replaceable`` says, before anything changes, whether ``atomic_write`` could
+  replace a file; ``make_private_dirs`` creates folders 0700 whatever the umask.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import contextlib
 import errno
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,9 +35,12 @@ __all__ = [
     "SECRET_LIMIT",
     "TEMP_PREFIX",
     "FileTooLargeError",
+    "NotRegularFileError",
     "atomic_write",
     "backup_stamp",
+    "check_replaceable",
     "locked",
+    "make_private_dirs",
     "read_limited",
     "remove_abandoned_temp_files",
     "write_backup",
@@ -71,20 +78,8 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> Path:
             by this process); or as the file system raises it.
     """
     real = Path(os.path.realpath(path))
-    try:
-        st: os.stat_result | None = real.stat()
-    except FileNotFoundError:
-        st = None
+    st = check_replaceable(real)
     final_mode = mode if mode is not None else (st.st_mode & 0o7777 if st else 0o600)
-    if st is not None and (not st.st_mode & 0o222 or not os.access(real, os.W_OK)):
-        # Replacing goes through the folder, which would override a read-only file (and
-        # root passes every access check): a file nobody may write is left alone.
-        raise PermissionError(
-            errno.EACCES,
-            f"the file is read-only (mode {st.st_mode & 0o777:04o}); "
-            "make it writable (chmod u+w) to let envdrift change it",
-            str(real),
-        )
     remove_abandoned_temp_files(real.parent)
     tmp_name = _write_temp(real.parent, data)
     try:
@@ -99,6 +94,75 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> Path:
         raise
     _fsync_dir(real.parent)
     return real
+
+
+def check_replaceable(path: Path) -> os.stat_result | None:
+    """Raise unless ``atomic_write`` could replace ``path``; return its stat (``None``: new).
+
+    Symlinks are followed. Nothing is changed, so a command can check every file it will
+    replace before it changes anything anywhere (a vault included).
+
+    Raises:
+        PermissionError: the file is read-only (no write bit, or not writable by this
+            process), or its folder does not let us create the temporary file.
+        NotRegularFileError: the path is something other than a regular file.
+        IsADirectoryError: the path is a directory.
+        OSError: the folder does not exist or cannot be examined.
+    """
+    real = Path(os.path.realpath(path))
+    try:
+        st: os.stat_result | None = real.stat()
+    except FileNotFoundError:
+        st = None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "it is a directory, not a file", str(real))
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(real, st.st_mode)
+        if not st.st_mode & 0o222 or not os.access(real, os.W_OK):
+            # Replacing goes through the folder, which would override a read-only file
+            # (and root passes every access check): a file nobody may write is left alone.
+            raise PermissionError(
+                errno.EACCES,
+                f"the file is read-only (mode {st.st_mode & 0o777:04o}); "
+                "make it writable (chmod u+w) to let envdrift change it",
+                str(real),
+            )
+    folder = real.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "its folder does not exist", str(folder))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(
+            errno.EACCES,
+            f"its folder {folder} is read-only; make it writable (chmod u+w) to let "
+            "envdrift replace files in it",
+            str(real),
+        )
+    return st
+
+
+def make_private_dirs(path: Path) -> None:
+    """Create ``path`` and any missing parents, each mode 0700 whatever the umask.
+
+    ``mkdir(mode=…)`` is masked by the umask and ``parents=True`` ignores ``mode`` for
+    the parents, so each folder this creates is chmod-ed explicitly; folders that
+    already exist keep their mode.
+    """
+    missing = []
+    current = Path(os.path.abspath(path))
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            continue  # another process made it meanwhile; its mode is theirs to choose
+        os.chmod(folder, 0o700)
 
 
 def backup_stamp() -> str:
@@ -239,18 +303,51 @@ def locked(directory: Path, *, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
 def read_limited(path: Path, limit: int) -> bytes:
     """Return ``path``'s bytes, refusing (unread) a file larger than ``limit`` bytes.
 
+    Anything but a regular file is refused before a byte is read: opening never waits
+    (a FIFO without a writer would block forever), and a FIFO, socket or device is
+    refused by what the open descriptor is.
+
     Raises:
         OSError: as ``open`` and ``read`` raise it.
+        IsADirectoryError: the path is a directory.
+        NotRegularFileError: the path is a FIFO, socket, device, ….
         FileTooLargeError: the file is larger than ``limit``.
     """
-    with path.open("rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size > limit:
-            raise FileTooLargeError(size, limit)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(path, st.st_mode)
+        if st.st_size > limit:
+            raise FileTooLargeError(st.st_size, limit)
         data = handle.read(limit + 1)  # a file that grew meanwhile is still bounded
     if len(data) > limit:
         raise FileTooLargeError(len(data), limit)
     return data
+
+
+class NotRegularFileError(OSError):
+    """A path names a FIFO, socket or device where a regular file was expected."""
+
+    def __init__(self, path: Path | str, mode: int) -> None:
+        super().__init__(
+            errno.EINVAL,
+            f"it is {_kind(mode)}, not a regular file; envdrift reads only regular files",
+            str(path),
+        )
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 class FileTooLargeError(OSError):

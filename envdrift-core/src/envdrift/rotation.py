@@ -4,33 +4,39 @@ The order makes every failure recoverable:
 
 1. In memory: decrypt every value with the current key and re-encrypt it for a new key
    pair; the file's ``DOTENV_PUBLIC_KEY*`` gets the new public key.
-2. Store the new private key in the vault as a new version.
-3. Fetch it back and prove, through ``envdrift_verify_decryption``, that it decrypts
+2. Preflight: the env file and ``.env.keys`` must both be replaceable (writable, in a
+   writable folder, regular files, no symlink out of the project) before the vault is
+   touched.
+3. Store the new private key in the vault as a new version.
+4. Fetch it back and prove, through ``envdrift_verify_decryption``, that it decrypts
    the new text.
-4. Only then replace the env file and the ``.env.keys`` line, atomically (the old keys
-   file is kept as a 0600 backup).
+5. Only then, under the keys writers' lock, replace the env file and then the
+   ``.env.keys`` line, atomically (the old keys file is kept as a 0600 backup).
 
-When step 2 or 3 fails, nothing local has changed and the vault's previous value is
-stored again (made current); when that is impossible the error says what to run.
+When step 3, 4 or 5 fails, the env file gets its old bytes back and the vault's previous
+value is stored again (made current); when that is impossible the error says what to
+run. A process killed between the steps leaves one of three states, each named by
+``envdrift sync --check-decryption`` and repaired by commands (docs/resilience.md):
+the vault ahead of both files (``vault-push --force`` or ``rotate`` again), or the env
+file and vault ahead of ``.env.keys`` (``sync --force``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envdrift._fs import atomic_write, backup_stamp, write_backup
+from envdrift._fs import ENV_FILE_LIMIT, atomic_write, backup_stamp, check_replaceable, read_limited
 from envdrift.dotenvx.crypto import Decryptor, Encryptor, generate_keypair, is_encrypted
 from envdrift.dotenvx.envfile import EnvFile
 from envdrift.dotenvx.keyring import Keyring
-from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.dotenvx.keysfile import KeysFile, check_keys_path, update_keys_file
 from envdrift.dotenvx.operations import check_env_file_name
-from envdrift.errors import DecryptionError, EnvdriftError, FormatError, NotFoundError
+from envdrift.errors import ConfigError, DecryptionError, EnvdriftError, FormatError, NotFoundError
 from envdrift.keyvalue import normalize_private_key
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from envdrift.secrets import Secret
     from envdrift.session import VaultSet
     from envdrift.targets import Target
@@ -141,8 +147,9 @@ def rotate_file(
     """
     check_env_file_name(file)
     mapping = target.mapping
-    keys_path = mapping.folder / target.config.env_keys_filename
-    env = EnvFile.read(file)
+    config = target.config
+    keys_path = mapping.folder / config.env_keys_filename
+    original, env = _read(file)
     ring = Keyring.gather(file, keys_file=keys_path if keys_path.exists() else None)
     found = env.public_key()
     current_public = found[1].strip().lower() if found else None
@@ -154,6 +161,7 @@ def rotate_file(
         )
     pair = generate_keypair()
     new_text, count = rotate_text(env, [Decryptor(c.key) for c in candidates], pair.public_key)
+    _preflight(file, keys_path, config.root, config.allow_outside_root)
 
     vault, secret = vaults.for_mapping(mapping)
     where = f"secret {secret!r} in {vault.describe()}"
@@ -181,15 +189,86 @@ def rotate_file(
     except EnvdriftError as exc:
         raise RotationError(_rolled_back(vault, secret, previous, where, exc, recover)) from None
 
-    # The vault holds the new key and it is proven: swap the local files.
-    keys = KeysFile.read(keys_path)
-    backup = None
-    if keys_path.exists():
-        backup = write_backup(keys_path, keys.render(), backup_stamp())
-    keys.set(mapping.key_name, pair.private_key, comment=file.name)
-    atomic_write(file, new_text.encode("utf-8"))
-    keys.write()
-    return RotationResult(file, keys_path, backup, secret, vault.describe(), count, pair.public_key)
+    # The vault holds the new key and it is proven: swap the local files, the env file
+    # first. A kill between the two writes leaves the file and the vault agreeing on
+    # the new key, which `envdrift sync --force` brings into .env.keys.
+    env_written = False
+
+    def swap(keys: KeysFile) -> None:
+        nonlocal env_written
+        keys.set(mapping.key_name, pair.private_key, comment=file.name)
+        atomic_write(file, new_text.encode("utf-8"))
+        env_written = True
+
+    try:
+        update = update_keys_file(
+            keys_path,
+            swap,
+            root=config.root,
+            allow_outside_root=config.allow_outside_root,
+            backup_stamp=backup_stamp(),
+        )
+    except (EnvdriftError, OSError) as exc:
+        cause = exc if isinstance(exc, EnvdriftError) else FormatError(_os_problem(exc))
+        raise RotationError(
+            _undo_swap(file, original, env_written, vault, secret, previous, where, cause, recover)
+        ) from None
+    return RotationResult(
+        file, keys_path, update.backup, secret, vault.describe(), count, pair.public_key
+    )
+
+
+def _read(file: Path) -> tuple[bytes, EnvFile]:
+    """The env file's bytes (to put back if the swap fails) and its parsed form."""
+    try:
+        original = read_limited(file, ENV_FILE_LIMIT)
+    except FileNotFoundError:
+        raise ConfigError(f"{file} does not exist; name an encrypted env file") from None
+    except OSError:
+        original = b""  # EnvFile.read names the problem
+    return original, EnvFile.read(file)
+
+
+def _preflight(file: Path, keys_path: Path, root: Path, allow_outside_root: bool) -> None:
+    """Refuse, before the vault is touched, when either local file could not be replaced."""
+    check_keys_path(keys_path, root, allow_outside_root=allow_outside_root)
+    for path in (file, keys_path):
+        try:
+            check_replaceable(path)
+        except OSError as exc:
+            raise RotationError(
+                f"cannot rotate {file}: {path}: {_os_problem(exc)}. Nothing was changed, "
+                "in the vault or locally"
+            ) from None
+
+
+def _os_problem(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or type(exc).__name__}"
+
+
+def _undo_swap(
+    file: Path,
+    original: bytes,
+    env_written: bool,
+    vault: Vault,
+    secret: str,
+    previous: Secret | None,
+    where: str,
+    cause: EnvdriftError,
+    recover: str,
+) -> str:
+    """Put the env file back, then the vault; say what state things are in."""
+    if env_written:
+        try:
+            atomic_write(file, original)
+        except OSError as exc:
+            return (
+                f"rotation stopped: {cause}. {file} is already encrypted for the new key "
+                f"and could not be put back ({_os_problem(exc)}); the new key is in {where}: "
+                "run `envdrift sync --force` to bring it into the keys file"
+            )
+    return _rolled_back(vault, secret, previous, where, cause, recover)
 
 
 def _rolled_back(

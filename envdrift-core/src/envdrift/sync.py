@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, backup_stamp, locked, write_backup
+from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, backup_stamp
 from envdrift.dotenvx.envfile import read_env_text
-from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.dotenvx.keysfile import KeysFile, update_keys_file
 from envdrift.errors import EnvdriftError, FormatError, NotFoundError
 from envdrift.keyvalue import normalize_private_key
 from envdrift.secrets import Secret
@@ -290,8 +290,13 @@ def run_sync(
             _resolve(results, options, confirm)
             if not options.verify:
                 phase = "writing"
-                stamp = backup_stamp()
-                _write(groups, snapshots, stamp, options.keep_backups, pool, notify)
+                where = _Where(
+                    config.root,
+                    options.allow_outside_root or config.allow_outside_root,
+                    backup_stamp(),
+                    options.keep_backups,
+                )
+                _write(groups, snapshots, where, pool, notify)
             if options.check_decryption:
                 phase = "checking"
                 _check(results, config.env_keys_filename, vaults, pool, notify)
@@ -529,52 +534,67 @@ def _resolve(
 def _write(
     groups: list[_Group],
     snapshots: dict[str, bytes],
-    stamp: str,
-    keep_backups: int,
+    where: _Where,
     pool: concurrent.futures.Executor,
     notify: ProgressCallback,
 ) -> None:
-    """Write each group's keys file once, under a lock on its folder.
+    """Write each group's keys file once, through ``update_keys_file``.
 
-    Another envdrift may have written the file since it was read (two runs at once).
-    Under the lock it is read again and this run's keys are applied to what is there
-    now, so neither run's update is lost: a key the other run already set to the vault's
-    value is unchanged, and a key it changed to something else fails that mapping
-    rather than being overwritten blindly.
+    Another envdrift may have written the file since it was read (another sync, an
+    encrypt, a rotate). Under the writers' lock it is read again and this run's keys
+    are applied to what is there now, so neither writer's update is lost: a key the
+    other writer already set to the vault's value is unchanged, and a key it changed to
+    something else fails that mapping rather than being overwritten blindly.
     """
 
     def write(group: _Group) -> None:
         todo = [r for r in group.results if r.pending]
         if not todo:
             return
-        backup = None
+
+        def edit(keys: KeysFile) -> list[MappingResult]:
+            left = todo
+            if keys.render() != snapshots.get(str(group.path)):
+                left = _merge(group.path, keys, todo)
+            for result in left:
+                # The comment dotenvx writes above a key: the env file it belongs to.
+                comment = f".env.{result.mapping.environment}".rstrip(".")
+                if result.vault_key is not None:  # always: only fetched keys are grouped
+                    keys.set(result.mapping.key_name, result.vault_key, comment=comment)
+            return left
+
         try:
-            with locked(Path(os.path.realpath(group.path)).parent):
-                keys = KeysFile.read(group.path)
-                if keys.render() != snapshots.get(str(group.path)):
-                    todo = _merge(group.path, keys, todo)
-                if not todo:
-                    return
-                if keep_backups and any(r.local_key is not None for r in todo):
-                    backup = write_backup(group.path, keys.render(), stamp, keep=keep_backups)
-                for result in todo:
-                    # The comment dotenvx writes above a key: the env file it belongs to.
-                    comment = f".env.{result.mapping.environment}".rstrip(".")
-                    if result.vault_key is not None:  # always: only fetched keys are grouped
-                        keys.set(result.mapping.key_name, result.vault_key, comment=comment)
-                keys.write()
+            update = update_keys_file(
+                group.path,
+                edit,
+                root=where.root,
+                allow_outside_root=where.allow_outside_root,
+                backup_stamp=where.stamp,
+                keep_backups=where.keep_backups,
+            )
         except (FormatError, OSError) as exc:
             reason = str(exc) if isinstance(exc, FormatError) else _os_reason(group.path, exc)
             for result in todo:
-                result.fail(reason)
+                if result.pending:
+                    result.fail(reason)
             return
-        for result in todo:
+        for result in update.value:
             if result.local_key is None:
                 result.outcome = Outcome.CREATED
             else:
-                result.outcome, result.backup = Outcome.UPDATED, backup
+                result.outcome, result.backup = Outcome.UPDATED, update.backup
 
     _each(pool, groups, write, "writing", notify)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where a run writes: the project root, whether links may leave it, backups."""
+
+    root: Path
+    allow_outside_root: bool
+    stamp: str
+    keep_backups: int
 
 
 def _merge(path: Path, keys: KeysFile, todo: list[MappingResult]) -> list[MappingResult]:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from envdrift.plugins import PluginRegistry
 
-__all__ = ["Target", "environment_of", "resolve_target"]
+__all__ = ["Target", "environment_of", "mapping_for", "resolve_target"]
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def resolve_target(
     file_env = environment_of(env_file) if env_file is not None else None
     if found is not None:
         config = load_config(found, cwd)
-        mapping = _mapping_for(config, folder, environment or file_env)
+        mapping = mapping_for(config, folder, environment or file_env)
         discovered = find_config(cwd)
         discoverable = discovered is not None and os.path.samefile(discovered, config.path)
     else:
@@ -169,7 +169,7 @@ def resolve_target(
     return Target(config, mapping, found is not None, discoverable)
 
 
-def _mapping_for(config: Config, folder: Path, environment: str | None) -> SyncMapping | None:
+def mapping_for(config: Config, folder: Path, environment: str | None) -> SyncMapping | None:
     """The mapping whose folder is ``folder``; among several, the one for ``environment``."""
     real = os.path.realpath(folder)
     matches = [m for m in config.mappings if os.path.realpath(m.folder) == real]

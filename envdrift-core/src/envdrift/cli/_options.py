@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from envdrift.session import VaultSet
     from envdrift.targets import Target
 
-__all__ = ["VaultFlags", "format_option", "is_debug", "registry_from", "vault_options"]
+__all__ = [
+    "VaultFlags",
+    "format_option",
+    "is_debug",
+    "keys_file_option",
+    "registry_from",
+    "vault_options",
+]
 
 
 def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -27,6 +34,16 @@ def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         type=click.Choice(["text", "json"]),
         default="text",
         show_default=True,
+        help=help,
+    )
+
+
+def keys_file_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-fk/--keys-file PATH`` (as ``keys_file``), with this command's ``help``."""
+    return click.option(
+        "-fk",
+        "--keys-file",
+        type=click.Path(path_type=Path, dir_okay=False),
         help=help,
     )
 

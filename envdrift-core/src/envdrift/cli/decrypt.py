@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from envdrift.cli._options import VaultFlags, format_option, registry_from, vault_options
+from envdrift.cli._options import (
+    VaultFlags,
+    format_option,
+    keys_file_option,
+    registry_from,
+    vault_options,
+)
 from envdrift.cli._output import Output
 
 
@@ -16,12 +22,7 @@ from envdrift.cli._output import Output
 @click.option(
     "--stdout", "to_stdout", is_flag=True, help="Print the decrypted file; leave it as it is."
 )
-@click.option(
-    "-fk",
-    "--keys-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Read private keys from this file (default: .env.keys next to FILE and in .).",
-)
+@keys_file_option("Read private keys from this file (default: .env.keys next to FILE and in .).")
 @click.option(
     "--verify-vault",
     is_flag=True,

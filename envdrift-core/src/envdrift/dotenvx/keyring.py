@@ -15,15 +15,31 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from envdrift.dotenvx.crypto import public_key_of
+from envdrift.dotenvx.crypto import normalize_public_key, public_key_of
 from envdrift.dotenvx.keysfile import PRIVATE_KEY_PREFIX, KeysFile
 from envdrift.errors import FormatError
 from envdrift.secrets import Secret
 
-__all__ = ["Candidate", "Keyring", "keys_file_locations"]
+if TYPE_CHECKING:
+    from envdrift.dotenvx.envfile import EnvFile
+
+__all__ = ["Candidate", "Keyring", "file_public_key", "keys_file_locations"]
 
 KEYS_FILE_NAME = ".env.keys"
+
+
+def file_public_key(env: EnvFile) -> str | None:
+    """The file's ``DOTENV_PUBLIC_KEY*`` in canonical form, or ``None`` when it has none
+    or it is malformed (then every key is tried; the values decide)."""
+    found = env.public_key()
+    if found is None:
+        return None
+    try:
+        return normalize_public_key(found[1])
+    except FormatError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -90,27 +106,43 @@ class Keyring:
         Raises:
             FormatError: a keys file exists but cannot be read.
         """
-        environ = os.environ if environ is None else environ
         ring = cls()
+        ring.add_environment(os.environ if environ is None else environ)
+        ring.add_keys_files(env_path, keys_file=keys_file)
+        return ring
+
+    def add_environment(self, environ: Mapping[str, str]) -> None:
+        """Add every ``DOTENV_PRIVATE_KEY*`` variable of ``environ`` (comma lists split)."""
         names = sorted(n for n in environ if n.startswith(PRIVATE_KEY_PREFIX))
-        ring.looked_at.append(
+        self.looked_at.append(
             "environment ($" + ", $".join(names) + ")"
             if names
             else "environment (no $DOTENV_PRIVATE_KEY*)"
         )
         for name in names:
             for part in environ[name].split(","):
-                ring._add(Secret(part.strip()), name, "environment")
+                self._add(Secret(part.strip()), name, "environment")
+
+    def add_keys_files(self, env_path: Path, *, keys_file: Path | None = None) -> None:
+        """Add the keys of the keys file(s) for ``env_path`` (``keys_file_locations``).
+
+        Raises:
+            FormatError: a keys file exists but cannot be read.
+        """
         for place in keys_file_locations(env_path, keys_file):
             if not place.exists():
-                ring.looked_at.append(f"{place} (missing)")
+                self.looked_at.append(f"{place} (missing)")
                 continue
             keys = KeysFile.read(place)
             found = keys.named_candidates()
-            ring.looked_at.append(f"{place} ({len(found)} key{'s' if len(found) != 1 else ''})")
+            self.looked_at.append(f"{place} ({len(found)} key{'s' if len(found) != 1 else ''})")
             for name, secret in found:
-                ring._add(secret, name, str(place))
-        return ring
+                self._add(secret, name, str(place))
+
+    def add(self, key: Secret, name: str, source: str) -> None:
+        """Add one candidate found elsewhere (a vault), unless it is already known."""
+        self.looked_at.append(source)
+        self._add(key, name, source)
 
     def _add(self, key: Secret, name: str, source: str) -> None:
         if not key or any(c.key == key for c in self.candidates):

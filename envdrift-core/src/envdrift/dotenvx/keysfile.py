@@ -4,20 +4,48 @@ The file is a plain env file. dotenvx 2.x starts a new one with a five-line head
 appends every new key as ``"\\n# <env file>\\nDOTENV_PRIVATE_KEY_<ENV>=<hex>\\n"``,
 never de-duplicating. We reproduce that byte for byte, and change an existing key only
 by replacing its value, so every other byte of a file a person or dotenvx wrote stays.
+
+Every envdrift command that writes a keys file goes through ``update_keys_file``: it
+takes the folder's lock, refuses a symlink that leads out of the project, re-reads the
+file under the lock and applies the caller's edit to what is there now, so two writers
+at once never lose each other's key.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
-from envdrift._fs import KEYS_FILE_LIMIT, FileTooLargeError, atomic_write, read_limited
+from envdrift._fs import (
+    DEFAULT_KEEP_BACKUPS,
+    KEYS_FILE_LIMIT,
+    LOCK_TIMEOUT,
+    FileTooLargeError,
+    NotRegularFileError,
+    atomic_write,
+    check_replaceable,
+    locked,
+    read_limited,
+    write_backup,
+)
 from envdrift.errors import FormatError
 from envdrift.secrets import Secret
 
-__all__ = ["KEYS_HEADER", "PRIVATE_KEY_PREFIX", "KeysFile"]
+__all__ = [
+    "KEYS_HEADER",
+    "PRIVATE_KEY_PREFIX",
+    "KeysFile",
+    "KeysUpdate",
+    "check_keys_path",
+    "project_root",
+    "update_keys_file",
+]
+
+T = TypeVar("T")
 
 #: The header dotenvx 2.x writes at the top of a new (or empty) ``.env.keys``.
 KEYS_HEADER = (
@@ -85,8 +113,8 @@ class KeysFile:
     """The lines of one ``.env.keys`` file, editable in place.
 
     Reading never fails on content a person might write (comments, blank lines, quoted
-    values, ``export``); only lines of the form ``NAME=value`` count as keys. Nothing is
-    written until ``write()``.
+    values, ``export``); only lines of the form ``NAME=value`` count as keys. Edits stay
+    in memory: ``update_keys_file`` is the only way envdrift writes a keys file.
 
     Attributes:
         path: Where the file is read from and written to.
@@ -117,6 +145,8 @@ class KeysFile:
                 f"keys file {path} is {exc.strerror}; a keys file holds a few private "
                 "keys: is this the right file?"
             ) from None
+        except NotRegularFileError as exc:
+            raise FormatError(f"keys file {path}: {exc.strerror}") from None
         except PermissionError:
             raise FormatError(
                 f"cannot read keys file {path}: permission denied; check its owner and mode"
@@ -210,19 +240,140 @@ class KeysFile:
         return "created"
 
     def render(self) -> bytes:
-        """Return the file's bytes as ``write()`` would store them."""
+        """Return the file's bytes as ``update_keys_file`` would store them."""
         return "".join(line.text for line in self._lines).encode("utf-8")
-
-    def write(self) -> Path:
-        """Write the file atomically with mode 0600, following symlinks.
-
-        Returns:
-            The real path written (the symlink's target when ``path`` is a link).
-        """
-        return atomic_write(self.path, self.render(), mode=KEYS_FILE_MODE)
 
     def _last(self, name: str) -> _Line | None:
         for line in reversed(self._lines):
             if line.name == name:
                 return line
         return None
+
+
+# -- the one writer --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeysUpdate(Generic[T]):
+    """What ``update_keys_file`` did.
+
+    Attributes:
+        path: The keys file as named by the caller.
+        real_path: Where it really is (a symlink's target).
+        keys: The file as it is now (as written, or as read when nothing changed).
+        value: What the caller's ``edit`` returned.
+        written: Whether the file was written (``False`` when the edit changed nothing).
+        backup: The backup written before a key was replaced, if any.
+    """
+
+    path: Path
+    real_path: Path
+    keys: KeysFile
+    value: T
+    written: bool
+    backup: Path | None
+
+
+#: What marks a project's top folder, for commands that run without a config.
+_PROJECT_MARKERS = (".git", "envdrift.toml", "pyproject.toml", "pair.txt")
+
+
+def project_root(folder: Path) -> Path:
+    """The project ``folder`` belongs to, for commands that need no config (``encrypt``).
+
+    The nearest folder at or above ``folder`` holding ``.git``, ``envdrift.toml``,
+    ``pyproject.toml`` or ``pair.txt``; ``folder`` itself when there is none.
+    """
+    start = Path(os.path.realpath(folder))
+    for candidate in (start, *start.parents):
+        if any(os.path.lexists(candidate / marker) for marker in _PROJECT_MARKERS):
+            return candidate
+    return start
+
+
+def check_keys_path(path: Path, root: Path, *, allow_outside_root: bool = False) -> Path:
+    """Return the real path of the keys file ``path``; refuse a symlink out of ``root``.
+
+    A cloned repository can ship ``.env.keys`` as a symlink to anywhere; envdrift never
+    writes a private key through one that leads outside the project. Only the final
+    link is judged here: whether the folder itself may lie outside ``root`` is the
+    caller's rule (``sync`` checks ``folder_path``).
+
+    Raises:
+        FormatError: ``path`` is a symlink whose target is outside ``root`` and
+            ``allow_outside_root`` is false.
+    """
+    real = Path(os.path.realpath(path))
+    if os.path.islink(path) and not allow_outside_root:
+        top = os.path.realpath(root)
+        if os.path.commonpath([str(real), top]) != top:
+            raise FormatError(
+                f"{path} is a symlink to {real}, outside the project root {top}; nothing is "
+                "written there unless allow_outside_root is set (replace the link with a "
+                "file to keep keys here)"
+            )
+    return real
+
+
+def update_keys_file(
+    path: Path,
+    edit: Callable[[KeysFile], T],
+    *,
+    root: Path,
+    allow_outside_root: bool = False,
+    backup_stamp: str | None = None,
+    keep_backups: int = DEFAULT_KEEP_BACKUPS,
+    timeout: float = LOCK_TIMEOUT,
+) -> KeysUpdate[T]:
+    """Read, edit and write the keys file ``path`` under its folder's lock.
+
+    Every command that writes a ``.env.keys`` calls this, so they all serialise on the
+    same lock as ``sync``: the file is (re-)read under the lock, ``edit`` changes the
+    fresh ``KeysFile`` in memory (returning whatever the caller wants back), and the
+    result is written atomically, mode 0600, only if its bytes changed. An edit that
+    sets only its own names therefore keeps every key another writer put there first.
+
+    ``edit`` may raise to write nothing; the exception propagates with the lock released.
+    A symlink leading out of ``root`` is refused before anything is read (see
+    ``check_keys_path``); a permitted symlink is written through, and its target keeps
+    its own mode (envdrift never changes the mode of a file it reached through a link).
+
+    Args:
+        path: The keys file (need not exist).
+        edit: Called once, under the lock, with the file as it is now.
+        root: The project root a symlinked ``path`` must stay inside.
+        allow_outside_root: Allow a symlink leading out of ``root``.
+        backup_stamp: When given, a key whose value changes is backed up first
+            (``<name>.backup.<stamp>``, mode 0600, newest ``keep_backups`` kept).
+        keep_backups: Backups kept per keys file; 0 writes none.
+        timeout: Seconds to wait for another writer's lock.
+
+    Returns:
+        A ``KeysUpdate`` with the edit's value, the written file and any backup.
+
+    Raises:
+        FormatError: the symlink leaves the project, the file is unreadable, malformed
+            or not a regular file, the edit is invalid, or the lock timed out.
+        OSError: the file or its folder cannot be written (read-only, missing folder);
+            nothing was written, no backup either.
+    """
+    real = check_keys_path(path, root, allow_outside_root=allow_outside_root)
+    folder = real.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(2, "its folder does not exist", str(folder))
+    with locked(folder, timeout=timeout):
+        keys = KeysFile.read(path)
+        before = keys.render()
+        old = {name: keys.get(name) for name in keys.names()}
+        value = edit(keys)
+        after = keys.render()
+        if after == before:
+            return KeysUpdate(path, real, keys, value, written=False, backup=None)
+        check_replaceable(real)  # a read-only file gets no backup either
+        backup = None
+        replaced = any(keys.get(name) != secret for name, secret in old.items())
+        if backup_stamp is not None and keep_backups and replaced and before:
+            backup = write_backup(path, before, backup_stamp, keep=keep_backups)
+        mode = None if os.path.islink(path) else KEYS_FILE_MODE
+        atomic_write(path, after, mode=mode)
+    return KeysUpdate(path, real, keys, value, written=True, backup=backup)

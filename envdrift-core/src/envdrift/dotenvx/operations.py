@@ -19,10 +19,11 @@ from envdrift.dotenvx.crypto import (
     generate_keypair,
     is_encrypted,
     normalize_public_key,
+    public_key_of,
 )
 from envdrift.dotenvx.envfile import Entry, EnvFile, Span, js_trim
-from envdrift.dotenvx.keyring import Keyring, keys_file_locations
-from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.dotenvx.keyring import Keyring, file_public_key, keys_file_locations
+from envdrift.dotenvx.keysfile import KeysFile, project_root, update_keys_file
 from envdrift.dotenvx.suffix import private_key_name, public_key_name
 from envdrift.errors import ConfigError, DecryptionError, FormatError
 from envdrift.secrets import Secret
@@ -221,6 +222,7 @@ class EncryptOutcome:
         key_reused: The private key came from the keys file or environment by name.
         keys_path: The keys file written (or that would be written).
         gitignore: The ``.gitignore`` that ``.env.keys`` was added to, if any.
+        text: The encrypted text (written unless ``check``).
     """
 
     path: Path
@@ -232,6 +234,7 @@ class EncryptOutcome:
     key_reused: str | None = None
     keys_path: Path | None = None
     gitignore: Path | None = None
+    text: str = field(default="", repr=False)
 
 
 def encrypt_file(
@@ -259,28 +262,82 @@ def encrypt_file(
     env = _read_env(path)
     keys_path = keys_file or keys_file_locations(path)[0]
     found = env.public_key()
-    key_reused: str | None = None
-    new_private: tuple[str, Secret] | None = None
-    header = ""
     if found is not None:
         entry, value = found
         try:
             public_key = normalize_public_key(value)
         except FormatError as exc:
             raise FormatError(f"{path}, line {entry.line}: {entry.key} is a {exc}") from None
-    else:
-        name = private_key_name(path)
-        ring = Keyring.gather(path, keys_file=keys_file, environ=environ)
-        reuse = next((c for c in ring.candidates if c.name == name and c.public_key), None)
-        if reuse is not None and reuse.public_key is not None:
-            public_key, key_reused = reuse.public_key, reuse.label
-        else:
-            # With `check` the pair is thrown away: it only makes the dry run exact.
-            pair = generate_keypair()
-            public_key, new_private = pair.public_key, (name, pair.private_key)
-        header = public_key_header(
-            public_key_name(path), public_key, path.name, _keys_hint(path, keys_path)
+        return _finish(path, env, public_key, "", keys_path, check)
+    name = private_key_name(path)
+    ring = Keyring.gather(path, keys_file=keys_file, environ=environ)
+    reuse = next((c for c in ring.candidates if c.name == name and c.public_key), None)
+    if reuse is not None and reuse.public_key is not None:
+        outcome = _finish(
+            path,
+            env,
+            reuse.public_key,
+            _header(path, reuse.public_key, keys_path),
+            keys_path,
+            check,
         )
+        outcome.key_reused = reuse.label
+        return outcome
+    if check:
+        # The pair is thrown away: it only makes the dry run exact.
+        public_key = generate_keypair().public_key
+        outcome = _finish(
+            path, env, public_key, _header(path, public_key, keys_path), keys_path, True
+        )
+        outcome.key_created = True
+        return outcome
+
+    def choose(keys: KeysFile) -> tuple[EncryptOutcome, str | None]:
+        # Decided under the writers' lock, on the file as it is now: a key that another
+        # writer (a sync) stored meanwhile is used, never overwritten.
+        current = keys.get(name)
+        public = _public_key_or_none(current) if current is not None else None
+        if current is not None and public is not None:
+            return _finish(
+                path, env, public, _header(path, public, keys_path), keys_path, True
+            ), None
+        pair = generate_keypair()
+        # Encrypt before setting the key: a file that cannot be encrypted leaves no key.
+        result = _finish(
+            path, env, pair.public_key, _header(path, pair.public_key, keys_path), keys_path, True
+        )
+        keys.set(name, pair.private_key, comment=path.name)
+        return result, pair.public_key
+
+    update = update_keys_file(keys_path, choose, root=project_root(path.parent))
+    outcome, created = update.value
+    if created is None:
+        outcome.key_reused = f"{name} ({keys_path})"
+    else:
+        outcome.key_created = True
+        outcome.gitignore = ensure_gitignored(keys_path)
+    # The key is stored: only now may the file be encrypted for it.
+    _write_encrypted(outcome)
+    return outcome
+
+
+def _header(path: Path, public_key: str, keys_path: Path) -> str:
+    return public_key_header(
+        public_key_name(path), public_key, path.name, _keys_hint(path, keys_path)
+    )
+
+
+def _public_key_or_none(key: Secret) -> str | None:
+    try:
+        return public_key_of(key)
+    except FormatError:
+        return None
+
+
+def _finish(
+    path: Path, env: EnvFile, public_key: str, header: str, keys_path: Path, check: bool
+) -> EncryptOutcome:
+    """Encrypt ``env`` for ``public_key``; write it unless ``check``."""
     result = encrypt_text(env, public_key)
     text = _insert_header(result.text, header) if header else result.text
     outcome = EncryptOutcome(
@@ -289,21 +346,18 @@ def encrypt_file(
         result.encrypted,
         result.leftovers,
         public_key,
-        key_created=new_private is not None,
-        key_reused=key_reused,
         keys_path=keys_path,
+        text=text,
     )
-    if check:
-        return outcome
-    if new_private is not None:
-        keys = KeysFile.read(keys_path)
-        keys.set(new_private[0], new_private[1], comment=path.name)
-        keys.write()  # before the env file: a file is never encrypted for a lost key
-        outcome.gitignore = ensure_gitignored(keys_path)
+    if not check:
+        _write_encrypted(outcome)
+    return outcome
+
+
+def _write_encrypted(outcome: EncryptOutcome) -> None:
     if outcome.changed:
         # Always UTF-8, as dotenvx writes (a UTF-16 file comes back as UTF-8).
-        atomic_write(path, text.encode("utf-8"))
-    return outcome
+        atomic_write(outcome.path, outcome.text.encode("utf-8"))
 
 
 def _keys_hint(env_path: Path, keys_path: Path) -> str | None:
@@ -562,13 +616,7 @@ def decrypt_file(
     encrypted = [e for e in env.entries if e.value is not None and is_encrypted(e.value)]
     if not encrypted:
         return DecryptOutcome(path, env.text, False, [], [], [], None)
-    found = env.public_key()
-    public_key: str | None = None
-    if found is not None:
-        try:
-            public_key = normalize_public_key(found[1])
-        except FormatError:
-            public_key = None  # still try every key; the values decide
+    public_key = file_public_key(env)
     ring = Keyring.gather(path, keys_file=keys_file, environ=environ)
     candidates = ring.ordered_for(public_key, private_key_name(path))
     where = "; ".join(ring.looked_at)
