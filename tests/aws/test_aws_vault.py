@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -159,3 +160,15 @@ def test_bad_option_values_are_config_errors(
 def test_vault_name_is_refused(make_vault: Callable[..., AwsVault]) -> None:
     with pytest.raises(ConfigError, match="no notion of a vault name"):
         make_vault(vault_name="prod-vault")
+
+
+def test_a_missing_sdk_says_how_to_install_it(
+    make_vault: Callable[..., AwsVault], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "botocore", None)  # import fails
+    vault = make_vault({"region": "eu-west-1"})
+    with pytest.raises(ConfigError, match=r"pip install 'envdrift\[aws\]'"):
+        vault.fetch("some-key")
+    for result in vault.fetch_many(["one", "two"]).values():  # the batch path too
+        assert isinstance(result, ConfigError)
+        assert "pip install 'envdrift[aws]'" in str(result)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from envdrift import ConfigError, PluginRegistry, VaultContext
 from envdrift_azure import AzureVault
-from envdrift_azure._errors import Target
+from envdrift_azure._errors import _Call
 
 
 @pytest.fixture(autouse=True)
@@ -172,11 +172,11 @@ def test_over_long_secret_name_is_refused() -> None:
 
 
 def test_az_commands_name_the_vault_when_the_host_has_its_name() -> None:
-    public = Target("vault 'azure'", "https://my-keyvault.vault.azure.net/", "k")
+    public = _Call("get", "vault 'azure'", "https://my-keyvault.vault.azure.net/", "k")
     assert public.az_vault == "--vault-name my-keyvault"
-    china = Target("vault 'azure'", "https://kv-1.vault.azure.cn/", "k")
+    china = _Call("get", "vault 'azure'", "https://kv-1.vault.azure.cn/", "k")
     assert china.az_vault == "--vault-name kv-1"
-    other = Target("vault 'azure'", "https://127.0.0.1:8443/", "k")
+    other = _Call("get", "vault 'azure'", "https://127.0.0.1:8443/", "k")
     assert other.az_vault == "--id https://127.0.0.1:8443/"
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from envdrift import ConfigError, PluginRegistry, VaultContext
 from envdrift_hashicorp import HashicorpVault
-from envdrift_hashicorp.settings import Settings
+from envdrift_hashicorp._settings import Settings
 
 
 def make(options: dict[str, Any] | None = None, **context: Any) -> HashicorpVault:
@@ -110,3 +111,11 @@ def test_building_the_backend_imports_no_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_missing_sdk_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "hvac", None)  # import fails
+    monkeypatch.setenv("VAULT_TOKEN", "any-token")
+    vault = make({"url": "https://vault.example.com:8200"})
+    with pytest.raises(ConfigError, match=r"pip install 'envdrift\[hashicorp\]'"):
+        vault.fetch("some-key")

@@ -12,6 +12,11 @@ Config::
     [vault.aws]
     region = "eu-west-1"   # optional: --region > this > AWS_REGION/AWS_DEFAULT_REGION/profile
     profile = "prod"       # optional: an AWS profile; otherwise boto3's usual chain
+
+Layout (the same in every backend): this module holds the hook; ``vault.py`` the
+``Vault`` subclass and its SDK calls; ``_errors.py`` the translation of SDK exceptions
+into envdrift errors (each request described by a ``_Call``); ``_settings.py`` the
+options and environment, resolved without the SDK.
 """
 
 from __future__ import annotations

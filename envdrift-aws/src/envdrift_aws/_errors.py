@@ -25,10 +25,11 @@ from envdrift import (
 )
 
 __all__ = [
-    "Call",
     "client_error_parts",
+    "config_problem",
     "from_code",
     "is_authorization_denial",
+    "missing_sdk",
     "retry_after",
     "translate",
 ]
@@ -73,7 +74,7 @@ NO_CREDENTIALS_HELP = (
 
 
 @dataclass(frozen=True)
-class Call:
+class _Call:
     """One Secrets Manager call, as error messages name it.
 
     Attributes:
@@ -105,6 +106,38 @@ class Call:
         """The ``aws`` CLI flags that reach the same region and profile."""
         profile = f" --profile {self.profile}" if self.profile else ""
         return f" --region {self.region}{profile}"
+
+
+def missing_sdk(exc: ImportError) -> ConfigError:
+    """The error for an environment where botocore (boto3's core) cannot be imported."""
+    return ConfigError(
+        f"vault 'aws' needs botocore (installed with boto3), which cannot be imported "
+        f"({exc}). Install it with: pip install 'envdrift[aws]'"
+    )
+
+
+def config_problem(exc: Exception, profile: str | None) -> str:
+    """What is wrong with the AWS configuration files, for a ``BotoCoreError`` reading them.
+
+    Args:
+        exc: What botocore raised while loading the configuration.
+        profile: ``[vault.aws] profile``, or ``None`` when the profile came from
+            ``AWS_PROFILE``.
+    """
+    from botocore.exceptions import ProfileNotFound
+
+    if isinstance(exc, ProfileNotFound):
+        import botocore.session
+
+        known = ", ".join(sorted(botocore.session.Session().available_profiles)) or "none"
+        source = "[vault.aws] profile" if profile else "AWS_PROFILE"
+        return (
+            f"AWS profile {exc.kwargs.get('profile')!r} (from {source}) is not in "
+            f"~/.aws/config or ~/.aws/credentials; profiles there: {known}. Where "
+            "credentials come from the environment (CI), leave [vault.aws] profile "
+            "unset and use AWS_PROFILE locally"
+        )
+    return f"vault 'aws': cannot read the AWS configuration: {exc}"
 
 
 def client_error_parts(exc: Any) -> tuple[str, int, str]:
@@ -151,7 +184,7 @@ def retry_after(exc: Any) -> float | None:
 
 
 def from_code(
-    code: str, status: int, message: str, call: Call, *, wait: float | None = None
+    code: str, status: int, message: str, call: _Call, *, wait: float | None = None
 ) -> EnvdriftError:
     """Map an AWS error code (from an exception or a batch's ``Errors``) to an envdrift error.
 
@@ -204,7 +237,7 @@ def from_code(
     return VaultError(f"{iam} on {call.target} failed in {call.vault}: {detail}")
 
 
-def translate(exc: Exception, call: Call, *, quote_details: bool = True) -> EnvdriftError:
+def translate(exc: Exception, call: _Call, *, quote_details: bool = True) -> EnvdriftError:
     """Map a botocore exception raised by ``call`` to an envdrift error.
 
     Args:

@@ -37,10 +37,18 @@ from envdrift import (
     VaultContext,
     VaultError,
     __version__,
-    require_str,
 )
 
-from envdrift_aws._errors import Call, from_code, is_authorization_denial, translate
+from envdrift_aws._errors import (
+    _Call,
+    client_error_parts,
+    config_problem,
+    from_code,
+    is_authorization_denial,
+    missing_sdk,
+    translate,
+)
+from envdrift_aws._settings import DEFAULT_REGION, OPTION_KEYS, Settings
 
 if TYPE_CHECKING:
     import botocore.session
@@ -48,8 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AwsVault"]
 
-#: Where boto3 finds no region at all, like the AWS CLI's documentation examples.
-DEFAULT_REGION = "us-east-1"
 #: ``BatchGetSecretValue`` accepts at most this many secret ids per call.
 BATCH_SIZE = 20
 #: Names per ``ListSecrets`` page (the service's maximum).
@@ -71,15 +77,12 @@ class AwsVault(Vault):
     name = "aws"
     description = "AWS Secrets Manager (boto3: the usual AWS credentials, profiles and roles)"
     cli_options = {"region": "region"}
-    option_keys = frozenset({"region", "profile"})
+    option_keys = OPTION_KEYS
 
     def __init__(self, options: Mapping[str, Any], context: VaultContext) -> None:
         super().__init__(options, context)
-        self._region_option = require_str(self.options, "region", self.name)
-        self._profile = require_str(self.options, "profile", self.name)
-        for key, value in (("region", self._region_option), ("profile", self._profile)):
-            if value is not None and not value.strip():
-                raise ConfigError(f"[vault.aws] {key} is empty; set it or remove the line")
+        self.settings = Settings.resolve(self.options)
+        self._profile = self.settings.profile
         self._lock = threading.Lock()
         self._session_obj: botocore.session.Session | None = None
         self._region: str | None = None
@@ -92,8 +95,11 @@ class AwsVault(Vault):
     def _session(self) -> botocore.session.Session:
         with self._lock:
             if self._session_obj is None:
-                import botocore.session
-                from botocore.exceptions import BotoCoreError
+                try:
+                    import botocore.session
+                    from botocore.exceptions import BotoCoreError
+                except ImportError as exc:
+                    raise missing_sdk(exc) from None
 
                 try:
                     core = botocore.session.Session(profile=self._profile)
@@ -101,31 +107,15 @@ class AwsVault(Vault):
                     # malformed file shows up here rather than halfway through a sync.
                     core.get_config_variable("region")
                 except BotoCoreError as exc:
-                    raise ConfigError(self._config_problem(exc)) from None
+                    raise ConfigError(config_problem(exc, self._profile)) from None
                 self._session_obj = core
             return self._session_obj
-
-    def _config_problem(self, exc: Exception) -> str:
-        from botocore.exceptions import ProfileNotFound
-
-        if isinstance(exc, ProfileNotFound):
-            import botocore.session
-
-            known = ", ".join(sorted(botocore.session.Session().available_profiles)) or "none"
-            source = "[vault.aws] profile" if self._profile else "AWS_PROFILE"
-            return (
-                f"AWS profile {exc.kwargs.get('profile')!r} (from {source}) is not in "
-                f"~/.aws/config or ~/.aws/credentials; profiles there: {known}. Where "
-                "credentials come from the environment (CI), leave [vault.aws] profile "
-                "unset and use AWS_PROFILE locally"
-            )
-        return f"vault 'aws': cannot read the AWS configuration: {exc}"
 
     @property
     def region(self) -> str:
         """The region every call goes to (resolved once; may read ``~/.aws/config``)."""
         if self._region is None:
-            region = self._region_option or os.environ.get("AWS_REGION")
+            region = self.settings.region or os.environ.get("AWS_REGION")
             if not region:
                 # botocore: AWS_DEFAULT_REGION, then the profile's `region`.
                 region = self._session().get_config_variable("region") or DEFAULT_REGION
@@ -175,6 +165,7 @@ class AwsVault(Vault):
         Building resolves credentials, and some sources run right then (a profile's
         ``credential_process``, say), so their errors belong to the call that needed them.
         """
+        self._session()  # imports botocore, or says how to install it
         from botocore.exceptions import BotoCoreError
 
         try:
@@ -182,9 +173,9 @@ class AwsVault(Vault):
         except BotoCoreError as exc:
             raise translate(exc, self._call(action, secret)) from exc
 
-    def _call(self, action: str, secret: str | None, batch: tuple[str, ...] = ()) -> Call:
+    def _call(self, action: str, secret: str | None, batch: tuple[str, ...] = ()) -> _Call:
         endpoint = self._client_obj.meta.endpoint_url if self._client_obj is not None else ""
-        return Call(
+        return _Call(
             action=action,
             secret=secret,
             vault=self.describe(),
@@ -256,6 +247,10 @@ class AwsVault(Vault):
         fetch one by one instead."""
         if self._batch_denied:
             return {}, chunk
+        try:
+            self._session()  # imports botocore, or says how to install it
+        except EnvdriftError as exc:
+            return dict.fromkeys(chunk, exc), []
         from botocore.exceptions import BotoCoreError
 
         what = f"read {len(chunk)} secrets with BatchGetSecretValue"
@@ -370,8 +365,6 @@ class AwsVault(Vault):
 
     def _store(self, name: str, value: Secret, token: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
-
-        from envdrift_aws._errors import client_error_parts
 
         action = "PutSecretValue"
         # Errors are raised `from None`: botocore's parameter errors can quote values.

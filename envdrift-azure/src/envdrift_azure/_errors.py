@@ -26,7 +26,7 @@ from envdrift import (
     parse_retry_after,
 )
 
-__all__ = ["Operation", "Target", "translate"]
+__all__ = ["Operation", "missing_sdk", "translate"]
 
 Operation = Literal["get", "list", "set"]
 
@@ -53,10 +53,18 @@ _SIGN_IN_HELP = (
 
 
 @dataclass(frozen=True)
-class Target:
-    """What an error message names: the vault and, where there is one, the secret."""
+class _Call:
+    """One Key Vault request, as error messages name it.
 
-    describe: str
+    Attributes:
+        operation: ``get``, ``list`` or ``set``, to name the missing permission.
+        vault: How the vault is named, e.g. ``vault 'azure' (https://kv.vault.azure.net/)``.
+        vault_url: The vault's URL, for the ``az`` commands a message suggests.
+        secret: The secret it was about, or ``None`` (listing).
+    """
+
+    operation: Operation
+    vault: str
     vault_url: str
     secret: str | None = None
 
@@ -77,16 +85,23 @@ class Target:
 
     @property
     def subject(self) -> str:
-        return f"secret {self.secret!r} in {self.describe}" if self.secret else self.describe
+        return f"secret {self.secret!r} in {self.vault}" if self.secret else self.vault
 
 
-def translate(exc: BaseException, target: Target, operation: Operation) -> EnvdriftError:
+def missing_sdk(exc: ImportError) -> ConfigError:
+    """The error for an environment where the Azure SDK cannot be imported."""
+    return ConfigError(
+        f"vault 'azure' needs azure-identity and azure-keyvault-secrets, which cannot "
+        f"be imported ({exc}). Install them with: pip install 'envdrift[azure]'"
+    )
+
+
+def translate(exc: BaseException, call: _Call) -> EnvdriftError:
     """Return the envdrift error for an exception raised by the Azure SDK.
 
     Args:
         exc: What the SDK (or azure-identity, or the transport) raised.
-        target: The vault and secret the operation was about.
-        operation: ``get``, ``list`` or ``set``, to name the missing permission.
+        call: The request that raised it.
 
     Returns:
         An ``EnvdriftError`` subclass for the caller to raise ``from exc`` (the CLI shows
@@ -104,78 +119,76 @@ def translate(exc: BaseException, target: Target, operation: Operation) -> Envdr
     if isinstance(exc, ClientAuthenticationError):
         status = exc.response.status_code if exc.response is not None else None
         if status == 401:
-            return _service_refused_token(exc, target)
-        return _sign_in_failed(str(exc.message or exc), target)
+            return _service_refused_token(exc, call)
+        return _sign_in_failed(str(exc.message or exc), call)
     if isinstance(exc, ResourceNotFoundError):
         return NotFoundError(
-            f"{target.subject} not found. See which secrets exist: "
-            f"az keyvault secret list {target.az_vault} --query '[].name'"
+            f"{call.subject} not found. See which secrets exist: "
+            f"az keyvault secret list {call.az_vault} --query '[].name'"
         )
     if isinstance(exc, ResourceExistsError) and _inner_code(exc) == "ObjectIsDeletedButRecoverable":
         return VaultError(
-            f"{target.subject} was deleted and is still recoverable, so the name cannot be "
-            f"reused: recover it (az keyvault secret recover {target.az_vault} --name "
-            f"{target.secret}) or purge it (az keyvault secret purge {target.az_vault} --name "
-            f"{target.secret}), then try again"
+            f"{call.subject} was deleted and is still recoverable, so the name cannot be "
+            f"reused: recover it (az keyvault secret recover {call.az_vault} --name "
+            f"{call.secret}) or purge it (az keyvault secret purge {call.az_vault} --name "
+            f"{call.secret}), then try again"
         )
     if isinstance(exc, HttpResponseError) and exc.status_code is not None:
-        return _http_error(exc, exc.status_code, target, operation)
+        return _http_error(exc, exc.status_code, call)
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
-        return _unreachable(str(exc.message or exc), target)
+        return _unreachable(str(exc.message or exc), call)
     if isinstance(exc, ValueError) and "challenge resource" in str(exc):
         return ConfigError(
-            f"{target.describe} asked for a token for another resource than its host "
+            f"{call.vault} asked for a token for another resource than its host "
             f"({_first_sentence(str(exc))}) For a Key Vault emulator or a private endpoint "
             "whose host name is not <name>.vault.azure.net, set "
             "ENVDRIFT_AZURE_VERIFY_CHALLENGE_RESOURCE=0"
         )
-    return VaultError(f"{target.subject}: {type(exc).__name__}: {_first_line(str(exc))}")
+    return VaultError(f"{call.subject}: {type(exc).__name__}: {_first_line(str(exc))}")
 
 
-def _http_error(
-    exc: BaseException, status: int, target: Target, operation: Operation
-) -> EnvdriftError:
+def _http_error(exc: BaseException, status: int, call: _Call) -> EnvdriftError:
     inner = _inner_code(exc)
     said = _service_message(exc)
     if status == 403 and inner == "SecretDisabled":
         return PermissionDeniedError(
-            f"{target.subject} is disabled. Enable it (az keyvault secret set-attributes "
-            f"{target.az_vault} --name {target.secret} --enabled true) or store a new version"
+            f"{call.subject} is disabled. Enable it (az keyvault secret set-attributes "
+            f"{call.az_vault} --name {call.secret} --enabled true) or store a new version"
         )
     if status == 403 and inner == "ForbiddenByFirewall":
         return PermissionDeniedError(
-            f"{target.describe} refuses this network address (firewall): add it to the "
+            f"{call.vault} refuses this network address (firewall): add it to the "
             f"vault's networking rules or connect through its private endpoint ({said})"
         )
     if status == 403:
-        verb, permission, role = _NEEDS[operation]
+        verb, permission, role = _NEEDS[call.operation]
         caller = re.search(r"appid=([^;'\s]+)", said)
         who = f" (caller appid={caller.group(1)})" if caller else ""
         return PermissionDeniedError(
-            f"the signed-in identity{who} may not {verb} secrets in {target.describe}: "
+            f"the signed-in identity{who} may not {verb} secrets in {call.vault}: "
             f"grant it the secret permission '{permission}' (az keyvault set-policy --name "
-            f"{target.vault_name} --secret-permissions {permission} …) or, on an RBAC vault, "
+            f"{call.vault_name} --secret-permissions {permission} …) or, on an RBAC vault, "
             f"the role '{role}'"
         )
     if status == 400:
-        return ConfigError(f"{target.describe} refused the request for {target.subject}: {said}")
+        return ConfigError(f"{call.vault} refused the request for {call.subject}: {said}")
     if status == 429 or status >= 500:
         return UnavailableError(
-            f"{target.describe} answered {status} ({said}); try again later",
+            f"{call.vault} answered {status} ({said}); try again later",
             retry_after=_retry_after(exc),
         )
-    return VaultError(f"{target.subject}: Key Vault answered {status}: {said}")
+    return VaultError(f"{call.subject}: Key Vault answered {status}: {said}")
 
 
-def _service_refused_token(exc: BaseException, target: Target) -> PermissionDeniedError:
+def _service_refused_token(exc: BaseException, call: _Call) -> PermissionDeniedError:
     said = _service_message(exc)
     return PermissionDeniedError(
-        f"{target.describe} refused the access token ({said}). The vault must belong to the "
+        f"{call.vault} refused the access token ({said}). The vault must belong to the "
         "tenant you sign in to: check AZURE_TENANT_ID or `az account show`"
     )
 
 
-def _sign_in_failed(message: str, target: Target) -> VaultError:
+def _sign_in_failed(message: str, call: _Call) -> VaultError:
     """Shorten ``DefaultAzureCredential``'s report to the reason that matters and the fix.
 
     The chain lists every credential it tried. Those that were merely unavailable (not
@@ -185,7 +198,7 @@ def _sign_in_failed(message: str, target: Target) -> VaultError:
     tenant = re.search(r"not configured to acquire tokens for tenant (\S+?)\.?\s", message + " ")
     if tenant:
         return PermissionDeniedError(
-            f"{target.describe} belongs to tenant {tenant.group(1)}, but the Azure credential "
+            f"{call.vault} belongs to tenant {tenant.group(1)}, but the Azure credential "
             f"is for another tenant: set AZURE_TENANT_ID={tenant.group(1)} or run "
             f"`az login --tenant {tenant.group(1)}`"
         )
@@ -199,17 +212,17 @@ def _sign_in_failed(message: str, target: Target) -> VaultError:
         failures.append(("", message))
     if not failures:
         return PermissionDeniedError(
-            f"no Azure credential is available for {target.describe}: {_SIGN_IN_HELP}"
+            f"no Azure credential is available for {call.vault}: {_SIGN_IN_HELP}"
         )
     name, reason = failures[0]
     where = f"{name}: " if name else ""
     if _NETWORK.search(reason):
         return UnavailableError(
-            f"cannot reach the Azure sign-in endpoint for {target.describe}: "
+            f"cannot reach the Azure sign-in endpoint for {call.vault}: "
             f"{where}{_network_hint(reason, 'the sign-in endpoint (AZURE_AUTHORITY_HOST)')}"
         )
     return PermissionDeniedError(
-        f"cannot sign in to Azure for {target.describe}: {where}{_shorten_reason(reason)}"
+        f"cannot sign in to Azure for {call.vault}: {where}{_shorten_reason(reason)}"
     )
 
 
@@ -236,9 +249,9 @@ def _shorten_reason(reason: str) -> str:
     return _first_sentence(reason.removeprefix("Authentication failed: "))
 
 
-def _unreachable(message: str, target: Target) -> UnavailableError:
+def _unreachable(message: str, call: _Call) -> UnavailableError:
     return UnavailableError(
-        f"cannot reach {target.describe}: {_network_hint(message, 'the vault name or URL')}",
+        f"cannot reach {call.vault}: {_network_hint(message, 'the vault name or URL')}",
         # An untrusted certificate stays untrusted: a retry cannot help.
         transient="CERTIFICATE_VERIFY_FAILED" not in message,
     )

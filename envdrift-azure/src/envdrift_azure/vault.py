@@ -45,13 +45,12 @@ from envdrift import (
     require_str,
 )
 
-from envdrift_azure._errors import Operation, Target, translate
-from envdrift_azure._location import (
-    CLOUD_VAULT_SUFFIXES,
-    PUBLIC_AUTHORITY_HOST,
+from envdrift_azure._errors import Operation, _Call, missing_sdk, translate
+from envdrift_azure._settings import (
+    OPTION_KEYS,
+    Settings,
     check_secret_name,
     check_vault_name,
-    normalise_authority,
     normalise_vault_url,
     vault_url_from_template,
 )
@@ -67,11 +66,7 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-__all__ = ["VERIFY_CHALLENGE_RESOURCE_ENV", "AzureVault"]
-
-#: ``0`` relaxes the SDK's check that the vault's 401 challenge names a resource matching
-#: the vault's host (for Key Vault emulators and private endpoints with their own names).
-VERIFY_CHALLENGE_RESOURCE_ENV = "ENVDRIFT_AZURE_VERIFY_CHALLENGE_RESOURCE"
+__all__ = ["AzureVault"]
 
 # Key Vault requests make one attempt each: envdrift retries them (Vault.retrying), the
 # same way for every backend. Sign-in keeps azure-core's retries, bounded (its default is
@@ -98,28 +93,12 @@ class AzureVault(Vault):
     name = "azure"
     description = "Azure Key Vault (DefaultAzureCredential: az login, env, managed identity)"
     cli_options: ClassVar[Mapping[str, str]] = {"vault_url": "vault_url"}
-    option_keys = frozenset({"vault_url", "vault_url_template", "authority_host"})
+    option_keys = OPTION_KEYS
 
     def __init__(self, options: Mapping[str, Any], context: VaultContext) -> None:
         super().__init__(options, context)
-        authority = require_str(self.options, "authority_host", self.name)
-        source = "[vault.azure] authority_host"
-        if authority is None and os.environ.get("AZURE_AUTHORITY_HOST"):
-            authority, source = os.environ["AZURE_AUTHORITY_HOST"], "AZURE_AUTHORITY_HOST"
-        self._authority: str | None = None
-        host = PUBLIC_AUTHORITY_HOST
-        if authority:
-            self._authority, host = normalise_authority(authority, source)
-        # Instance discovery asks login.microsoftonline.com whether an authority is real;
-        # for Microsoft's own hosts MSAL knows the answer, for any other (Azure Stack, a
-        # test server) the question can only fail. The user chose the host, so trust it.
-        self._discover_instance = host in CLOUD_VAULT_SUFFIXES
-        template = require_str(self.options, "vault_url_template", self.name)
-        self._template = (
-            template or f"https://{{name}}.{CLOUD_VAULT_SUFFIXES.get(host, 'vault.azure.net')}/"
-        )
+        self.settings = Settings.resolve(self.options, self.name)
         self.vault_url = self._resolve_url(context)
-        self._verify_challenge_resource = _env_flag(VERIFY_CHALLENGE_RESOURCE_ENV, default=True)
         self._lock = threading.Lock()
         self._client: SecretClient | None = None
         self._credential: DefaultAzureCredential | None = None
@@ -136,7 +115,9 @@ class AzureVault(Vault):
         if context.vault_name is not None:
             check_vault_name(context.vault_name)
             return vault_url_from_template(
-                self._template, context.vault_name, "[vault.azure] vault_url_template"
+                self.settings.vault_url_template,
+                context.vault_name,
+                "[vault.azure] vault_url_template",
             )
         override = context.overrides.get("vault_url")
         if override is not None:
@@ -173,10 +154,7 @@ class AzureVault(Vault):
             from azure.identity import DefaultAzureCredential
             from azure.keyvault.secrets import SecretClient
         except ImportError as exc:
-            raise ConfigError(
-                f"vault 'azure' needs azure-identity and azure-keyvault-secrets, which cannot "
-                f"be imported ({exc}). Install them with: pip install 'envdrift[azure]'"
-            ) from None
+            raise missing_sdk(exc) from None
 
         # azure-identity logs each failed sign-in at WARNING. Without a handler anywhere,
         # Python's last-resort handler would print that to stderr next to our own error;
@@ -191,21 +169,21 @@ class AzureVault(Vault):
             "read_timeout": self.context.timeout,
         }
         credential_options: dict[str, Any] = {**_SIGN_IN_RETRY, **timeouts}
-        if self._authority:
-            credential_options["authority"] = self._authority
-        if not self._discover_instance:
+        if self.settings.authority:
+            credential_options["authority"] = self.settings.authority
+        if not self.settings.discover_instance:
             credential_options["disable_instance_discovery"] = True
         self._credential = DefaultAzureCredential(**credential_options)
         return SecretClient(
             self.vault_url,
             self._credential,
-            verify_challenge_resource=self._verify_challenge_resource,
+            verify_challenge_resource=self.settings.verify_challenge_resource,
             transport=_pooled_transport(self.vault_url, **timeouts),
             timeout=self.context.timeout,
             **_NO_RETRY,
         )
 
-    def _call(
+    def _request(
         self, operation: Operation, secret: str | None, call: Callable[[SecretClient], T]
     ) -> T:
         """Run ``call`` with the client under ``retrying``; SDK errors become envdrift errors."""
@@ -222,8 +200,7 @@ class AzureVault(Vault):
             return call(client)
         # ValueError: the SDK's challenge-resource check raises it, outside AzureError.
         except (AzureError, ValueError) as exc:
-            target = Target(self.describe(), self.vault_url, secret)
-            raise translate(exc, target, operation) from exc
+            raise translate(exc, _Call(operation, self.describe(), self.vault_url, secret)) from exc
 
     # -- the Vault interface -----------------------------------------------------------
 
@@ -234,7 +211,7 @@ class AzureVault(Vault):
         an older version: disabling is how Key Vault users block a value.
         """
         check_secret_name(name, self.describe())
-        bundle = self._call("get", name, lambda client: client.get_secret(name))
+        bundle = self._request("get", name, lambda client: client.get_secret(name))
         if bundle.value is None:
             raise FormatError(f"secret {name!r} in {self.describe()} has no value")
         return Secret(bundle.value)
@@ -259,7 +236,7 @@ class AzureVault(Vault):
     def store(self, name: str, value: Secret) -> None:
         """Store ``value`` as a new version of ``name`` (the old versions stay)."""
         check_secret_name(name, self.describe())
-        self._call("set", name, lambda client: client.set_secret(name, value.reveal()))
+        self._request("set", name, lambda client: client.set_secret(name, value.reveal()))
 
     def list(self, prefix: str = "") -> list[str]:
         """Names of the secrets starting with ``prefix``, following every page.
@@ -275,7 +252,7 @@ class AzureVault(Vault):
                 if props.name and props.name.startswith(prefix) and not props.managed
             )
 
-        return self._call("list", None, names)
+        return self._request("list", None, names)
 
     def check(self) -> None:
         """Sign in and read from the vault; needs only the ``get`` permission.
@@ -286,7 +263,7 @@ class AzureVault(Vault):
         """
         probe = f"envdrift-check-{uuid.uuid4().hex}"
         try:
-            self._call("get", probe, lambda client: client.get_secret(probe))
+            self._request("get", probe, lambda client: client.get_secret(probe))
         except NotFoundError:
             return
 
@@ -359,15 +336,3 @@ def _pooled_transport(vault_url: str, **timeouts: float) -> RequestsTransport:
     return RequestsTransport(
         session=session, session_owner=True, connection_verify=verify, **timeouts
     )
-
-
-def _env_flag(name: str, *, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name}={raw!r} is not a yes/no value: use 1 or 0")

@@ -22,7 +22,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 if TYPE_CHECKING:
-    from envdrift_hashicorp.settings import TlsSettings
+    from envdrift_hashicorp._settings import TlsSettings
 
 __all__ = ["POOL_SIZE", "build_session", "last_response", "verify_argument"]
 

@@ -38,15 +38,11 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from envdrift import (
     ConfigError,
-    EnvdriftError,
     FormatError,
-    NotFoundError,
-    PermissionDeniedError,
     Secret,
     UnavailableError,
     Vault,
@@ -54,13 +50,25 @@ from envdrift import (
     VaultError,
 )
 
-from envdrift_hashicorp.credentials import NO_CREDENTIAL_HELP, find_credential
-from envdrift_hashicorp.settings import OPTION_KEYS, Settings
+from envdrift_hashicorp._credentials import find_credential
+from envdrift_hashicorp._errors import (
+    _Call,
+    errors_text,
+    is_cas_conflict,
+    login_failed,
+    missing_sdk,
+    no_route,
+    not_found,
+    sdk_errors,
+    translate,
+    translate_write,
+)
+from envdrift_hashicorp._settings import OPTION_KEYS, Settings
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from envdrift_hashicorp.credentials import Credential, JwtSource
+    from envdrift_hashicorp._credentials import Credential, JwtSource
 
 __all__ = ["HashicorpVault"]
 
@@ -69,30 +77,6 @@ _log = logging.getLogger("envdrift.hashicorp")
 #: A secret written as ``vault kv put secret/x DOTENV_PRIVATE_KEY_PRODUCTION=…``.
 _DOTENV_FIELD = re.compile(r"^DOTENV_PRIVATE_KEY(?:_[A-Za-z0-9_]+)?$")
 _BAD_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\"()]+)")
-_CAS_MISMATCH = "check-and-set parameter did not match"
-#: Statuses hvac has no exception of its own for and a retry may cure (412: a
-#: performance standby is behind; 504: a gateway timed out).
-_RETRY_STATUSES = frozenset({412, 504})
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One request, described for error messages.
-
-    Attributes:
-        action: What envdrift tried, e.g. ``read secret 'apps/api'``.
-        api_path: The Vault API path (what a policy names), e.g. ``secret/data/apps/api``.
-        capabilities: What a policy must grant on ``api_path``.
-        name: The secret name, when there is one.
-        folder: The folder to suggest to ``vault kv list``.
-    """
-
-    action: str
-    api_path: str
-    capabilities: tuple[str, ...]
-    name: str | None = None
-    folder: str = ""
 
 
 class HashicorpVault(Vault):
@@ -141,12 +125,11 @@ class HashicorpVault(Vault):
     def _fetch(self, name: str) -> Secret:
         path = self._secret_path(name)
         client, version = self._ready()
-        call = _Call(
-            f"read secret {name!r}", self._api_path(version, path), ("read",), name, _folder(path)
-        )
+        api_path = self._api_path(version, path)
+        call = self._call(f"read secret {name!r}", api_path, ("read",), name, _folder(path))
         data = self._read(client, version, path, call)
         if data is None:
-            raise self._not_found(call)
+            raise not_found(call)
         return Secret(self._value(name, call, data))
 
     def store(self, name: str, value: Secret) -> None:
@@ -162,7 +145,7 @@ class HashicorpVault(Vault):
         path = self._secret_path(name)
         client, version = self._ready()
         api_path = self._api_path(version, path)
-        read = _Call(f"read secret {name!r} before writing it", api_path, ("read",), name)
+        read = self._call(f"read secret {name!r} before writing it", api_path, ("read",), name)
         current, current_version = self._read_for_update(client, version, path, read)
         data = dict(current or {})
         field = self._field_for(data)
@@ -173,7 +156,7 @@ class HashicorpVault(Vault):
             # rollback) leaves the field as it was instead of nesting the line in it.
             text = text.removeprefix(f"{field}=")
         data[field] = text
-        write = _Call(f"write secret {name!r}", api_path, ("create", "update"), name)
+        write = self._call(f"write secret {name!r}", api_path, ("create", "update"), name)
         kv = client.secrets.kv
         try:
             if version == 2:
@@ -184,20 +167,15 @@ class HashicorpVault(Vault):
                 kv.v1.create_or_update_secret(
                     path=path, secret=data, method="POST", mount_point=self.settings.mount
                 )
-        except _sdk_errors() as exc:
-            if _CAS_MISMATCH in _errors_text(exc):
+        except sdk_errors() as exc:
+            if is_cas_conflict(exc):
                 raise VaultError(
                     f"secret {name!r} in {self.describe()} changed while envdrift was writing "
                     f"it (check-and-set on {api_path} expected version {current_version}); "
                     "nothing was overwritten. Run the command again to write on top of the "
                     "new version."
                 ) from None
-            error = self._translate(exc, write)
-            if isinstance(error, UnavailableError) and not _surely_unapplied(exc):
-                # Vault may have stored it before failing; a repeat would then fail
-                # check-and-set (KV v2) or write twice (KV v1): report, do not repeat.
-                error.transient = False
-            raise error from exc
+            raise translate_write(exc, write) from exc
         _log.debug("stored %s (KV v%d)", api_path, version)
 
     def list(self, prefix: str = "") -> list[str]:
@@ -231,11 +209,11 @@ class HashicorpVault(Vault):
     def _check(self) -> None:
         asked = time.monotonic()
         client = self._hvac()
-        call = _Call("look up its own token", "auth/token/lookup-self", ("read",))
+        call = self._call("look up its own token", "auth/token/lookup-self", ("read",))
         try:
             client.auth.token.lookup_self()
-        except _sdk_errors() as exc:
-            raise self._translate(exc, call) from exc
+        except sdk_errors() as exc:
+            raise translate(exc, call) from exc
         self._kv_version(client, asked)
 
     def close(self) -> None:
@@ -268,10 +246,7 @@ class HashicorpVault(Vault):
         try:
             import hvac
         except ImportError as exc:
-            raise ConfigError(
-                f"vault 'hashicorp' needs hvac, which cannot be imported ({exc}). "
-                "Install it with: pip install 'envdrift[hashicorp]'"
-            ) from None
+            raise missing_sdk(exc) from None
         from envdrift_hashicorp._http import build_session, verify_argument
 
         settings = self.settings
@@ -312,15 +287,15 @@ class HashicorpVault(Vault):
     def _approle_login(self, client: Any, credential: Credential) -> None:
         assert credential.role_id is not None
         mount = self.settings.approle_mount
-        login = _Call("log in with AppRole", f"auth/{mount}/login", ("create", "update"))
+        login = self._call("log in with AppRole", f"auth/{mount}/login", ("create", "update"))
         try:
             client.auth.approle.login(
                 role_id=credential.role_id.reveal(),
                 secret_id=credential.secret_id.reveal() if credential.secret_id else None,
                 mount_point=mount,
             )
-        except _sdk_errors() as exc:
-            raise self._login_failed(
+        except sdk_errors() as exc:
+            raise login_failed(
                 exc,
                 login,
                 "AppRole",
@@ -334,47 +309,22 @@ class HashicorpVault(Vault):
         settings = self.settings
         mount, role = settings.jwt_mount, settings.jwt_role
         what = f"JWT login as role '{role}' at auth/{mount}"
-        login = _Call(f"log in with a JWT as role '{role}'", f"auth/{mount}/login", ("update",))
+        login = self._call(
+            f"log in with a JWT as role '{role}'", f"auth/{mount}/login", ("update",)
+        )
         jwt = source.get(settings.timeout)
         try:
             client.auth.jwt.jwt_login(role=role, jwt=jwt.reveal(), path=mount)
-        except _sdk_errors() as exc:
+        except sdk_errors() as exc:
             check = f"Check the JWT from {source.where}, [vault.hashicorp] jwt_role and jwt_mount"
-            if "audience" in _errors_text(exc):
+            if "audience" in errors_text(exc):
                 check = (
                     f"The role's bound_audiences must list the audience of the JWT from "
                     f"{source.where} (on GitHub Actions, set [vault.hashicorp] jwt_audience "
                     "to one of them)"
                 )
-            raise self._login_failed(exc, login, "JWT", what, check, conceal=jwt) from None
+            raise login_failed(exc, login, "JWT", what, check, conceal=jwt) from None
         _log.debug("JWT login succeeded")
-
-    def _login_failed(
-        self,
-        exc: BaseException,
-        call: _Call,
-        method: str,
-        what: str,
-        check: str,
-        conceal: Secret | None = None,
-    ) -> EnvdriftError:
-        """A refused login, in one line: what was tried, Vault's reason, what to check."""
-        import hvac.exceptions as hx
-
-        if not isinstance(exc, hx.InvalidRequest | hx.Forbidden | hx.Unauthorized | hx.InvalidPath):
-            return self._translate(exc, call)
-        mount = call.api_path.removesuffix("/login")
-        detail = _errors_text(exc) or type(exc).__name__
-        if isinstance(exc, hx.InvalidPath):
-            detail = f"no {method} auth method is mounted at {mount}"
-        elif isinstance(exc, hx.Forbidden) and detail.endswith("permission denied"):
-            # Vault's answer to a login at a path where no auth method is enabled.
-            detail = f"permission denied: is a {method} auth method enabled at {mount}?"
-        if conceal is not None:  # Vault does not echo the JWT; make sure of it
-            detail = detail.replace(conceal.reveal(), "***")
-        return PermissionDeniedError(
-            f"{self.describe()}: {what} failed ({_short(detail)}). {check}"
-        )
 
     def _kv_version(self, client: Any, asked: float) -> Literal[1, 2]:
         """Return the mount's KV version: configured, or asked once the way the Vault CLI does.
@@ -402,7 +352,7 @@ class HashicorpVault(Vault):
         import hvac.exceptions as hx
 
         mount = self.settings.mount
-        call = _Call(
+        call = self._call(
             f"detect the KV version of mount '{mount}'", f"sys/internal/ui/mounts/{mount}", ()
         )
         try:
@@ -413,8 +363,8 @@ class HashicorpVault(Vault):
             _log.debug("cannot see mount %r; assuming KV version 2", mount)
             self._kv_assumed = True
             return 2
-        except _sdk_errors() as exc:
-            raise self._translate(exc, call) from exc
+        except sdk_errors() as exc:
+            raise translate(exc, call) from exc
         info = (answer.get("data") or answer) if isinstance(answer, dict) else {}
         kind = info.get("type")
         if kind not in ("kv", "generic"):
@@ -457,11 +407,11 @@ class HashicorpVault(Vault):
             else:
                 answer = kv.v1.read_secret(path=path, mount_point=mount)
         except hx.InvalidPath as exc:
-            if "no handler for route" in _errors_text(exc):
-                raise self._translate(exc, call) from exc
+            if no_route(exc):
+                raise translate(exc, call) from exc
             return None, 0
-        except _sdk_errors() as exc:
-            raise self._translate(exc, call) from exc
+        except sdk_errors() as exc:
+            raise translate(exc, call) from exc
         body = answer.get("data") if isinstance(answer, dict) else None
         if not isinstance(body, dict):
             raise FormatError(f"{self.describe()} answered {call.api_path} without data")
@@ -478,16 +428,16 @@ class HashicorpVault(Vault):
         import hvac.exceptions as hx
 
         api = f"{self.settings.mount}/{'metadata/' if version == 2 else ''}{folder}"
-        call = _Call(f"list secrets under '{folder or '/'}'", api, ("list",), folder=folder)
+        call = self._call(f"list secrets under '{folder or '/'}'", api, ("list",), folder=folder)
         kv = client.secrets.kv.v2 if version == 2 else client.secrets.kv.v1
         try:
             answer = kv.list_secrets(path=folder, mount_point=self.settings.mount)
         except hx.InvalidPath as exc:
-            if "no handler for route" in _errors_text(exc):
-                raise self._translate(exc, call) from exc
+            if no_route(exc):
+                raise translate(exc, call) from exc
             return []  # Vault answers 404 for an empty folder
-        except _sdk_errors() as exc:
-            raise self._translate(exc, call) from exc
+        except sdk_errors() as exc:
+            raise translate(exc, call) from exc
         keys = (answer.get("data") or {}).get("keys") if isinstance(answer, dict) else None
         return [k for k in keys or [] if isinstance(k, str)]
 
@@ -503,7 +453,7 @@ class HashicorpVault(Vault):
             raise FormatError(
                 f"secret {name!r} in {self.describe()} has no field '{field}' (its fields: "
                 f"{fields}). Set [vault.hashicorp] field to the one holding the key, or write "
-                f"it with: vault kv put {self._cli_path(call)} {field}=…"
+                f"it with: vault kv put {call.cli_path} {field}=…"
             )
         value = data[field]
         if not isinstance(value, str):
@@ -544,112 +494,29 @@ class HashicorpVault(Vault):
             else f"{self.settings.mount}/{path}"
         )
 
-    def _cli_path(self, call: _Call) -> str:
-        """The path as the ``vault kv`` commands write it (mount/path, no ``data/``)."""
-        target = call.name if call.name is not None else call.folder
-        ns = f"-namespace={self.settings.namespace} " if self.settings.namespace else ""
-        return f"{ns}{self.settings.mount}/{target}"
-
     # -- errors ----------------------------------------------------------------------
 
-    def _not_found(self, call: _Call) -> NotFoundError:
-        ns = f"-namespace={self.settings.namespace} " if self.settings.namespace else ""
-        hint = f" List what is there with: vault kv list {ns}{self.settings.mount}/{call.folder}"
-        name = call.name or ""
-        if name.startswith(self.settings.mount + "/"):
-            hint += (
-                f". secret_name is the path under the mount: did you mean "
-                f"{name.removeprefix(self.settings.mount + '/')!r}?"
-            )
-        if self._kv_assumed:
-            hint += ". If the mount is KV version 1, set [vault.hashicorp] kv_version = 1"
-        return NotFoundError(
-            f"secret {name!r} not found in {self.describe()}: nothing at {call.api_path}.{hint}"
+    def _call(
+        self,
+        action: str,
+        api_path: str,
+        capabilities: tuple[str, ...],
+        name: str | None = None,
+        folder: str = "",
+    ) -> _Call:
+        """Describe one request, with what its error message needs to know of this vault."""
+        return _Call(
+            action,
+            api_path,
+            capabilities,
+            vault=self.describe(),
+            settings=self.settings,
+            token_name=self._token_name,
+            name=name,
+            folder=folder,
+            kv_assumed=self._kv_assumed,
+            token_is_valid=self._token_is_valid,
         )
-
-    def _translate(self, exc: BaseException, call: _Call) -> EnvdriftError:
-        """Turn an hvac or requests exception into an envdrift error that says what to do."""
-        import hvac.exceptions as hx
-        import requests.exceptions as rx
-
-        from envdrift_hashicorp._http import last_response
-
-        where = self.describe()
-        address = f"{self.settings.address} (from {self.settings.address_source})"
-        if isinstance(exc, hx.Forbidden):
-            if not self._token_is_valid():
-                return PermissionDeniedError(
-                    f"{where} rejected {self._token_name}: it is invalid, expired or "
-                    f"revoked (cannot {call.action}). Log in again: {NO_CREDENTIAL_HELP}"
-                )
-            caps = ", ".join(f'"{c}"' for c in call.capabilities)
-            needs = " and ".join(f"'{c}'" for c in call.capabilities)
-            ns = f" (in namespace '{self.settings.namespace}')" if self.settings.namespace else ""
-            return PermissionDeniedError(
-                f"permission denied: cannot {call.action} in {where}: "
-                f"{self._token_name} needs {needs} on {call.api_path}. A policy{ns} stanza "
-                f'that grants it: path "{call.api_path}" {{ capabilities = [{caps}] }}'
-            )
-        if isinstance(exc, hx.InvalidPath):
-            if "no handler for route" in _errors_text(exc):
-                return NotFoundError(
-                    f"cannot {call.action}: {where} has no secrets engine mounted at "
-                    f"'{self.settings.mount}/' (looked for {call.api_path}). Set "
-                    "[vault.hashicorp] mount to a KV mount; `vault secrets list` shows them"
-                )
-            return self._not_found(call)
-        if isinstance(exc, hx.Unauthorized):
-            return PermissionDeniedError(
-                f"{where} refused {self._token_name} (401) when trying to {call.action}"
-            )
-        status, retry_after = last_response()
-        if isinstance(
-            exc,
-            hx.VaultDown
-            | hx.InternalServerError
-            | hx.BadGateway
-            | hx.RateLimitExceeded
-            | hx.VaultNotInitialized,
-        ) or (isinstance(exc, hx.UnexpectedError) and status in _RETRY_STATUSES):
-            text = _errors_text(exc)
-            if "sealed" in text.lower():
-                return UnavailableError(
-                    f"Vault at {address} is sealed: it must be unsealed "
-                    "(`vault operator unseal`) before envdrift can read or write secrets",
-                    transient=False,  # it takes a person to unseal it
-                )
-            if "not initialized" in text.lower() or isinstance(exc, hx.VaultNotInitialized):
-                return UnavailableError(f"Vault at {address} is not initialized", transient=False)
-            kind = "rate-limited the request" if isinstance(exc, hx.RateLimitExceeded) else "failed"
-            return UnavailableError(
-                f"Vault at {address} {kind} to {call.action}: {_short(text) or f'HTTP {status}'}",
-                retry_after=retry_after,
-            )
-        if isinstance(exc, rx.SSLError):
-            return VaultError(
-                f"TLS with Vault at {address} failed ({_reason(exc)}). Point VAULT_CACERT at "
-                "the CA certificate that signed the server's certificate (or VAULT_CAPATH at a "
-                "directory of them); VAULT_SKIP_VERIFY=true turns verification off"
-            )
-        if _timed_out(exc):
-            return UnavailableError(
-                f"Vault at {address} did not answer within {self.settings.timeout:g} s "
-                f"when trying to {call.action}"
-            )
-        if isinstance(exc, rx.ConnectionError) and _reset(exc):
-            return UnavailableError(
-                f"the connection to Vault at {address} broke when trying to {call.action} "
-                f"({_reason(exc)}); try again"
-            )
-        if isinstance(exc, rx.ConnectionError):
-            return UnavailableError(
-                f"cannot reach Vault at {address}: {_reason(exc)}. Is the server running and "
-                "is the address right? (--vault-url, [vault.hashicorp] url, VAULT_ADDR)"
-            )
-        if isinstance(exc, rx.RequestException):
-            return UnavailableError(f"request to Vault at {address} failed: {_reason(exc)}")
-        text = _errors_text(exc) or type(exc).__name__
-        return VaultError(f"{where} refused to {call.action}: {_short(text)}")
 
     def _token_is_valid(self) -> bool:
         """Whether the token works at all: a 403 means "not allowed" or "bad token"."""
@@ -661,81 +528,9 @@ class HashicorpVault(Vault):
                 self._token_valid = True
             except hx.Forbidden:
                 self._token_valid = False
-            except _sdk_errors():
+            except sdk_errors():
                 return True  # unknown: say what is known, the request's own error
         return self._token_valid
-
-
-def _sdk_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions hvac and requests raise for a failed request (imported lazily)."""
-    import hvac.exceptions
-    import requests.exceptions
-
-    return (hvac.exceptions.VaultError, requests.exceptions.RequestException)
-
-
-def _surely_unapplied(exc: BaseException) -> bool:
-    """Whether a failed request cannot have been applied: throttled, or never connected."""
-    import hvac.exceptions
-    import requests.exceptions
-    import urllib3.exceptions
-
-    if isinstance(exc, hvac.exceptions.RateLimitExceeded):
-        return True
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
-
-
-def _timed_out(exc: BaseException) -> bool:
-    """Whether a requests error is a timeout (requests reports an unretried one as
-    ``ConnectionError(MaxRetryError(reason=ReadTimeoutError))``)."""
-    import requests.exceptions
-    import urllib3.exceptions
-
-    if isinstance(exc, requests.exceptions.Timeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    errors = urllib3.exceptions
-    # urllib3's NewConnectionError (refused, unresolvable) subclasses ConnectTimeoutError.
-    return isinstance(reason, errors.ReadTimeoutError) or (
-        isinstance(reason, errors.ConnectTimeoutError)
-        and not isinstance(reason, errors.NewConnectionError)
-    )
-
-
-def _reset(exc: BaseException) -> bool:
-    """Whether a requests ``ConnectionError`` broke an open connection (not: never opened)."""
-    import urllib3.exceptions
-
-    reason = getattr(exc.args[0], "reason", exc.args[0]) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.ProtocolError)
-
-
-def _errors_text(exc: BaseException) -> str:
-    """Vault's own error strings (``{"errors": [...]}``), joined; never a request body."""
-    errors = getattr(exc, "errors", None)
-    if isinstance(errors, list):
-        return "; ".join(" ".join(str(e).split()) for e in errors if e)
-    return ""
-
-
-def _reason(exc: BaseException) -> str:
-    """The root cause of a requests error in a few words, e.g. ``Connection refused``."""
-    text = str(exc)
-    found = _ERRNO_TEXT.search(text)
-    if found:
-        return found.group(1).strip()
-    cause: BaseException | None = exc
-    while cause is not None and cause.__context__ is not None:
-        cause = cause.__context__
-    return _short(str(cause or exc))
-
-
-def _short(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _folder(path: str) -> str:

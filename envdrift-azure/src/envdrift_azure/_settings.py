@@ -1,4 +1,4 @@
-"""Which Key Vault to talk to, and how to sign in to it: pure functions, no SDK, no network.
+"""Which Key Vault to talk to, and how to sign in to it: no SDK, no network.
 
 Key Vault URLs are ``https://<vault-name>.<cloud suffix>/``. The suffix follows the cloud,
 which the Entra authority host identifies (``AZURE_AUTHORITY_HOST``), so a China or US
@@ -8,19 +8,34 @@ Government user who sets the authority host gets the right vault URLs from a bar
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.parse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from envdrift import ConfigError
+from envdrift import ConfigError, require_str
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
+    "OPTION_KEYS",
     "PUBLIC_AUTHORITY_HOST",
+    "VERIFY_CHALLENGE_RESOURCE_ENV",
+    "Settings",
     "check_secret_name",
     "check_vault_name",
     "normalise_authority",
     "normalise_vault_url",
     "vault_url_from_template",
 ]
+
+OPTION_KEYS = frozenset({"vault_url", "vault_url_template", "authority_host"})
+
+#: ``0`` relaxes the SDK's check that the vault's 401 challenge names a resource matching
+#: the vault's host (for Key Vault emulators and private endpoints with their own names).
+VERIFY_CHALLENGE_RESOURCE_ENV = "ENVDRIFT_AZURE_VERIFY_CHALLENGE_RESOURCE"
 
 PUBLIC_AUTHORITY_HOST = "login.microsoftonline.com"
 
@@ -40,6 +55,53 @@ SECRET_NAME = re.compile(r"[0-9a-zA-Z-]{1,127}")
 #: Key Vault names: 3-24 characters, start with a letter, end with a letter or digit,
 #: letters, digits and single dashes in between.
 VAULT_NAME = re.compile(r"(?=.{3,24}\Z)[a-zA-Z](?:[a-zA-Z0-9]|-(?!-))*[a-zA-Z0-9]")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How ``vault 'azure'`` signs in and builds vault URLs (``vault_url`` is per vault).
+
+    Attributes:
+        authority: The Entra authority URL for the credential, or ``None`` for the SDK's
+            default (``[vault.azure] authority_host``, else ``AZURE_AUTHORITY_HOST``).
+        discover_instance: Whether MSAL may ask login.microsoftonline.com about the
+            authority: only for Microsoft's own hosts, where it knows the answer.
+        vault_url_template: How a ``vault_name`` becomes a URL (one ``{name}``).
+        verify_challenge_resource: The SDK's check that a 401 challenge names a resource
+            matching the vault's host (``ENVDRIFT_AZURE_VERIFY_CHALLENGE_RESOURCE``).
+    """
+
+    authority: str | None
+    discover_instance: bool
+    vault_url_template: str
+    verify_challenge_resource: bool
+
+    @classmethod
+    def resolve(cls, options: Mapping[str, Any], name: str) -> Settings:
+        """Read the merged options of vault ``name`` and the environment.
+
+        Raises:
+            ConfigError: an option or an environment variable is invalid.
+        """
+        authority = require_str(options, "authority_host", name)
+        source = f"[vault.{name}] authority_host"
+        if authority is None and os.environ.get("AZURE_AUTHORITY_HOST"):
+            authority, source = os.environ["AZURE_AUTHORITY_HOST"], "AZURE_AUTHORITY_HOST"
+        url: str | None = None
+        host = PUBLIC_AUTHORITY_HOST
+        if authority:
+            url, host = normalise_authority(authority, source)
+        template = require_str(options, "vault_url_template", name)
+        return cls(
+            authority=url,
+            # For any other host (Azure Stack, a test server) the question can only fail;
+            # the user chose the host, so trust it.
+            discover_instance=host in CLOUD_VAULT_SUFFIXES,
+            vault_url_template=(
+                template or f"https://{{name}}.{CLOUD_VAULT_SUFFIXES.get(host, 'vault.azure.net')}/"
+            ),
+            verify_challenge_resource=_env_flag(VERIFY_CHALLENGE_RESOURCE_ENV, default=True),
+        )
 
 
 def check_secret_name(name: str, where: str) -> None:
@@ -136,3 +198,15 @@ def normalise_authority(value: str, source: str) -> tuple[str, str]:
         )
     netloc = f"{host}:{port}" if port and port != 443 else host
     return f"https://{netloc}", host.lower()
+
+
+def _env_flag(name: str, *, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a yes/no value: use 1 or 0")

@@ -30,7 +30,7 @@ from envdrift import ConfigError, PermissionDeniedError, Secret, UnavailableErro
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from envdrift_hashicorp.settings import Settings
+    from envdrift_hashicorp._settings import Settings
 
 __all__ = ["NO_CREDENTIAL_HELP", "Credential", "JwtSource", "find_credential"]
 

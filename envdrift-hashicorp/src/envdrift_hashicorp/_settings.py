@@ -2,7 +2,8 @@
 
 Resolution is cheap (no network, no SDK) and happens when the backend is built, so a
 wrong option is a ``ConfigError`` before any request. Environment variables are the ones
-the Vault CLI reads, with the meaning the Vault CLI gives them.
+the Vault CLI reads, with the meaning the Vault CLI gives them. Which credential to log
+in with is ``_credentials.py``'s business.
 """
 
 from __future__ import annotations
