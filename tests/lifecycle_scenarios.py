@@ -246,7 +246,7 @@ class LifecycleScenarios:
         # A teammate without the key re-encrypts: a new pair, not the vault's.
         project.keys.unlink()
         project.env.write_text("".join(f'{k}="{v}"\n' for k, v in PLAINTEXT.items()))
-        assert run_cli("encrypt", ENV_FILE).exit_code == 0
+        assert run_cli("encrypt", "--new-key", ENV_FILE).exit_code == 0
         stray = project.snapshot()
 
         failed = run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci")

@@ -237,10 +237,17 @@ def test_gitignore_gets_env_keys_in_a_work_tree(run_cli: Run, tmp_path: Path) ->
     (tmp_path / ".env").write_text("A=1\n")
     result = run_cli("encrypt")
     assert result.exit_code == 0
-    assert (tmp_path / ".gitignore").read_text() == "node_modules\n.env.keys\n"
+    added = (
+        "node_modules\n"
+        "# envdrift: private keys, their backups and temporary files never go to git\n"
+        ".env.keys\n.env.keys.*\n.envdrift-tmp-*\n"
+    )
+    assert (tmp_path / ".gitignore").read_text() == added
+    assert "added .env.keys, .env.keys.*, .envdrift-tmp-* to .gitignore" in result.stderr
     (tmp_path / ".env.ci").write_text("A=1\n")
-    run_cli("encrypt", ".env.ci")
-    assert (tmp_path / ".gitignore").read_text() == "node_modules\n.env.keys\n"
+    again = run_cli("encrypt", ".env.ci")
+    assert (tmp_path / ".gitignore").read_text() == added
+    assert ".gitignore" not in again.stderr  # said once, when it changed
 
 
 def test_gitignore_left_alone_outside_git(run_cli: Run, tmp_path: Path) -> None:

@@ -165,7 +165,7 @@ def test_verify_vault_failure_prints_the_guides_repair_steps(
     env.write_text("".join(f'{k}="{v}"\n' for k, v in PLAINTEXT.items()))
     os.environ.pop("DOTENV_PRIVATE_KEY_PRODUCTION", None)
     (repo / "services/app/.env.keys").unlink()
-    assert run_cli("encrypt", str(env.relative_to(repo))).exit_code == 0
+    assert run_cli("encrypt", "--new-key", str(env.relative_to(repo))).exit_code == 0
     stray = env.read_bytes()
     result = run_cli("decrypt", "services/app/.env.production", "--verify-vault", "--ci")
     assert result.exit_code == 1

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from envdrift.session import VaultSet
     from envdrift.targets import Target
 
-__all__ = ["VaultVerification", "repair_steps", "verify_vault"]
+__all__ = ["VaultVerification", "repair_steps", "restore_warning", "verify_vault"]
 
 
 @dataclass(frozen=True)
@@ -118,3 +118,13 @@ def repair_steps(file: Path, target: Target, sync: str) -> list[str]:
             f"folder_path = {mapping.folder_path!r}; see docs/configuration.md)"
         )
     return [f"git restore {quoted}", sync, f"envdrift encrypt {quoted}"]
+
+
+def restore_warning(file: Path) -> str:
+    """What step 1 of ``repair_steps`` costs, and how to keep it, said before the steps."""
+    quoted = shlex.quote(str(file))
+    return (
+        f"step 1 discards every uncommitted change to {file}. To keep them, copy it aside "
+        f"first (cp {quoted} {shlex.quote(str(file) + '.mine')}), or have whoever encrypted "
+        "it last run the --repair command: their key opens it and every value is kept"
+    )

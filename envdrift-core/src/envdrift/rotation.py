@@ -23,7 +23,7 @@ file and vault ahead of ``.env.keys`` (``sync --force``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ from envdrift.dotenvx.keyring import Keyring
 from envdrift.dotenvx.keysfile import KeysFile, check_keys_path, update_keys_file
 from envdrift.dotenvx.operations import check_env_file_name
 from envdrift.errors import ConfigError, DecryptionError, EnvdriftError, FormatError, NotFoundError
+from envdrift.gitsafety import GitProtection
 from envdrift.keyvalue import normalize_private_key
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class RotationResult:
         vault: How the vault is named in messages.
         values: How many values were re-encrypted.
         public_key: The new public key.
+        git: What keeping the keys file and its backup out of git did.
     """
 
     file: Path
@@ -70,6 +72,7 @@ class RotationResult:
     vault: str
     values: int
     public_key: str
+    git: GitProtection = field(default_factory=GitProtection)
 
 
 def rotate_text(env: EnvFile, current: list[Decryptor], new_public_key: str) -> tuple[str, int]:
@@ -214,7 +217,14 @@ def rotate_file(
             _undo_swap(file, original, env_written, vault, secret, previous, where, cause, recover)
         ) from None
     return RotationResult(
-        file, keys_path, update.backup, secret, vault.describe(), count, pair.public_key
+        file,
+        keys_path,
+        update.backup,
+        secret,
+        vault.describe(),
+        count,
+        pair.public_key,
+        git=update.git,
     )
 
 

@@ -34,6 +34,7 @@ from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, backup_stamp
 from envdrift.dotenvx.envfile import read_env_text
 from envdrift.dotenvx.keysfile import KeysFile, update_keys_file
 from envdrift.errors import EnvdriftError, FormatError, NotFoundError
+from envdrift.gitsafety import GitProtection, protect
 from envdrift.keyvalue import normalize_private_key
 from envdrift.secrets import Secret
 
@@ -220,6 +221,8 @@ class SyncReport:
         elapsed: Seconds the run took (config loading excluded).
         interrupted: Ctrl-C ended the run early; the mappings it cut short are errors
             that say so, and nothing was written for them.
+        git: What was done to keep the keys files and backups out of git, and which
+            keys files git already tracks.
     """
 
     results: list[MappingResult]
@@ -227,6 +230,7 @@ class SyncReport:
     provider: str = ""
     elapsed: float = 0.0
     interrupted: bool = False
+    git: GitProtection = field(default_factory=GitProtection)
 
     def counts(self) -> dict[str, int]:
         """How many mappings ended with each outcome, plus failed decryption checks."""
@@ -240,9 +244,11 @@ class SyncReport:
     @property
     def exit_code(self) -> int:
         """130 after Ctrl-C (as shells report SIGINT); 1 when any mapping errored, drifted
-        or failed its decryption check; else 0."""
+        or failed its decryption check, or (with ``ci``) git tracks a keys file; else 0."""
         if self.interrupted:
             return 130
+        if self.options.ci and self.git.tracked:
+            return 1
         return 0 if all(result.ok for result in self.results) else 1
 
 
@@ -279,6 +285,7 @@ def run_sync(
     started = time.monotonic()
     config = vaults.config
     notify = progress or (lambda phase, done, total: None)
+    git = GitProtection()
     results = [MappingResult(mapping) for mapping in mappings]
     real_paths = _plan(config, results, vaults, options)
     phase = "fetching"
@@ -297,6 +304,7 @@ def run_sync(
                     options.keep_backups,
                 )
                 _write(groups, snapshots, where, pool, notify)
+                git = _protect(results)
             if options.check_decryption:
                 phase = "checking"
                 _check(results, config.env_keys_filename, vaults, pool, notify)
@@ -313,7 +321,23 @@ def run_sync(
     for result in results:
         if result.outcome is None:  # pragma: no cover - every path above settles it
             result.fail("internal error: the mapping was never settled")
-    return SyncReport(results, options, vaults.provider, time.monotonic() - started)
+    return SyncReport(results, options, vaults.provider, time.monotonic() - started, git=git)
+
+
+def _protect(results: list[MappingResult]) -> GitProtection:
+    """Keep every keys file (and the backups just written) out of git; find tracked ones.
+
+    What ``update_keys_file`` does for one file, done here for all of them at once: a
+    few git calls per work tree rather than per mapping, and a tracked keys file is
+    reported even when this run left it unchanged.
+    """
+    paths: list[Path] = []
+    for result in results:
+        if result.keys_file is not None and os.path.lexists(result.keys_file):
+            paths.append(result.keys_file)
+        if result.backup is not None:
+            paths.append(result.backup)
+    return protect(dict.fromkeys(paths))
 
 
 # -- 1. plan ---------------------------------------------------------------------------
@@ -571,6 +595,7 @@ def _write(
                 allow_outside_root=where.allow_outside_root,
                 backup_stamp=where.stamp,
                 keep_backups=where.keep_backups,
+                protect_git=False,  # done once for the whole run, by _protect
             )
         except (FormatError, OSError) as exc:
             reason = str(exc) if isinstance(exc, FormatError) else _os_reason(group.path, exc)

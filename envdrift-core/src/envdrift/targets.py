@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from envdrift.plugins import PluginRegistry
 
-__all__ = ["Target", "environment_of", "mapping_for", "resolve_target"]
+__all__ = ["Target", "covering_target", "environment_of", "mapping_for", "resolve_target"]
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,24 @@ def resolve_target(
         if environment is not None:
             mapping = replace(mapping, environment=environment)
     return Target(config, mapping, found is not None, discoverable)
+
+
+def covering_target(env_file: Path, *, cwd: Path | None = None) -> Target | None:
+    """The discovered configuration's mapping that covers ``env_file``'s folder, if any.
+
+    For hints only: no configuration, an invalid one, or no covering mapping gives
+    ``None``, never an error.
+    """
+    cwd = cwd or Path.cwd()
+    found = find_config(cwd)
+    if found is None:
+        return None
+    try:
+        config = load_config(found, cwd)
+    except ConfigError:
+        return None
+    mapping = mapping_for(config, cwd / env_file.parent, environment_of(env_file))
+    return None if mapping is None else Target(config, mapping, True, True)
 
 
 def mapping_for(config: Config, folder: Path, environment: str | None) -> SyncMapping | None:

@@ -115,6 +115,8 @@ def sync(
             interactive = not (ci or verify or force) and Output.stdin_is_tty()
             confirm = _confirmer(out, progress, salt) if interactive else None
             report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
+    notes, git_warnings = report.git.messages()
+    warnings.extend(git_warnings)
     if out.json_mode:
         out.document(
             "sync",
@@ -123,6 +125,9 @@ def sync(
         )
     else:
         _print_text(out, config, report, salt)
+    for note in notes:
+        out.info(note)
+    _warn(out, git_warnings)
     ctx.exit(report.exit_code)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, Literal, TypeVar
 
@@ -33,6 +33,7 @@ from envdrift._fs import (
     write_backup,
 )
 from envdrift.errors import FormatError
+from envdrift.gitsafety import GitProtection, protect
 from envdrift.secrets import Secret
 
 __all__ = [
@@ -264,6 +265,8 @@ class KeysUpdate(Generic[T]):
         value: What the caller's ``edit`` returned.
         written: Whether the file was written (``False`` when the edit changed nothing).
         backup: The backup written before a key was replaced, if any.
+        git: What keeping the written file and its backup out of git did, and whether
+            git tracks the file (``envdrift.gitsafety.protect``).
     """
 
     path: Path
@@ -272,6 +275,7 @@ class KeysUpdate(Generic[T]):
     value: T
     written: bool
     backup: Path | None
+    git: GitProtection = field(default_factory=GitProtection)
 
 
 #: What marks a project's top folder, for commands that run without a config.
@@ -324,6 +328,7 @@ def update_keys_file(
     backup_stamp: str | None = None,
     keep_backups: int = DEFAULT_KEEP_BACKUPS,
     timeout: float = LOCK_TIMEOUT,
+    protect_git: bool = True,
 ) -> KeysUpdate[T]:
     """Read, edit and write the keys file ``path`` under its folder's lock.
 
@@ -337,6 +342,9 @@ def update_keys_file(
     A symlink leading out of ``root`` is refused before anything is read (see
     ``check_keys_path``); a permitted symlink is written through, and its target keeps
     its own mode (envdrift never changes the mode of a file it reached through a link).
+    Inside a git work tree, the written file and its backup are then made ignored by
+    git (``envdrift.gitsafety.protect``); ``KeysUpdate.git`` says what that did and
+    whether git already tracks the file, for the command to report.
 
     Args:
         path: The keys file (need not exist).
@@ -347,6 +355,8 @@ def update_keys_file(
             (``<name>.backup.<stamp>``, mode 0600, newest ``keep_backups`` kept).
         keep_backups: Backups kept per keys file; 0 writes none.
         timeout: Seconds to wait for another writer's lock.
+        protect_git: ``False`` leaves the git step to the caller, who must then call
+            ``protect`` itself (``sync`` does it once for all its keys files).
 
     Returns:
         A ``KeysUpdate`` with the edit's value, the written file and any backup.
@@ -376,4 +386,8 @@ def update_keys_file(
             backup = write_backup(path, before, backup_stamp, keep=keep_backups)
         mode = None if os.path.islink(path) else KEYS_FILE_MODE
         atomic_write(path, after, mode=mode)
-    return KeysUpdate(path, real, keys, value, written=True, backup=backup)
+    # Outside the lock: a keys file is never written without git being told to ignore it.
+    git = GitProtection()
+    if protect_git:
+        git = protect([path] + ([backup] if backup is not None else []))
+    return KeysUpdate(path, real, keys, value, written=True, backup=backup, git=git)

@@ -8,7 +8,7 @@ and a new private key is stored before the file that needs it.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +26,14 @@ from envdrift.dotenvx.keyring import Keyring, file_public_key, keys_file_locatio
 from envdrift.dotenvx.keysfile import KeysFile, project_root, update_keys_file
 from envdrift.dotenvx.suffix import private_key_name, public_key_name
 from envdrift.errors import ConfigError, DecryptionError, FormatError
+from envdrift.gitsafety import GitProtection
 from envdrift.secrets import Secret
 
 __all__ = [
     "DecryptOutcome",
+    "DecryptWithWrongKeyError",
     "EncryptOutcome",
+    "KeySource",
     "Leftover",
     "check_env_file_name",
     "decrypt_file",
@@ -39,6 +42,11 @@ __all__ = [
     "encrypt_text",
     "public_key_header",
 ]
+
+#: Asked for the private key a file without one should use, before a new pair is made:
+#: ``(env file, DOTENV_PRIVATE_KEY_<ENV>) -> (key, where it came from)``, or ``None`` to
+#: make a new pair. It may raise ``EnvdriftError`` to stop (nothing is written then).
+KeySource = Callable[[Path, str], "tuple[Secret, str] | None"]
 
 #: File names (by their dot-separated parts) that hold no secrets or hold the keys.
 _REFUSED_PARTS = ("example", "sample", "template")
@@ -68,6 +76,10 @@ class Leftover:
     def describe(self) -> str:
         """``line N: KEY <reason>``."""
         return f"line {self.line}: {self.key} {self.reason}"
+
+
+class DecryptWithWrongKeyError(DecryptionError):
+    """Keys were found but none opens some values: the file's key is not held here."""
 
 
 # -- names -------------------------------------------------------------------------
@@ -220,8 +232,9 @@ class EncryptOutcome:
         public_key: The public key used.
         key_created: A new key pair was generated and stored.
         key_reused: The private key came from the keys file or environment by name.
+        key_fetched: Where the private key came from when ``key_source`` gave it.
         keys_path: The keys file written (or that would be written).
-        gitignore: The ``.gitignore`` that ``.env.keys`` was added to, if any.
+        git: What keeping the keys file out of git did (``protect``), when it was written.
         text: The encrypted text (written unless ``check``).
     """
 
@@ -232,8 +245,9 @@ class EncryptOutcome:
     public_key: str
     key_created: bool = False
     key_reused: str | None = None
+    key_fetched: str | None = None
     keys_path: Path | None = None
-    gitignore: Path | None = None
+    git: GitProtection | None = None
     text: str = field(default="", repr=False)
 
 
@@ -243,6 +257,7 @@ def encrypt_file(
     keys_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
     check: bool = False,
+    key_source: KeySource | None = None,
 ) -> EncryptOutcome:
     """Encrypt the plaintext values of the env file at ``path`` in place.
 
@@ -251,6 +266,10 @@ def encrypt_file(
     or the keys file, so a key synced from a vault is not replaced, and only when there
     is none generates a pair, storing the private key in the keys file (next to the env
     file unless ``keys_file`` is given) before writing the env file.
+
+    Before generating a pair, ``key_source`` (when given, and not with ``check``) may
+    supply the key instead: the vault's key for a mapped folder, so that no stray pair is
+    born. That key is stored in the keys file as a new key would be.
 
     With ``check``, nothing is written (a key pair the file would need is generated
     and discarded).
@@ -292,6 +311,9 @@ def encrypt_file(
         outcome.key_created = True
         return outcome
 
+    # Asked before the writers' lock is taken: it may call a vault.
+    supplied = key_source(path, name) if key_source is not None else None
+
     def choose(keys: KeysFile) -> tuple[EncryptOutcome, str | None]:
         # Decided under the writers' lock, on the file as it is now: a key that another
         # writer (a sync) stored meanwhile is used, never overwritten.
@@ -301,21 +323,25 @@ def encrypt_file(
             return _finish(
                 path, env, public, _header(path, public, keys_path), keys_path, True
             ), None
-        pair = generate_keypair()
+        if supplied is not None:
+            key, public = supplied[0], public_key_of(supplied[0])
+        else:
+            pair = generate_keypair()
+            key, public = pair.private_key, pair.public_key
         # Encrypt before setting the key: a file that cannot be encrypted leaves no key.
-        result = _finish(
-            path, env, pair.public_key, _header(path, pair.public_key, keys_path), keys_path, True
-        )
-        keys.set(name, pair.private_key, comment=path.name)
-        return result, pair.public_key
+        result = _finish(path, env, public, _header(path, public, keys_path), keys_path, True)
+        keys.set(name, key, comment=path.name)
+        return result, public
 
     update = update_keys_file(keys_path, choose, root=project_root(path.parent))
-    outcome, created = update.value
-    if created is None:
+    outcome, stored = update.value
+    outcome.git = update.git
+    if stored is None:
         outcome.key_reused = f"{name} ({keys_path})"
+    elif supplied is not None:
+        outcome.key_fetched = supplied[1]
     else:
         outcome.key_created = True
-        outcome.gitignore = ensure_gitignored(keys_path)
     # The key is stored: only now may the file be encrypted for it.
     _write_encrypted(outcome)
     return outcome
@@ -366,47 +392,6 @@ def _keys_hint(env_path: Path, keys_path: Path) -> str | None:
     if keys_abs == os.path.join(env_dir, ".env.keys"):
         return None
     return os.path.relpath(keys_abs, env_dir)
-
-
-def ensure_gitignored(keys_path: Path) -> Path | None:
-    """Add ``.env.keys`` to the ``.gitignore`` beside ``keys_path`` when it's tracked-able.
-
-    Only inside a git work tree, and only when git does not already ignore the file.
-    Returns the ``.gitignore`` changed, or ``None``.
-    """
-    directory = keys_path.resolve().parent
-    if not any((d / ".git").exists() for d in (directory, *directory.parents)):
-        return None
-    import shutil
-    import subprocess  # only inside a work tree: most runs never pay for the import
-
-    git = shutil.which("git")
-    if git is not None:
-        probe = subprocess.run(
-            [git, "check-ignore", "-q", keys_path.name],
-            cwd=directory,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-        )
-        if probe.returncode == 0:
-            return None
-    gitignore = directory / ".gitignore"
-    try:
-        existing = gitignore.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        existing = ""
-    except (OSError, UnicodeDecodeError):
-        return None
-    if keys_path.name in {line.strip() for line in existing.splitlines()}:
-        return None
-    separator = "" if not existing or existing.endswith("\n") else "\n"
-    atomic_write(
-        gitignore,
-        (existing + separator + keys_path.name + "\n").encode("utf-8"),
-        mode=None if existing else 0o644,
-    )
-    return gitignore
 
 
 # -- decrypt -----------------------------------------------------------------------
@@ -638,7 +623,7 @@ def decrypt_file(
     result = decrypt_text(env, decryptors)
     if result.failed:
         names = ", ".join(dict.fromkeys(e.key for e in result.failed))
-        raise DecryptionError(
+        raise DecryptWithWrongKeyError(
             f"could not decrypt {names} in {path} with any key found; looked in: {where}. "
             "The file was not changed."
         )

@@ -1,0 +1,215 @@
+"""Keeping private keys away from git: whatever envdrift writes that holds one is ignored.
+
+Every command that writes a keys file (``sync``, ``rotate``, ``encrypt``, ``decrypt
+--repair``) hands the paths it wrote to ``protect``. Inside a git work tree it makes sure
+git ignores the keys file, its backups (``.env.keys.backup.<time>``, and any other
+``.env.keys.*``) and envdrift's temporary files, by adding whichever of those patterns
+git does not already ignore to the work tree's top-level ``.gitignore`` (one file covers
+every folder), and it reports a keys file that git already tracks: no ignore rule can
+take that back.
+
+Outside a work tree nothing happens; without a ``git`` executable the ``.gitignore`` is
+still written, by its lines alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envdrift._fs import TEMP_PREFIX, atomic_write, locked
+
+__all__ = ["GitProtection", "ignore_patterns", "protect", "tracked_warning", "work_tree_of"]
+
+#: A backup name ``write_backup`` could give, to ask git whether backups are ignored.
+_BACKUP_PROBE = ".backup.20000101T000000Z"
+_TEMP_PROBE = f"{TEMP_PREFIX}0-probe"
+_HEADER = "# envdrift: private keys, their backups and temporary files never go to git"
+
+
+@dataclass
+class GitProtection:
+    """What ``protect`` did and found.
+
+    Attributes:
+        gitignore: The ``.gitignore`` it changed (``None``: nothing needed adding).
+        added: The patterns it added there.
+        tracked: Key files git already tracks (ignoring them changes nothing).
+        unignored: Key files git still does not ignore afterwards (a ``!`` rule wins).
+    """
+
+    gitignore: Path | None = None
+    added: list[str] = field(default_factory=list)
+    tracked: list[Path] = field(default_factory=list)
+    unignored: list[Path] = field(default_factory=list)
+
+    def merge(self, other: GitProtection) -> None:
+        """Add ``other``'s findings to these (the first changed ``.gitignore`` is kept)."""
+        if self.gitignore is None and other.gitignore is not None:
+            self.gitignore, self.added = other.gitignore, list(other.added)
+        self.tracked += [p for p in other.tracked if p not in self.tracked]
+        self.unignored += [p for p in other.unignored if p not in self.unignored]
+
+    def messages(self) -> tuple[list[str], list[str]]:
+        """``(notes, warnings)`` to print: the ``.gitignore`` change once, then problems."""
+        notes = []
+        if self.gitignore is not None:
+            notes.append(
+                f"added {', '.join(self.added)} to {_shown(self.gitignore)}: "
+                "git never offers private keys to `git add -A`"
+            )
+        warnings = [tracked_warning(path) for path in self.tracked]
+        warnings += [
+            f"{_shown(path)} is still not ignored by git (a '!' rule in a .gitignore "
+            "re-includes it); remove that rule so that `git add -A` never takes it"
+            for path in self.unignored
+            if path not in self.tracked
+        ]
+        return notes, warnings
+
+
+def tracked_warning(path: Path) -> str:
+    """The loud warning for a keys file that git tracks."""
+    shown = _shown(path)
+    return (
+        f"{shown} is tracked by git: the private keys in it are in the repository and its "
+        f"history. Run `git rm --cached {shown}`, commit, and rotate those keys "
+        "(envdrift rotate FILE)"
+    )
+
+
+def ignore_patterns(keys_filename: str) -> list[str]:
+    """The ``.gitignore`` lines that cover a keys file, its backups and temporary files."""
+    return [keys_filename, f"{keys_filename}.*", f"{TEMP_PREFIX}*"]
+
+
+def work_tree_of(folder: Path) -> Path | None:
+    """The top of the git work tree holding ``folder``, or ``None`` outside one."""
+    here = Path(os.path.abspath(folder))
+    for candidate in (here, *here.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def protect(written: Iterable[Path]) -> GitProtection:
+    """Make git ignore the keys files ``written`` (and their backups); report tracked ones.
+
+    Args:
+        written: Keys files (or backups of them) envdrift just wrote. The keys file's
+            name is taken from each path (``.env.keys``, or a configured name).
+
+    Returns:
+        What was added where, and which files git tracks or still does not ignore.
+        Failures to read or write ``.gitignore`` are not errors: the file was written
+        and the caller still reports it; they surface as ``unignored``.
+    """
+    by_tree: dict[Path, list[Path]] = {}
+    for path in written:
+        tree = work_tree_of(path.parent)
+        if tree is not None:
+            by_tree.setdefault(tree, []).append(Path(os.path.abspath(path)))
+    result = GitProtection()
+    for tree, paths in by_tree.items():
+        result.merge(_protect_tree(tree, paths))
+    return result
+
+
+def _protect_tree(tree: Path, paths: list[Path]) -> GitProtection:
+    result = GitProtection()
+    git = shutil.which("git")
+    keys_files = [_keys_file_of(path) for path in paths]
+    probes: dict[str, str] = {}  # probe path (relative to tree) -> the pattern it needs
+    for keys in dict.fromkeys(keys_files):
+        rel = os.path.relpath(keys, tree)
+        patterns = ignore_patterns(keys.name)
+        probes[rel] = patterns[0]
+        probes[rel + _BACKUP_PROBE] = patterns[1]
+        probes[os.path.join(os.path.dirname(rel), _TEMP_PROBE)] = patterns[2]
+    rels = _rel(tree, paths)
+    gitignore = tree / ".gitignore"
+    ignored = _ignored(git, tree, [*probes, *rels]) if git else set()
+    missing = list(dict.fromkeys(p for probe, p in probes.items() if probe not in ignored))
+    if missing:
+        with locked(tree):
+            added = _append(gitignore, missing)
+        if added:
+            result.gitignore, result.added = gitignore, added
+        if git:
+            ignored = _ignored(git, tree, rels)
+    if git:
+        result.unignored = [tree / rel for rel in rels if rel not in ignored]
+        result.tracked = [tree / rel for rel in _tracked(git, tree, rels)]
+    return result
+
+
+def _keys_file_of(path: Path) -> Path:
+    """The keys file a backup belongs to (``.env.keys.backup.<time>`` → ``.env.keys``)."""
+    name, sep, _ = path.name.partition(".backup.")
+    return path.with_name(name) if sep else path
+
+
+def _rel(tree: Path, paths: list[Path]) -> list[str]:
+    return [os.path.relpath(path, tree) for path in paths]
+
+
+def _git(git: str, tree: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [git, "-C", str(tree), *args],
+        input=stdin.encode("utf-8", "surrogateescape"),
+        capture_output=True,
+        check=False,
+    )
+
+
+def _ignored(git: str, tree: Path, rels: list[str]) -> set[str]:
+    """Which of ``rels`` git's ignore rules match (whether or not git tracks them)."""
+    done = _git(git, tree, "check-ignore", "--no-index", "-z", "--stdin", stdin="\0".join(rels))
+    if done.returncode not in (0, 1):
+        return set()
+    return {os.path.normpath(p) for p in _split(done.stdout)}
+
+
+def _tracked(git: str, tree: Path, rels: list[str]) -> list[str]:
+    done = _git(git, tree, "ls-files", "-z", "--", *rels)
+    return [os.path.normpath(p) for p in _split(done.stdout)] if done.returncode == 0 else []
+
+
+def _split(output: bytes) -> list[str]:
+    return [p for p in output.decode("utf-8", "surrogateescape").split("\0") if p]
+
+
+def _append(gitignore: Path, patterns: list[str]) -> list[str]:
+    """Add the ``patterns`` not already there as lines; return those added."""
+    try:
+        existing = gitignore.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        existing = ""
+    except (OSError, UnicodeDecodeError):
+        return []
+    lines = {line.strip() for line in existing.splitlines()}
+    new = [pattern for pattern in patterns if pattern not in lines]
+    if not new:
+        return []
+    separator = "" if not existing or existing.endswith("\n") else "\n"
+    block = "".join(f"{line}\n" for line in ([] if _HEADER in lines else [_HEADER]) + new)
+    with contextlib.suppress(OSError):
+        atomic_write(
+            gitignore,
+            (existing + separator + block).encode("utf-8"),
+            mode=None if existing else 0o644,
+        )
+        return new
+    return []
+
+
+def _shown(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        return str(path)

@@ -1,0 +1,165 @@
+"""Nothing key-bearing is ever offered to ``git add -A``, whichever command wrote it.
+
+Each writing command runs alone in a real git repository that has no ``.gitignore``;
+afterwards ``git status --porcelain --untracked-files=all`` (what ``git add -A`` would
+take) must list no file holding a private key: no ``.env.keys``, no backup of one, no
+temporary file, whatever its name. The vault (the built-in ``files`` vault) lives beside
+the repository, as a real vault lives elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from tests.conftest import PRIVATE_KEY_SHAPE
+from tests.core.test_repair import FILE, KEYS, ORIGINAL, git, stray_edit
+
+RunCli = Callable[..., Result]
+
+CONFIG = """\
+[vault]
+provider = "files"
+
+[vault.files]
+path = "../vault"
+
+[[vault.sync.mappings]]
+secret_name = "app-key"
+folder_path = "services/app"
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli) -> Path:
+    """A committed project with an encrypted file, its key in the vault and in .env.keys,
+    and no .gitignore anywhere."""
+    (tmp_path / "vault").mkdir()
+    root = tmp_path / "repo"
+    (root / "services/app").mkdir(parents=True)
+    (root / "envdrift.toml").write_text(CONFIG)
+    (root / FILE).write_text(ORIGINAL)
+    monkeypatch.chdir(root)
+    assert run_cli("encrypt", FILE).exit_code == 0
+    assert run_cli("vault-push").exit_code == 0
+    git(root, "init", "-q")
+    git(root, "add", FILE, "envdrift.toml")
+    git(root, "commit", "-q", "-m", "encrypted")
+    assert not (root / ".gitignore").exists()
+    return root
+
+
+def offered(root: Path) -> dict[str, str]:
+    """Each path ``git add -A`` would take (status code by path)."""
+    lines = git(root, "status", "--porcelain", "--untracked-files=all").splitlines()
+    return {line[3:]: line[:2] for line in lines}
+
+
+def key_bearing(root: Path) -> list[str]:
+    """The offered paths that hold a private key, by name or by content."""
+    found = []
+    for path in offered(root):
+        name = Path(path).name
+        text = (root / path).read_text(errors="replace") if (root / path).is_file() else ""
+        if name.startswith((".env.keys", ".envdrift-tmp-")) or PRIVATE_KEY_SHAPE.search(text):
+            found.append(path)
+    return found
+
+
+def other_vault_key(repo: Path, run_cli: RunCli) -> None:
+    """The vault's key changed (a rotation elsewhere): ``sync --force`` replaces ours."""
+    (repo.parent / "vault/app-key").write_text("cd" * 32)
+
+
+def fresh_clone(repo: Path, run_cli: RunCli) -> None:
+    """No local keys at all: what a teammate's clone starts with."""
+    (repo / KEYS).unlink()
+
+
+def fresh_clone_with_plaintext(repo: Path, run_cli: RunCli) -> None:
+    """A clone whose file is plaintext again: ``encrypt`` must find it a key."""
+    fresh_clone(repo, run_cli)
+    (repo / FILE).write_text(ORIGINAL)
+
+
+def stray_key(repo: Path, run_cli: RunCli) -> None:
+    """A teammate's edit encrypted with a stray key (that encrypt protected its own key)."""
+    stray_edit(repo, run_cli)
+    (repo / ".gitignore").unlink()
+
+
+def nothing(repo: Path, run_cli: RunCli) -> None:
+    pass
+
+
+SCENARIOS: dict[str, tuple[Callable[[Path, RunCli], None], tuple[str, ...]]] = {
+    "sync": (fresh_clone, ("sync",)),
+    "sync --force": (other_vault_key, ("sync", "--force")),
+    "rotate": (nothing, ("rotate", FILE)),
+    "encrypt": (fresh_clone_with_plaintext, ("encrypt", FILE)),
+    "encrypt --new-key": (fresh_clone_with_plaintext, ("encrypt", "--new-key", FILE)),
+    "decrypt --repair": (stray_key, ("decrypt", FILE, "--verify-vault", "--repair")),
+}
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_no_writing_command_offers_a_key_to_git_add(repo: Path, run_cli: RunCli, name: str) -> None:
+    prepare, args = SCENARIOS[name]
+    prepare(repo, run_cli)
+    assert not (repo / ".gitignore").exists()
+
+    result = run_cli(*args)
+
+    assert result.exit_code == 0, result.output
+    assert key_bearing(repo) == []
+    written = sorted(p.name for p in (repo / "services/app").iterdir())
+    assert ".env.keys" in written
+    if name in {"sync --force", "rotate", "decrypt --repair"}:
+        assert any(n.startswith(".env.keys.backup.") for n in written), written
+    assert offered(repo).get(".gitignore") == "??"
+    assert result.stderr.count("to .gitignore") == 1  # said once
+
+
+def test_a_temporary_file_left_by_a_killed_run_is_ignored(repo: Path, run_cli: RunCli) -> None:
+    assert run_cli("sync").exit_code == 0
+    leftover = repo / "services/app/.envdrift-tmp-999999-abc"
+    leftover.write_text(f"DOTENV_PRIVATE_KEY_PRODUCTION={'ab' * 32}\n")
+    assert key_bearing(repo) == []
+
+
+def test_an_existing_ignore_rule_is_enough(repo: Path, run_cli: RunCli) -> None:
+    (repo / ".gitignore").write_text(".env.keys*\n.envdrift-tmp-*\n")
+    result = run_cli("sync", "--force")
+    assert result.exit_code == 0
+    assert (repo / ".gitignore").read_text() == ".env.keys*\n.envdrift-tmp-*\n"
+    assert ".gitignore" not in result.stderr
+
+
+def test_outside_a_work_tree_no_gitignore_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
+) -> None:
+    (tmp_path / ".env").write_text("A=1\n")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("encrypt").exit_code == 0
+    assert not (tmp_path / ".gitignore").exists()
+
+
+def test_a_tracked_keys_file_is_reported_loudly_and_fails_under_ci(
+    repo: Path, run_cli: RunCli
+) -> None:
+    git(repo, "add", "-f", KEYS)
+    git(repo, "commit", "-q", "-m", "oops: the keys")
+    other_vault_key(repo, run_cli)
+
+    result = run_cli("sync", "--force")
+
+    assert result.exit_code == 0
+    warning = f"Warning: {KEYS} is tracked by git: the private keys in it are in the repository"
+    assert warning in result.stderr
+    assert f"git rm --cached {KEYS}" in result.stderr
+    ci = run_cli("sync", "--ci")
+    assert ci.exit_code == 1
+    assert warning in ci.stderr
