@@ -16,6 +16,8 @@ from pathlib import Path
 from envdrift.dotenvx.crypto import Encryptor, generate_keypair
 from envdrift.dotenvx.suffix import private_key_name, public_key_name
 
+from tests.core.sync_helpers import Project
+
 ENVDRIFT = [sys.executable, "-m", "envdrift"]
 
 #: A command that prints its environment as JSON.
@@ -78,3 +80,16 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
+
+
+def files_project(root: Path) -> Project:
+    """A scratch project on the ``files`` vault in ``root`` (created)."""
+    root.mkdir(parents=True, exist_ok=True)
+    return Project(root, provider="files")
+
+
+def write_config(project: Project) -> Path:
+    """``project.write_config()``, with booleans (``Project`` quotes every value) bare."""
+    path = project.write_config()
+    path.write_text(path.read_text().replace('"True"', "true").replace('"False"', "false"))
+    return path

@@ -319,28 +319,72 @@ def test_sections_of_other_envdrift_commands_are_accepted_quietly(tmp_path: Path
     assert config.warnings == ()
 
 
-def test_retired_keys_warn_that_they_are_ignored(tmp_path: Path) -> None:
+def test_the_1x_mappings_table_warns_that_it_is_ignored(tmp_path: Path) -> None:
+    config = load(tmp_path, '[vault.mappings]\na = "b"\n')
+    assert config.warnings == (
+        "envdrift.toml: [vault.mappings] is not read by this envdrift and is ignored; "
+        "write [[vault.sync.mappings]] tables instead",
+    )
+    assert "mappings" not in config.vault_tables
+
+
+def test_ephemeral_keys_and_env_file_of_11x_are_read(tmp_path: Path) -> None:
     config = load(
         tmp_path,
         """
-        [vault.mappings]
-        a = "b"
         [vault.sync]
         ephemeral_keys = true
         [[vault.sync.mappings]]
         secret_name = "a"
         folder_path = "."
-        activate_to = ".env"
+        [[vault.sync.mappings]]
+        secret_name = "b"
+        folder_path = "b"
+        ephemeral_keys = false
+        env_file = ".env.prod"
         """,
     )
-    assert config.warnings == (
-        "envdrift.toml: [vault.mappings] is not read by this envdrift and is ignored; "
-        "write [[vault.sync.mappings]] tables instead",
-        "envdrift.toml: vault.sync.ephemeral_keys is not supported by this envdrift and is ignored",
-        "envdrift.toml: vault.sync.mappings[1].activate_to is not supported by this "
-        "envdrift and is ignored",
+    assert config.warnings == ()
+    first, second = config.mappings
+    assert (first.ephemeral, first.env_file) == (True, None)
+    assert (second.ephemeral, second.env_file) == (False, ".env.prod")
+    assert (
+        not load(tmp_path, '[[vault.sync.mappings]]\nsecret_name = "a"\nfolder_path = "."\n')
+        .mappings[0]
+        .ephemeral
     )
-    assert "mappings" not in config.vault_tables
+
+
+def test_activate_to_is_an_error_not_a_silent_downgrade(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(
+            tmp_path,
+            """
+            [[vault.sync.mappings]]
+            secret_name = "a"
+            folder_path = "."
+            activate_to = ".env"
+            """,
+        )
+    assert str(caught.value).startswith(
+        "envdrift.toml: vault.sync.mappings[1].activate_to is not supported by this envdrift: "
+        "it copied decrypted secrets to another file"
+    )
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize("bad", ["/etc/passwd", "../.env", "a/../../b", "C:.env"])
+def test_env_file_stays_inside_the_folder(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ConfigError, match="env_file must name a file inside folder_path"):
+        load(
+            tmp_path,
+            f"""
+            [[vault.sync.mappings]]
+            secret_name = "a"
+            folder_path = "."
+            env_file = "{bad}"
+            """,
+        )
 
 
 def test_backend_tables_pass_through_untouched(tmp_path: Path) -> None:

@@ -245,6 +245,7 @@ def test_json_document(project: Project, sync: Callable[..., Result]) -> None:
         "updated": 1,
         "unchanged": 0,
         "skipped": 0,
+        "ephemeral": 0,
         "drift": 0,
         "error": 1,
         "decryption_failed": 0,

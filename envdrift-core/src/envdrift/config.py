@@ -59,9 +59,13 @@ _OTHER_SECTIONS = frozenset(
     }
 )
 
-#: Keys that earlier envdrift releases read and this one does not: warned about, ignored.
-_RETIRED_MAPPING_KEYS = frozenset({"activate_to", "env_file", "ephemeral_keys"})
-_RETIRED_SYNC_KEYS = frozenset({"ephemeral_keys"})
+#: Keys of envdrift 11.x that this release does not implement and that would send
+#: secrets somewhere else: an error (ignoring one would silently put plaintext where the
+#: user did not ask for it), with what to use instead.
+_UNSUPPORTED_MAPPING_KEYS = {
+    "activate_to": "it copied decrypted secrets to another file; remove it and use "
+    "`envdrift run` (values in memory) or `envdrift pull` (decrypts in place)",
+}
 
 #: Backend tables that may appear without their plugin being installed here.
 _KNOWN_BACKEND_TABLES = frozenset({"aws", "azure", "hashicorp", "gcp", "files"})
@@ -81,10 +85,13 @@ class _MappingTable(_Table):
     environment: str | None = None
     vault_name: str | None = Field(default=None, min_length=1)
     profile: str | None = Field(default=None, min_length=1)
+    env_file: str | None = Field(default=None, min_length=1)
+    ephemeral_keys: bool | None = None
 
 
 class _SyncTable(_Table):
     default_vault_name: str | None = Field(default=None, min_length=1)
+    ephemeral_keys: bool = False
     env_keys_filename: str = Field(default=DEFAULT_KEYS_FILENAME, min_length=1)
     allow_outside_root: bool = False
     max_workers: int | None = Field(default=None, ge=1, le=256)
@@ -121,6 +128,11 @@ class SyncMapping:
             address on the command line (``--vault-url``) then replaces it.
         profile: The profile tag, or ``None`` for mappings every run includes.
         origin: Where the mapping is written, for messages (``envdrift.toml mapping 3``).
+        ephemeral: ``ephemeral_keys`` (the mapping's, else ``[vault.sync]``'s): the key is
+            used in memory and never written to ``.env.keys``.
+        env_file: ``env_file``: the one env file of the mapping (relative to ``folder``)
+            for ``pull`` and ``lock``; ``None`` means the folder's files of
+            ``environment``.
         name_prefix: For ``pair.txt`` lines of the form ``prefix/secret``: the prefix.
             With a backend that has vault names it is the vault name; otherwise it is
             part of the secret's path (``apps/api-key`` in HashiCorp Vault).
@@ -136,6 +148,8 @@ class SyncMapping:
     origin: str
     name_prefix: str | None = None
     vault_name_is_default: bool = False
+    ephemeral: bool = False
+    env_file: str | None = None
 
     @property
     def key_name(self) -> str:
@@ -183,7 +197,7 @@ class Config:
         jobs: ``[vault.sync] max_workers``: the default for ``--jobs``.
         limits: ``[vault] timeout``, ``retries`` and ``deadline`` (``None`` where unset).
         mappings: Every mapping, in file order.
-        warnings: Unknown or retired keys, one line each; the CLI prints them.
+        warnings: Unknown keys, one line each; the CLI prints them.
         key_prefix: ``"tool.envdrift."`` for pyproject.toml, so messages give full paths.
         label: How messages name the file (relative to the working directory).
     """
@@ -385,17 +399,20 @@ def _from_toml(
             hint = did_you_mean(key, _VaultTable.model_fields)
             warnings.append(f"{label}: unknown key {prefix}vault.{key} is ignored.{hint}")
     sync = vault.sync
-    _warn_extra(
-        label, f"{prefix}vault.sync.", sync, _SyncTable, warnings, retired=_RETIRED_SYNC_KEYS
-    )
+    _warn_extra(label, f"{prefix}vault.sync.", sync, _SyncTable, warnings)
     _check_keys_filename(label, prefix, sync.env_keys_filename)
     root = path.parent
     mappings: list[SyncMapping] = []
     for index, table in enumerate(sync.mappings, start=1):
         where = f"{prefix}vault.sync.mappings[{index}]"
-        _warn_extra(
-            label, f"{where}.", table, _MappingTable, warnings, retired=_RETIRED_MAPPING_KEYS
-        )
+        for key, why in _UNSUPPORTED_MAPPING_KEYS.items():
+            if key in (table.model_extra or {}):
+                raise ConfigError(
+                    f"{label}: {where}.{key} is not supported by this envdrift: {why}"
+                )
+        _warn_extra(label, f"{where}.", table, _MappingTable, warnings)
+        if table.env_file is not None:
+            _check_env_file(label, where, table.env_file)
         environment = table.environment
         if environment is None:
             # envdrift 1.x: a profile-tagged mapping without an environment uses the
@@ -418,6 +435,10 @@ def _from_toml(
                 origin=f"mapping {index}",
                 vault_name_is_default=table.vault_name is None
                 and sync.default_vault_name is not None,
+                ephemeral=sync.ephemeral_keys
+                if table.ephemeral_keys is None
+                else table.ephemeral_keys,
+                env_file=table.env_file,
             )
         )
     return Config(
@@ -445,6 +466,15 @@ def _check_keys_filename(label: str, prefix: str, name: str) -> None:
         )
 
 
+def _check_env_file(label: str, where: str, name: str) -> None:
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\")) or ".." in parts or "\x00" in name or ":" in name:
+        raise ConfigError(
+            f"{label}: {where}.env_file must name a file inside folder_path, such as "
+            f"'.env.prod', not {name!r}"
+        )
+
+
 def _warn_extra(
     label: str,
     prefix: str,
@@ -453,15 +483,9 @@ def _warn_extra(
     warnings: list[str],
     *,
     ignore: frozenset[str] = frozenset(),
-    retired: frozenset[str] = frozenset(),
 ) -> None:
     for key in model.model_extra or {}:
         if key in ignore:
-            continue
-        if key in retired:
-            warnings.append(
-                f"{label}: {prefix}{key} is not supported by this envdrift and is ignored"
-            )
             continue
         hint = did_you_mean(key, cls.model_fields)
         warnings.append(f"{label}: unknown key {prefix}{key} is ignored.{hint}")

@@ -69,6 +69,7 @@ class Outcome(enum.StrEnum):
     UPDATED = "updated"  #: a different local key was replaced (after a backup)
     UNCHANGED = "unchanged"  #: the local key already equals the vault's
     SKIPPED = "skipped"  #: a mismatch the user chose to keep (interactive runs only)
+    EPHEMERAL = "ephemeral"  #: ``ephemeral_keys``: fetched and checked, written nowhere
     DRIFT = "drift"  #: ``verify``: the local key is missing or differs, or the secret is
     ERROR = "error"  #: the mapping could not be synced; ``reason`` says why
 
@@ -291,6 +292,11 @@ def run_sync(
     phase = "fetching"
     try:
         _fetch(results, vaults, options.jobs, notify)
+        for result in results:
+            # Ephemeral keys are used in memory only: never compared with or written to
+            # .env.keys (the decryption check below still proves them).
+            if result.mapping.ephemeral and result.pending and result.vault_key is not None:
+                result.outcome = Outcome.EPHEMERAL
         with concurrent.futures.ThreadPoolExecutor(max_workers=options.jobs) as pool:
             groups = _groups(results, real_paths)
             snapshots = _compare(groups, pool, notify)

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "vault-push": "envdrift.cli.vault_push:vault_push",
     "rotate": "envdrift.cli.rotate:rotate",
     "run": "envdrift.cli.run:run",
+    "pull": "envdrift.cli.pull:pull",
     "plugins": "envdrift.cli.plugins:plugins",
 }
 
@@ -33,6 +34,7 @@ SHORT_HELP: dict[str, str] = {
     "decrypt": "Decrypt a .env file; --verify-vault checks the vault key opens it.",
     "vault-push": "Store local private keys in the vault.",
     "rotate": "Rotate an env file's key pair; update and verify the vault first.",
+    "pull": "Sync every key, then decrypt every mapped env file in place.",
     "run": "Run a command with env files decrypted in memory (like dotenvx run).",
     "plugins": "List installed plugins, their vaults and load errors.",
 }

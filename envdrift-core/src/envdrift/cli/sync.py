@@ -210,7 +210,7 @@ def _summary(report: SyncReport) -> str:
     total = len(report.results)
     parts = [
         f"{counts[name]} {name}"
-        for name in ("created", "updated", "unchanged", "skipped", "drift", "error")
+        for name in ("created", "updated", "unchanged", "ephemeral", "skipped", "drift", "error")
         if counts[name]
     ]
     line = f"{total} mapping{'s' if total != 1 else ''}: {', '.join(parts) or 'nothing to do'}"

@@ -1,0 +1,204 @@
+"""``envdrift pull``: sync every mapping's key (the ``sync`` engine, same modes and exit
+codes), then decrypt every mapped env file in place (``envdrift.pull``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from envdrift.cli._options import VaultFlags, format_option, registry_from, vault_options
+from envdrift.cli._output import Output
+from envdrift.cli.sync import _confirmer, _error_document, _Progress, _summary, _warn
+
+if TYPE_CHECKING:
+    from envdrift.config import Config
+    from envdrift.pull import MappingPull
+    from envdrift.sync import SyncReport
+
+
+@click.command()
+@vault_options
+@click.option("--profile", help="Also pull the mappings tagged with this profile.")
+@click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
+@click.option("--ci", is_flag=True, help="Never prompt; a differing local key is an error.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    help="Vault calls (and files decrypted) at once (default: [vault.sync] max_workers, else 32).",
+)
+@format_option("json: one document on stdout (docs/sync-json.md, with a decrypt step).")
+@click.pass_context
+def pull(
+    ctx: click.Context,
+    vault_flags: VaultFlags,
+    profile: str | None,
+    force: bool,
+    ci: bool,
+    jobs: int | None,
+    output_format: str,
+) -> None:
+    """Sync every mapping's key, then decrypt its env files in place.
+
+    The first step is `envdrift sync` (same flags, prompts and outcomes; ephemeral
+    mappings write no key). Then every env file of each mapping whose sync succeeded
+    (its env_file, else the folder's files of its environment) is decrypted in place
+    with the vault's key, concurrently. A mapping whose sync failed is not decrypted.
+
+    Exit status: 0 when both steps succeed for every mapping, 1 when any step failed,
+    2 for configuration and usage errors, 130 after Ctrl-C.
+    """
+    from envdrift.config import load_config
+    from envdrift.errors import EnvdriftError
+    from envdrift.pull import decrypt_mapped
+    from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
+
+    out = Output(json_mode=output_format == "json")
+    registry = registry_from(ctx)
+    salt = os.urandom(16)
+    config: Config | None = None
+    warnings: list[str] = []
+    progress = _Progress(out, enabled=Output.stderr_is_tty())
+    try:
+        config = load_config(vault_flags.config_file, Path.cwd())
+        warnings.extend(config.warnings)
+        _warn(out, config.warnings)
+        mappings = config.select(profile)
+        options = SyncOptions(force=force, ci=ci, jobs=jobs or config.jobs or DEFAULT_JOBS)
+        with vault_flags.open_vaults(config, registry, ctx) as vaults:
+            more = config.section_warnings(registry.vault_names())
+            warnings.extend(more)
+            _warn(out, more)
+            interactive = not (ci or force) and Output.stdin_is_tty()
+            confirm = _confirmer(out, progress, salt) if interactive else None
+            report = run_sync(
+                config,
+                mappings,
+                vaults,
+                registry,
+                options,
+                confirm=confirm,
+                progress=progress.update,
+            )
+        progress.update("decrypting", 0, len(report.results))
+        pulls = decrypt_mapped(report, config.env_keys_filename, jobs=options.jobs)
+    except EnvdriftError as exc:
+        progress.close()
+        if out.json_mode:
+            document = _error_document(config, vault_flags.provider, profile, warnings, exc)
+            out.json({**document, "command": "pull"})
+        raise
+    finally:
+        progress.close()
+    code = _exit_code(report, pulls)
+    if out.json_mode:
+        out.json(_document(config, report, pulls, profile, warnings, salt, code))
+    else:
+        _print_text(out, report, pulls)
+    ctx.exit(code)
+
+
+def _exit_code(report: SyncReport, pulls: list[MappingPull]) -> int:
+    if report.exit_code:
+        return report.exit_code
+    return 0 if all(p.ok for p in pulls) else 1
+
+
+def _decrypt_cell(pull: MappingPull) -> str:
+    if pull.skipped:
+        return "-"
+    if any(f.outcome == "error" for f in pull.files):
+        return "error"
+    decrypted = [f for f in pull.files if f.outcome == "decrypted"]
+    if not decrypted:
+        return "unchanged"
+    values = sum(f.values for f in decrypted)
+    return f"{len(decrypted)} file{'s' if len(decrypted) != 1 else ''} ({values} values)"
+
+
+def _print_text(out: Output, report: SyncReport, pulls: list[MappingPull]) -> None:
+    rows = []
+    for pull in pulls:
+        result, mapping = pull.sync, pull.sync.mapping
+        notes = [result.reason] if result.reason else []
+        if result.backup is not None:
+            notes.append(f"backup {result.backup.name}")
+        if pull.skipped:
+            notes.append(pull.skipped)
+        notes.extend(f.reason for f in pull.files if f.outcome == "error")
+        rows.append(
+            [
+                mapping.folder_path,
+                result.secret_name or mapping.secret_name,
+                mapping.environment or "-",
+                str(result.outcome),
+                _decrypt_cell(pull),
+                "; ".join(notes),
+            ]
+        )
+    out.table(["FOLDER", "SECRET", "ENVIRONMENT", "SYNC", "DECRYPT", "REASON"], rows)
+    out.line()
+    out.line(_summary(report))
+    out.line(_decrypt_summary(pulls))
+
+
+def _file_counts(pulls: list[MappingPull]) -> dict[str, int]:
+    files = [f for p in pulls for f in p.files]
+    counts = {"files": len(files)}
+    for name in ("decrypted", "unchanged", "error"):
+        counts[f"files_{name}"] = sum(1 for f in files if f.outcome == name)
+    counts["not_decrypted"] = sum(1 for p in pulls if p.skipped and not p.sync.ok)
+    return counts
+
+
+def _decrypt_summary(pulls: list[MappingPull]) -> str:
+    counts = _file_counts(pulls)
+    parts = [f"{counts['files_decrypted']} decrypted", f"{counts['files_unchanged']} unchanged"]
+    if counts["files_error"]:
+        parts.append(f"{counts['files_error']} failed")
+    total = counts["files"]
+    line = f"{total} env file{'s' if total != 1 else ''}: {', '.join(parts)}"
+    not_decrypted = counts["not_decrypted"]
+    if not_decrypted:
+        line += f"; {not_decrypted} mapping{'s' if not_decrypted != 1 else ''} not decrypted"
+    return line
+
+
+def _document(
+    config: Config,
+    report: SyncReport,
+    pulls: list[MappingPull],
+    profile: str | None,
+    warnings: list[str],
+    salt: bytes,
+    code: int,
+) -> dict[str, Any]:
+    from envdrift.sync import JSON_VERSION
+
+    return {
+        "version": JSON_VERSION,
+        "command": "pull",
+        "config": config.label,
+        "provider": report.provider,
+        "profile": profile,
+        "mode": {
+            "force": report.options.force,
+            "ci": report.options.ci,
+            "jobs": report.options.jobs,
+        },
+        "mappings": [
+            {**p.sync.as_dict(salt, config.root), "decrypt": p.decrypt_dict(config.root)}
+            for p in pulls
+        ],
+        "summary": {
+            "total": len(pulls),
+            **report.counts(),
+            **_file_counts(pulls),
+        },
+        "warnings": warnings,
+        "error": None,
+        "exit_code": code,
+    }
