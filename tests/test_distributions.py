@@ -6,6 +6,8 @@ each sdist on its own, ``twine check``. From that ``dist/``:
 - every wheel and sdist carries the licence;
 - ``pip install --find-links dist 'envdrift[aws]'`` in a fresh venv installs this project,
   and ``envdrift --version`` says what pip says;
+- envdrift 11.1.1 (PyPI) and envdrift-core installed over each other, either way round,
+  get one line naming both and the fix, not an ImportError traceback;
 - one venv grows step by step, the way a user's does: envdrift-core alone, then
   envdrift-aws, then the umbrella ``envdrift[vault]``. After each step ``envdrift plugins
   --json`` (the venv's own console script) must list exactly what is installed.
@@ -28,6 +30,9 @@ from tests.venvs import REPO_ROOT, Venv
 
 BACKENDS = ("aws", "azure", "hashicorp")
 DISTRIBUTIONS = ("envdrift", "envdrift-core", *(f"envdrift-{name}" for name in BACKENDS))
+
+#: The envdrift on PyPI before this project replaced it.
+LEGACY = "envdrift==11.1.1"
 
 pytestmark = pytest.mark.slow
 
@@ -83,6 +88,30 @@ def test_find_links_install_of_the_umbrella_is_this_project(release: Path, tmp_p
     assert set(third_party(venv.plugins())) == {"aws"}
     listing = venv.run("envdrift", "plugins").stdout
     assert f"envdrift-aws {__version__}" in listing
+    verbose = venv.run("envdrift", "--version", "--verbose").stdout.splitlines()
+    assert verbose[1:] == [f"  {name} {__version__}" for name in sorted(venv.distributions())]
+
+
+def test_envdrift_11_and_core_over_each_other_explain_themselves(
+    release: Path, tmp_path: Path
+) -> None:
+    venv = Venv(tmp_path / "venv")
+    venv.install(LEGACY)
+    # Core over 11.x: our console script, 11.x's cli.py and sync/ left in the package.
+    venv.install(wheels_in(release)["envdrift-core"])
+    assert_one_line_about_both(venv.run("envdrift", "plugins", check=False))
+    # 11.x over core (what `pip install 'envdrift[azure]'` did): 11.x's console script,
+    # which imports `app` from the envdrift.cli package that shadows its cli.py.
+    venv.install("--force-reinstall", "--no-deps", LEGACY)
+    assert_one_line_about_both(venv.run("envdrift", "--help", check=False))
+
+
+def assert_one_line_about_both(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"Error: envdrift 11.1.1 and envdrift-core {__version__} are installed")
+    assert "pip uninstall -y envdrift envdrift-core" in line
 
 
 def third_party(plugins: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -183,5 +183,5 @@ def test_az_commands_name_the_vault_when_the_host_has_its_name() -> None:
 def test_a_missing_sdk_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "azure.keyvault.secrets", None)  # import fails
     vault = build({"vault_url": "https://my-keyvault.vault.azure.net/"})
-    with pytest.raises(ConfigError, match=r"pip install 'envdrift\[azure\]'"):
+    with pytest.raises(ConfigError, match=r"pip install azure-identity azure-keyvault-secrets"):
         vault.fetch("some-key")

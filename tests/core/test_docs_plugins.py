@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+import envdrift._install
 import pytest
-from envdrift import PluginRegistry, Vault, hookimpl
+from envdrift import PluginRegistry, Vault, __version__, hookimpl
 from envdrift.errors import EnvdriftError
 
 from tests.core.test_plugins import make_distribution
@@ -14,6 +15,7 @@ from tests.core.test_plugins import make_distribution
 PLUGINS_DOC = Path(__file__).resolve().parents[2] / "docs" / "plugins" / "index.md"
 #: The doc shows a realistic missing module and elides the site-packages path.
 DOC_MODULE, DOC_DIR = "requests", "/…"
+DOC_VERSION = "12.0.0"
 MISSING_MODULE = "envdrift_missing_dependency_for_docs"
 
 
@@ -50,13 +52,17 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> PluginRegistry:
     return PluginRegistry(plugins=[aws])
 
 
-def test_the_quoted_errors_are_the_real_ones(registry: PluginRegistry, tmp_path: Path) -> None:
+def test_the_quoted_errors_are_the_real_ones(
+    registry: PluginRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The doc shows a core installed from the package index, at an example version.
+    monkeypatch.setattr(envdrift._install, "_local_source", lambda distribution: None)
     real = [
         message(registry, "broken")
         .replace(MISSING_MODULE, DOC_MODULE)
         .replace(str(tmp_path / "site"), DOC_DIR),
         message(registry, "asw"),
         # Not installed (the registry above would call an installed one switched off).
-        message(PluginRegistry(load_entry_points=False), "azure"),
+        message(PluginRegistry(load_entry_points=False), "azure").replace(__version__, DOC_VERSION),
     ]
     assert documented_errors() == real

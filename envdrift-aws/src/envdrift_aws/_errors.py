@@ -112,7 +112,7 @@ def missing_sdk(exc: ImportError) -> ConfigError:
     """The error for an environment where botocore (boto3's core) cannot be imported."""
     return ConfigError(
         f"vault 'aws' needs botocore (installed with boto3), which cannot be imported "
-        f"({exc}). Install it with: pip install 'envdrift[aws]'"
+        f"({exc}). Install it with: pip install boto3"
     )
 
 

@@ -92,7 +92,8 @@ def missing_sdk(exc: ImportError) -> ConfigError:
     """The error for an environment where the Azure SDK cannot be imported."""
     return ConfigError(
         f"vault 'azure' needs azure-identity and azure-keyvault-secrets, which cannot "
-        f"be imported ({exc}). Install them with: pip install 'envdrift[azure]'"
+        f"be imported ({exc}). Install them with: "
+        "pip install azure-identity azure-keyvault-secrets"
     )
 
 

@@ -32,8 +32,8 @@ __all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "PluginRegistry"]
 
 ENTRY_POINT_GROUP = "envdrift"
 CORE_DISTRIBUTION = "envdrift-core"
-#: Our own backends: an unknown name among these gets the exact install command.
-FIRST_PARTY_EXTRAS = {"aws": "aws", "azure": "azure", "hashicorp": "hashicorp"}
+#: Our own backends' distributions: an unknown name among these gets the install command.
+FIRST_PARTY_BACKENDS = {name: f"envdrift-{name}" for name in ("aws", "azure", "hashicorp")}
 
 
 @dataclass
@@ -226,12 +226,14 @@ class PluginRegistry:
                     "or unset it to load every plugin"
                 )
         installed = ", ".join(sorted(self._vaults)) or "(none)"
-        if name in FIRST_PARTY_EXTRAS:
+        if name in FIRST_PARTY_BACKENDS:
+            from envdrift._install import install_command
+
             raise UnknownVaultError(
                 f"vault {name!r} is not installed. "
-                f"Install it with: pip install 'envdrift[{FIRST_PARTY_EXTRAS[name]}]'"
+                f"Install it with: {install_command(FIRST_PARTY_BACKENDS[name])}"
             )
-        hint = did_you_mean(name, [*self._vaults, *FIRST_PARTY_EXTRAS])
+        hint = did_you_mean(name, [*self._vaults, *FIRST_PARTY_BACKENDS])
         broken = [i.distribution or i.name for i in self._infos if i.error]
         extra = f" Plugins that failed to load: {', '.join(broken)}." if broken else ""
         raise UnknownVaultError(

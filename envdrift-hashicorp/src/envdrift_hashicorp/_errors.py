@@ -93,7 +93,7 @@ def missing_sdk(exc: ImportError) -> ConfigError:
     """The error for an environment where hvac cannot be imported."""
     return ConfigError(
         f"vault 'hashicorp' needs hvac, which cannot be imported ({exc}). "
-        "Install it with: pip install 'envdrift[hashicorp]'"
+        "Install it with: pip install hvac"
     )
 
 

@@ -2,18 +2,27 @@
 
 Subcommands are listed here by module path and imported only when run (Click's LazyGroup
 recipe), so ``envdrift --help`` imports no plugin, no SDK and no pydantic.
+
+``--debug`` works before or after the subcommand; a misspelt command gets a
+did-you-mean. Before anything else, ``main`` checks that no envdrift 11.x files share
+the package folder (``envdrift._install``); 11.x's own console script, run over our
+files, reaches ``app`` below and gets the same one-line explanation.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import sys
+from typing import Any, NoReturn
 
 import click
 
-from envdrift import __version__
+from envdrift.__about__ import __version__
 
 __all__ = ["cli", "main"]
+
+#: ``ctx.meta`` key: the group's own arguments, for ``--version --verbose``.
+_ARGV = "envdrift.argv"
 
 #: name -> "module:attribute" of each subcommand, in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
@@ -40,8 +49,67 @@ SHORT_HELP: dict[str, str] = {
 }
 
 
+def _enable_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--debug`` (before or after the subcommand): tracebacks and envdrift's debug log."""
+    obj = ctx.find_root().ensure_object(dict)
+    if not value or obj.get("debug"):
+        return
+    obj["debug"] = True
+    import logging
+
+    # Only envdrift's own loggers: SDK debug logs can print response bodies (secrets).
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+    logger = logging.getLogger("envdrift")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+def debug_option() -> click.Option:
+    """The ``--debug`` flag; the group has it, and every subcommand gets one too."""
+    return click.Option(
+        ["--debug"],
+        is_flag=True,
+        expose_value=False,
+        callback=_enable_debug,
+        help="Show tracebacks and debug logging (never secrets).",
+    )
+
+
+def _debugging(ctx: click.Context) -> bool:
+    obj = ctx.find_root().obj
+    return bool(obj.get("debug")) if isinstance(obj, dict) else False
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"envdrift {__version__}")
+    if "--verbose" in ctx.meta.get(_ARGV, ()):
+        from envdrift._install import installed_distributions
+
+        for name, version in installed_distributions().items():
+            click.echo(f"  {name} {version}")
+    ctx.exit()
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGV] = tuple(args)
+        return super().parse_args(ctx, args)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        known = not name or name.startswith("-") or name in COMMANDS
+        if not known and not ctx.resilient_parsing:
+            from envdrift._suggest import did_you_mean
+
+            ctx.fail(f"No such command {name!r}.{did_you_mean(name, COMMANDS)}")
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -54,6 +122,8 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module_name), attr)
         if not isinstance(command, click.Command):  # pragma: no cover - programming error
             raise TypeError(f"{target} is not a click command")
+        if not any(param.name == "debug" for param in command.params):
+            command.params.append(debug_option())
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -68,14 +138,14 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except EnvdriftError as exc:
-            if ctx.params.get("debug"):
+            if _debugging(ctx):
                 raise
             from envdrift.cli._output import Output
 
             Output().error(str(exc))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            if ctx.params.get("debug"):
+            if _debugging(ctx):
                 raise
             click.echo("Error: interrupted", err=True)
             ctx.exit(130)
@@ -83,7 +153,7 @@ class LazyGroup(click.Group):
             raise
         except Exception as exc:
             # A bug (ours or a plugin's): one line, not a traceback that may hold values.
-            if ctx.params.get("debug"):
+            if _debugging(ctx):
                 raise
             from envdrift.cli._output import Output
             from envdrift.secrets import scrub
@@ -96,31 +166,58 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(
-    __version__, "--version", prog_name="envdrift", message="%(prog)s %(version)s"
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_show_version,
+    help="Show the version and exit.",
 )
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging (never secrets).")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    help="With --version: also list every installed envdrift distribution and its version.",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """Keep dotenvx private keys in your vault and in sync with every checkout.
 
     Run `envdrift COMMAND --help` for a command's options.
     """
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
-    if debug:
-        import logging
+    ctx.ensure_object(dict).setdefault("debug", False)
 
-        # Only envdrift's own loggers: SDK debug logs can print response bodies (secrets).
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
-        logger = logging.getLogger("envdrift")
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
+
+cli.params.append(debug_option())
+
+
+def _explain_mixed_install() -> NoReturn:
+    """Print the one line about envdrift 11.x files among ours, and exit 2."""
+    from envdrift._install import mixed_install
+
+    message = mixed_install() or (
+        "envdrift 11.x and envdrift-core are installed over each other; fix it with: "
+        "pip uninstall -y envdrift envdrift-core, then reinstall the one you want"
+    )
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def __getattr__(name: str) -> Any:
+    # envdrift 11.x's console script runs `from envdrift.cli import app`. It reaches this
+    # package only when 11.x was installed over envdrift-core (our cli/ shadows its cli.py).
+    if name == "app":
+        return _explain_mixed_install
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Console-script entry point."""
+    from envdrift._install import legacy_files_present
+
+    if legacy_files_present():
+        _explain_mixed_install()
     cli(prog_name="envdrift")
 
 

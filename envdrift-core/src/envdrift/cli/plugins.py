@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import click
 
+from envdrift.cli._options import format_option
 from envdrift.cli._output import Output
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def plugins(as_json: bool) -> None:
+@format_option("json: one document on stdout.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+def plugins(output_format: str, as_json: bool) -> None:
     """List installed plugins, their distributions, vaults and load errors."""
     from envdrift.plugins import PluginRegistry
 
     infos = PluginRegistry().plugins()
-    out = Output(json_mode=as_json)
-    if as_json:
+    json_mode = as_json or output_format == "json"
+    out = Output(json_mode=json_mode)
+    if json_mode:
         out.json({"plugins": [info.as_dict() for info in infos]})
         return
     rows = [
