@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
 from envdrift.dotenvx.crypto import Encryptor, generate_keypair
 from envdrift.dotenvx.suffix import private_key_name, public_key_name
 
@@ -93,3 +94,11 @@ def write_config(project: Project) -> Path:
     path = project.write_config()
     path.write_text(path.read_text().replace('"True"', "true").replace('"False"', "false"))
     return path
+
+
+@pytest.fixture
+def team_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A ``files`` project in ``tmp_path/repo``, the working directory of the test."""
+    project = files_project(tmp_path / "repo")
+    monkeypatch.chdir(project.root)
+    return project

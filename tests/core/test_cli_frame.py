@@ -32,3 +32,15 @@ def test_every_subcommand_has_working_help(name: str) -> None:
 def test_unknown_command_is_a_usage_error(run_cli) -> None:  # type: ignore[no-untyped-def]
     result = run_cli("frobnicate")
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--deadline"])
+@pytest.mark.parametrize("value", ["nan", "NaN", "-nan", "inf"])
+@pytest.mark.parametrize("command", ["sync", "vault-push", "rotate .env"])
+def test_seconds_that_are_not_numbers_are_usage_errors(
+    run_cli, command: str, option: str, value: str
+) -> None:  # type: ignore[no-untyped-def]
+    # nan passes every range check; the config already refused it, the flags did not.
+    result = run_cli(*command.split(), option, value)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.stderr

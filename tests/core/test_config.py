@@ -446,13 +446,55 @@ def test_pair_txt(tmp_path: Path) -> None:
         ("just-a-secret", "pair.txt:3: expected 'secret-name=folder-path'"),
         ("=services/app", "pair.txt:3: expected"),
         ("secret=", "pair.txt:3: expected"),
-        ("/secret=services/app", "pair.txt:3: '/secret' has an empty vault or secret name"),
-        ("vault/=services/app", "pair.txt:3: 'vault/' has an empty vault or secret name"),
+        ("/secret=services/app", "pair.txt:3: expected 'vault-name/secret-name=folder-path'"),
+        ("vault/=services/app", "pair.txt:3: expected 'vault-name/secret-name=folder-path'"),
+        ("hunter2-s3cret", "pair.txt:3: expected"),
+        ("DB_PASSWORD/=hunter2-s3cret", "pair.txt:3: expected"),
     ],
 )
-def test_a_bad_pair_line_quotes_its_number(tmp_path: Path, line: str, expected: str) -> None:
+def test_a_bad_pair_line_names_its_number_not_its_content(
+    tmp_path: Path, line: str, expected: str
+) -> None:
     message = error_of(tmp_path, f"# header\n\n{line}\nok=fine\n", name="pair.txt")
     assert message.startswith(expected)
+    assert "(the line is not shown)" in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    "name", [".env", ".env.production", ".env.keys", ".ENV.local", "prod.keys", ".envrc"]
+)
+def test_an_env_or_keys_file_is_refused_as_config_unread(tmp_path: Path, name: str) -> None:
+    secret = "DOTENV_PRIVATE_KEY=" + "ab" * 32
+    message = error_of(tmp_path, f"{secret}\n", name=name)
+    assert message == (
+        f"{name} is an env or keys file, not a configuration; pass -c envdrift.toml, "
+        "a pyproject.toml or a pair.txt"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "DOTENV_PRIVATE_KEY_CI=" + "ab" * 32,
+        'export DOTENV_PUBLIC_KEY="02' + "cd" * 32 + '"',
+        'TOKEN="encrypted:BHx3secret"',
+    ],
+)
+def test_a_renamed_env_or_keys_file_is_refused_without_quoting_it(
+    tmp_path: Path, line: str
+) -> None:
+    message = error_of(tmp_path, f"# keys\n{line}\n", name="settings.txt")
+    assert message.startswith("settings.txt:2: holds a dotenvx key or an encrypted value")
+    assert line.split("=", 1)[1].strip('"') not in message
+
+
+def test_toml_nested_too_deeply_is_a_config_error(tmp_path: Path) -> None:
+    deep = "x = " + "[" * 5000 + "\n"
+    message = error_of(tmp_path, deep)
+    assert message == "envdrift.toml: invalid TOML: arrays or tables nested too deeply to read"
+    # Not named *.toml and not readable as TOML: it is read as a pair.txt, no crash.
+    assert load(tmp_path, deep, name="envdrift.conf").kind == "pair.txt"
 
 
 def test_a_toml_file_not_named_toml_is_still_toml(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +53,21 @@ def test_round_trip_in_place(run_cli: Run, encrypted: Path) -> None:
     assert body(encrypted.read_text()) == PLAIN
 
 
+def test_stdout_is_the_exact_bytes_when_piped(tmp_path: Path) -> None:
+    # click.echo strips ANSI escape sequences from a pipe; a value holding one must not
+    # change on its way out (it did for every such value compared with dotenvx).
+    plain = 'COLOR="\x1b[31mred\x1b[0m"\nBELL=a\x07b\n'
+    env = tmp_path / ".env"
+    env.write_text(plain)
+    envdrift = [sys.executable, "-m", "envdrift"]
+    subprocess.run([*envdrift, "encrypt", ".env"], cwd=tmp_path, check=True, capture_output=True)
+    piped = subprocess.run(
+        [*envdrift, "decrypt", ".env", "--stdout"], cwd=tmp_path, check=True, capture_output=True
+    )
+    assert piped.stdout.endswith(plain.encode())
+    assert b"\x1b[31mred\x1b[0m" in piped.stdout
+
+
 def test_stdout_leaves_file_alone(run_cli: Run, encrypted: Path) -> None:
     before = encrypted.read_bytes()
     result = run_cli("decrypt", ".env.production", "--stdout")
@@ -88,7 +105,7 @@ def test_comma_list_from_rotation(run_cli: Run, encrypted: Path, tmp_path: Path)
     old = generate_keypair().private_key.reveal()
     keys_path.write_text(f"DOTENV_PRIVATE_KEY_PRODUCTION={old},{private.reveal()}\n")
     result = run_cli("decrypt", ".env.production", "--stdout")
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.stderr
     assert body(result.stdout) == PLAIN
 
 

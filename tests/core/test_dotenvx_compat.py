@@ -347,3 +347,32 @@ def test_parser_and_rewrite_match_dotenvx_primitives(dotenvx: DotenvxCli) -> Non
             compared += 1
             assert env.rewrite(edits) == theirs["rewritten"], repr(text)
     assert compared > 150
+
+
+#: ``.env.keys`` layouts around a key line; ``%s`` is the private key.
+KEYS_LAYOUTS = [
+    'NOTE="first\nDOTENV_PRIVATE_KEY_CI=%s\nlast"\n',  # inside a double-quoted value
+    "NOTE='first\nDOTENV_PRIVATE_KEY_CI=%s\nlast'\n",  # single-quoted
+    "NOTE=`first\nDOTENV_PRIVATE_KEY_CI=%s\nlast`\n",  # backticks
+    'NOTE="first\nDOTENV_PRIVATE_KEY_CI=%s\n',  # a quote that never closes: a plain value
+    'NOTE="first\nlast"\nDOTENV_PRIVATE_KEY_CI=%s\n',  # after a multi-line value
+    'A="x"\r\nDOTENV_PRIVATE_KEY_CI=%s\r\n',  # CRLF
+]
+
+
+@pytest.mark.parametrize("layout", KEYS_LAYOUTS)
+def test_keys_file_lines_count_as_keys_exactly_when_dotenvx_reads_them(
+    dotenvx: DotenvxCli, tmp_path: Path, layout: str
+) -> None:
+    dotenvx.run(["encrypt", "-f", ".env.ci"], cwd=_with_plain_ci(tmp_path))
+    key = KeysFile.read(tmp_path / ".env.keys").get("DOTENV_PRIVATE_KEY_CI")
+    assert key is not None
+    (tmp_path / ".env.keys").write_bytes((layout % key.reveal()).encode())
+    theirs = dotenvx.run(["decrypt", "-f", ".env.ci", "--stdout"], cwd=tmp_path, check=False)
+    ours = KeysFile.read(tmp_path / ".env.keys").candidates()
+    assert (theirs.returncode == 0) == (ours == [key]), theirs.stderr
+
+
+def _with_plain_ci(folder: Path) -> Path:
+    (folder / ".env.ci").write_text("A=1\n")
+    return folder

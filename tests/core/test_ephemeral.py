@@ -10,23 +10,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
-import pytest
 from click.testing import Result
 
 from tests.conftest import sync_rows
-from tests.core.run_helpers import encrypted_file, files_project, snapshot, write_config
+from tests.core.run_helpers import (
+    encrypted_file,
+    snapshot,
+    team_project,
+    write_config,
+)
 from tests.core.sync_helpers import KEY_A, Project, keys_line
 
 Run = Callable[..., Result]
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    project = files_project(tmp_path / "repo")
-    monkeypatch.chdir(project.root)
-    return project
+project = team_project
 
 
 def ephemeral_project(project: Project, *, central: bool) -> str:

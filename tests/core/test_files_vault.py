@@ -5,9 +5,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from envdrift import ConfigError, PluginRegistry, Secret, Vault, VaultContext
+from envdrift import ConfigError, NotFoundError, PluginRegistry, Secret, Vault, VaultContext
 from envdrift.builtins.files import FilesVault
 from envdrift.testing import VaultContract
+
+from tests.core.hostile import returns_within
 
 
 class TestFilesVaultContract(VaultContract):
@@ -67,3 +69,49 @@ def test_unknown_option_gets_a_suggestion(tmp_path: Path) -> None:
 def test_vault_name_is_an_error_for_a_backend_without_that_notion(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no notion of a vault name"):
         FilesVault({"path": "."}, VaultContext(base_dir=tmp_path, vault_name="prod"))
+
+
+def test_folders_it_creates_are_0700_whatever_the_umask(tmp_path: Path) -> None:
+    vault = FilesVault({"path": "vault"}, VaultContext(base_dir=tmp_path))
+    old = os.umask(0)
+    try:
+        vault.store("team/app/key", Secret("v"))
+    finally:
+        os.umask(old)
+    for folder in ("vault", "vault/team", "vault/team/app"):
+        assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700, folder
+
+
+def test_a_secret_that_is_a_directory_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "app-key").mkdir()
+    vault = FilesVault({"path": "."}, VaultContext(base_dir=tmp_path))
+    with pytest.raises(ConfigError, match=r"app-key is a directory; remove it or choose another"):
+        vault.store("app-key", Secret("v"))
+    with pytest.raises(NotFoundError, match="is a directory"):
+        vault.fetch("app-key")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("k" * 300, "the name is too long for the file system; choose a shorter secret name"),
+        ("plain/inner", "a part of its path is a file, not a folder; rename that file"),
+    ],
+)
+def test_os_errors_are_one_line_that_says_what_to_fix(
+    tmp_path: Path, name: str, expected: str
+) -> None:
+    (tmp_path / "plain").write_text("a file")
+    vault = FilesVault({"path": "."}, VaultContext(base_dir=tmp_path))
+    for call in (lambda: vault.store(name, Secret("v")), lambda: vault.fetch(name)):
+        with pytest.raises(ConfigError) as info:
+            call()
+        assert expected in str(info.value)
+        assert "\n" not in str(info.value)
+
+
+def test_a_fifo_secret_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "app-key")
+    vault = FilesVault({"path": "."}, VaultContext(base_dir=tmp_path))
+    with pytest.raises(ConfigError, match=r"named pipe \(FIFO\), not a regular file"):
+        returns_within(5, lambda: vault.fetch("app-key"))

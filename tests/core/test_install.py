@@ -150,3 +150,13 @@ def test_a_misspelt_command_gets_a_did_you_mean(run_cli) -> None:  # type: ignor
     assert result.exit_code == 2
     assert "No such command 'snyc'. Did you mean 'sync'?" in result.stderr
     assert "Did you mean" not in run_cli("xyzzy").stderr
+
+
+def test_a_missing_config_points_at_docs_a_pip_user_can_open(tmp_path: Path) -> None:
+    from envdrift.config import load_config
+    from envdrift.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        load_config(None, tmp_path)
+    assert str(info.value).endswith(f"see {install.docs_url('configuration')}")
+    assert install.docs_url("configuration").startswith("https://")

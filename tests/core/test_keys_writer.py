@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ KEY_A = "6755a988593b8dfce7ff6a505d8003277f078712b806e3aaf329f9d446895aab"
 KEY_B = "8c630f513a30b6843f4952a3581a6e67d54b598538b91a2b546f9b912eb67151"
 
 
-def setter(name: str, value: str) -> object:
+def setter(name: str, value: str) -> Callable[[KeysFile], str]:
+    """An edit that sets ``name`` to ``value``."""
     return lambda keys: keys.set(name, Secret(value))
 
 
@@ -34,7 +36,7 @@ def test_concurrent_writers_keep_every_key(tmp_path: Path) -> None:
 
     def write(thread: int) -> None:
         for name in names[thread * 15 : (thread + 1) * 15]:
-            update_keys_file(keys_path, setter(name, KEY_A), root=tmp_path)  # type: ignore[arg-type]
+            update_keys_file(keys_path, setter(name, KEY_A), root=tmp_path)
 
     threads = [threading.Thread(target=write, args=(t,)) for t in range(8)]
     for thread in threads:
@@ -87,10 +89,10 @@ def test_a_symlink_out_of_the_project_is_refused_and_its_target_untouched(
     assert stat.S_IMODE(target.stat().st_mode) == 0o644
     assert (project / ".env").read_text() == "A=1\n"  # not encrypted for a key nowhere
     with pytest.raises(FormatError, match="outside the project root"):
-        update_keys_file(project / ".env.keys", setter("X", KEY_A), root=project)  # type: ignore[arg-type]
+        update_keys_file(project / ".env.keys", setter("X", KEY_A), root=project)
     allowed = update_keys_file(
         project / ".env.keys",
-        setter("X", KEY_A),  # type: ignore[arg-type]
+        setter("X", KEY_A),
         root=project,
         allow_outside_root=True,
     )
@@ -107,7 +109,7 @@ def test_a_link_inside_the_project_is_written_through_keeping_the_target_mode(
     (tmp_path / "svc").mkdir()
     link = tmp_path / "svc" / ".env.keys"
     link.symlink_to(target)
-    update = update_keys_file(link, setter("DOTENV_PRIVATE_KEY", KEY_A), root=tmp_path)  # type: ignore[arg-type]
+    update = update_keys_file(link, setter("DOTENV_PRIVATE_KEY", KEY_A), root=tmp_path)
     assert update.written
     assert link.is_symlink()
     assert target.read_text() == f"A=1\n\nDOTENV_PRIVATE_KEY={KEY_A}\n"
@@ -121,7 +123,7 @@ def test_a_read_only_keys_file_is_neither_backed_up_nor_written(tmp_path: Path) 
     with pytest.raises(PermissionError, match="read-only"):
         update_keys_file(
             keys_path,
-            setter("DOTENV_PRIVATE_KEY", KEY_B),  # type: ignore[arg-type]
+            setter("DOTENV_PRIVATE_KEY", KEY_B),
             root=tmp_path,
             backup_stamp="20260101T000000Z",
         )
@@ -131,12 +133,12 @@ def test_a_read_only_keys_file_is_neither_backed_up_nor_written(tmp_path: Path) 
 def test_backup_only_when_a_key_is_replaced_and_nothing_when_unchanged(tmp_path: Path) -> None:
     keys_path = tmp_path / ".env.keys"
     stamp = "20260101T000000Z"
-    first = update_keys_file(keys_path, setter("A", KEY_A), root=tmp_path, backup_stamp=stamp)  # type: ignore[arg-type]
-    added = update_keys_file(keys_path, setter("B", KEY_B), root=tmp_path, backup_stamp=stamp)  # type: ignore[arg-type]
-    same = update_keys_file(keys_path, setter("B", KEY_B), root=tmp_path, backup_stamp=stamp)  # type: ignore[arg-type]
+    first = update_keys_file(keys_path, setter("A", KEY_A), root=tmp_path, backup_stamp=stamp)
+    added = update_keys_file(keys_path, setter("B", KEY_B), root=tmp_path, backup_stamp=stamp)
+    same = update_keys_file(keys_path, setter("B", KEY_B), root=tmp_path, backup_stamp=stamp)
     assert (first.backup, added.backup, same.written) == (None, None, False)
     before = keys_path.read_bytes()
-    replaced = update_keys_file(keys_path, setter("A", KEY_B), root=tmp_path, backup_stamp=stamp)  # type: ignore[arg-type]
+    replaced = update_keys_file(keys_path, setter("A", KEY_B), root=tmp_path, backup_stamp=stamp)
     assert replaced.backup is not None
     assert replaced.backup.read_bytes() == before
     assert replaced.keys.get("A") == Secret(KEY_B)
@@ -154,7 +156,7 @@ def test_an_edit_that_raises_writes_nothing(tmp_path: Path) -> None:
         update_keys_file(keys_path, edit, root=tmp_path)
     assert keys_path.read_text() == "A=1\n"
     # And the lock was released: the next writer gets it at once.
-    update_keys_file(keys_path, setter("B", "2"), root=tmp_path, timeout=1)  # type: ignore[arg-type]
+    update_keys_file(keys_path, setter("B", "2"), root=tmp_path, timeout=1)
 
 
 def test_encrypt_keeps_a_key_of_another_file_written_meanwhile(tmp_path: Path) -> None:

@@ -10,21 +10,21 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from click.testing import Result
 from envdrift.dotenvx.envfile import EnvFile
 
-from tests.core.run_helpers import encrypted_file, files_project, snapshot, write_config
+from tests.core.run_helpers import (
+    encrypted_file,
+    snapshot,
+    team_project,
+    write_config,
+)
 from tests.core.sync_helpers import KEY_A, Project
 
 Run = Callable[..., Result]
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    project = files_project(tmp_path / "repo")
-    monkeypatch.chdir(project.root)
-    return project
+project = team_project
 
 
 def values(path: Path) -> dict[str, str | None]:

@@ -487,8 +487,15 @@ def test_check_decryption_proves_each_key_against_its_files(
     project.map("stale", "stale")
     project.map("good", "empty", environment="other")
     report = sync(project, plugin, verifier, check_decryption=True)
-    assert outcomes(report) == ["created", "created", "created"]
+    # Checked before writing: the stale key is not written where it opens nothing.
+    assert outcomes(report) == ["created", "error", "created"]
+    assert not (stale / ".env.keys").exists()
     first, second, third = report.results
+    assert second.reason == (
+        "the vault's DOTENV_PRIVATE_KEY_PRODUCTION does not decrypt .env.production; nothing "
+        "was written. If the local key is the right one, store it with "
+        "`envdrift vault-push --force`"
+    )
     assert [(c.path.name, c.ok, c.checked) for c in first.decryption or []] == [
         (".env.production", True, 2)
     ]

@@ -114,6 +114,7 @@ def test_a_vault_key_that_does_not_decrypt_the_files_fails_the_check(
     result = run_cli("sync", "--check-decryption", "--ci")
     assert result.exit_code == 1
     app_row = next(line for line in result.stdout.splitlines() if line.startswith("services/app"))
-    assert " created " in app_row
+    assert " error " in app_row  # checked before writing: the key was not written
     assert "does not decrypt .env.production" in app_row
+    assert not (monorepo / "services" / "app" / ".env.keys").exists()
     assert "1 failed the decryption check" in result.stdout

@@ -226,9 +226,11 @@ class Config:
             ConfigError: the selection is empty, or no mapping carries ``profile``.
         """
         if not self.mappings:
+            from envdrift._install import docs_url
+
             raise ConfigError(
                 f"{self.label}: no mappings; add [[{self.key_prefix}vault.sync.mappings]] "
-                "tables with secret_name and folder_path (see docs/configuration.md)"
+                f"tables with secret_name and folder_path (see {docs_url('configuration')})"
             )
         profiles = sorted({m.profile for m in self.mappings if m.profile is not None})
         if profile is not None and profile not in profiles:
@@ -310,14 +312,17 @@ def load_config(path: Path | None, cwd: Path) -> Config:
     if path is None:
         found = find_config(cwd)
         if found is None:
+            from envdrift._install import docs_url
+
             raise ConfigError(
                 f"no configuration found in {cwd} or its parents: create {CONFIG_FILENAME} "
                 "(or [tool.envdrift] in pyproject.toml), or pass -c FILE; "
-                "see docs/configuration.md"
+                f"see {docs_url('configuration')}"
             )
         path = found
     path = Path(os.path.abspath(cwd / path))
     label = os.path.relpath(path, cwd)
+    _refuse_secret_file(path.name, label)
     raw = _read(path, label)
     if path.name == PYPROJECT_FILENAME:
         data = _parse_toml(label, raw, strict=True) or {}
@@ -334,6 +339,23 @@ def load_config(path: Path | None, cwd: Path) -> Config:
     if sniffed is not None and "vault" in sniffed:
         return _from_toml(path, label, "envdrift.toml", sniffed, "")
     return _from_pair(path, label, raw)
+
+
+def _refuse_secret_file(name: str, label: str) -> None:
+    """Refuse, unread, an env or keys file passed as the config (``-c .env.keys``).
+
+    Read as pair.txt, its lines would show up as folders and secrets in every report.
+    """
+    lowered = name.lower()
+    if lowered.startswith(".env") or lowered.endswith(".keys"):
+        raise ConfigError(
+            f"{label} is an env or keys file, not a configuration; pass -c envdrift.toml, "
+            "a pyproject.toml or a pair.txt"
+        )
+
+
+#: What only an env or keys file holds: a dotenvx key name, or an encrypted value.
+_SECRET_FILE_LINE = re.compile(r"^(?:export\s+)?DOTENV_(?:PUBLIC|PRIVATE)_KEY|encrypted:", re.I)
 
 
 def _read(path: Path, label: str) -> bytes:
@@ -366,6 +388,13 @@ def _parse_toml(label: str, raw: bytes, *, strict: bool) -> dict[str, Any] | Non
         if not strict:
             return None
         raise ConfigError(f"{label}: invalid TOML: {exc}") from None
+    except RecursionError:
+        # tomllib recurses once per nesting level: thousands of '[' exhaust the stack.
+        if not strict:
+            return None
+        raise ConfigError(
+            f"{label}: invalid TOML: arrays or tables nested too deeply to read"
+        ) from None
 
 
 # -- TOML ------------------------------------------------------------------------------
@@ -573,18 +602,25 @@ def _from_pair(path: Path, label: str, raw: bytes) -> Config:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
+        # A line's content is never quoted: a wrong file can hold keys or plaintext.
+        if _SECRET_FILE_LINE.search(stripped):
+            raise ConfigError(
+                f"{label}:{lineno}: holds a dotenvx key or an encrypted value: this is an "
+                "env or keys file, not a pair.txt; pass -c envdrift.toml or a pair.txt"
+            )
         left, sep, right = stripped.partition("=")
         left, right = left.strip(), right.strip()
         if not sep or not left or not right:
             raise ConfigError(
                 f"{label}:{lineno}: expected 'secret-name=folder-path' or "
-                f"'vault-name/secret-name=folder-path', got {stripped!r}"
+                "'vault-name/secret-name=folder-path' (the line is not shown)"
             )
         prefix, slash, secret = left.partition("/")
         prefix, secret = prefix.strip(), secret.strip()
         if slash and (not prefix or not secret):
             raise ConfigError(
-                f"{label}:{lineno}: {left!r} has an empty vault or secret name around '/'"
+                f"{label}:{lineno}: expected 'vault-name/secret-name=folder-path' with "
+                "neither name empty around '/' (the line is not shown)"
             )
         mappings.append(
             SyncMapping(

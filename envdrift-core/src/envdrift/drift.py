@@ -112,10 +112,12 @@ def repair_steps(file: Path, target: Target, sync: str) -> list[str]:
     """
     quoted = shlex.quote(str(file))
     if not target.config_found:
+        from envdrift._install import docs_url
+
         mapping = target.mapping
         sync += (
             f"   (needs an envdrift.toml mapping secret_name = {mapping.secret_name!r}, "
-            f"folder_path = {mapping.folder_path!r}; see docs/configuration.md)"
+            f"folder_path = {mapping.folder_path!r}; see {docs_url('configuration')})"
         )
     return [f"git restore {quoted}", sync, f"envdrift encrypt {quoted}"]
 

@@ -301,6 +301,13 @@ def run_sync(
             groups = _groups(results, real_paths)
             snapshots = _compare(groups, pool, notify)
             _resolve(results, options, confirm)
+            if options.check_decryption:
+                # Before writing: a vault key that cannot decrypt its folder's files must
+                # not replace (or join) what is there.
+                phase = "checking"
+                _check(results, config.env_keys_filename, vaults, pool, notify)
+                if not options.verify:
+                    _hold_failing_keys(results)
             if not options.verify:
                 phase = "writing"
                 where = _Where(
@@ -311,9 +318,6 @@ def run_sync(
                 )
                 _write(groups, snapshots, where, pool, notify)
                 git = _protect(results)
-            if options.check_decryption:
-                phase = "checking"
-                _check(results, config.env_keys_filename, vaults, pool, notify)
     except KeyboardInterrupt:
         vaults.deadline.cancel()
         for result in results:
@@ -669,12 +673,14 @@ def _check(
         key = result.vault_key
         if key is None:  # pragma: no cover - filtered out above
             return
-        files = _encrypted_env_files(
+        files, unread = _encrypted_env_files(
             result.mapping.folder, result.mapping.environment, keys_filename
         )
         if not files:
             result.decryption_error = (
-                f"no env file in {result.mapping.folder_path!r} declares "
+                "; ".join(unread) + "; nothing could be checked"
+                if unread
+                else f"no env file in {result.mapping.folder_path!r} declares "
                 f"{_public_key_name(result.mapping.environment)}; nothing to check"
             )
             return
@@ -690,19 +696,33 @@ def _check(
     _each(pool, todo, check, "checking", notify)
 
 
+def _hold_failing_keys(results: list[MappingResult]) -> None:
+    """Fail, unwritten, each pending mapping whose vault key failed its decryption check."""
+    for result in results:
+        if result.pending and result.decryption is not None and not result.decryption_ok:
+            kept = "the local key was kept" if result.local_key else "nothing was written"
+            failed = ", ".join(c.path.name for c in result.decryption if not c.ok)
+            result.fail(
+                f"the vault's {result.mapping.key_name} does not decrypt {failed}; {kept}. "
+                "If the local key is the right one, store it with `envdrift vault-push --force`"
+            )
+
+
 def _public_key_name(environment: str) -> str:
     return f"DOTENV_PUBLIC_KEY_{environment.upper()}" if environment else "DOTENV_PUBLIC_KEY"
 
 
 def _encrypted_env_files(
     folder: Path, environment: str, keys_filename: str
-) -> list[tuple[Path, str]]:
-    """The env files in ``folder`` that carry this environment's public key, read in memory."""
+) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The env files in ``folder`` that carry this environment's public key, read in memory,
+    and why each env file that could not be read was skipped."""
     declares = re.compile(
         rf"^[ \t\ufeff]*(?:export[ \t]+)?{re.escape(_public_key_name(environment))}[ \t]*=",
         re.MULTILINE,
     )
     found = []
+    unread: list[str] = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         name = entry.name
         if (
@@ -716,11 +736,14 @@ def _encrypted_env_files(
             continue
         try:
             text = read_env_text(Path(entry.path))
-        except (FileNotFoundError, FormatError):
-            continue  # gone, unreadable, too large or not text: not a file to check
+        except FileNotFoundError:
+            continue  # gone meanwhile
+        except FormatError as exc:
+            unread.append(str(exc))  # too large, unreadable or not text: say so
+            continue
         if declares.search(text):
             found.append((Path(entry.path), text))
-    return found
+    return found, unread
 
 
 # -- helpers ---------------------------------------------------------------------------

@@ -12,22 +12,33 @@ Config::
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from envdrift import (
     ConfigError,
+    EnvdriftError,
     FormatError,
     NotFoundError,
     PermissionDeniedError,
     Secret,
     Vault,
     VaultContext,
+    VaultError,
     hookimpl,
     require_str,
 )
-from envdrift._fs import SECRET_LIMIT, TEMP_PREFIX, FileTooLargeError, atomic_write, read_limited
+from envdrift._fs import (
+    SECRET_LIMIT,
+    TEMP_PREFIX,
+    FileTooLargeError,
+    NotRegularFileError,
+    atomic_write,
+    make_private_dirs,
+    read_limited,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -85,10 +96,8 @@ class FilesVault(Vault):
             ) from None
         except IsADirectoryError:
             raise NotFoundError(f"secret {name!r} in {self.describe()} is a directory") from None
-        except PermissionError:
-            raise PermissionDeniedError(
-                f"cannot read secret {name!r} in {self.describe()}: permission denied"
-            ) from None
+        except OSError as exc:
+            raise self._os_error("read", name, exc) from None
         try:
             return Secret(data.decode("utf-8"))
         except UnicodeDecodeError:
@@ -97,12 +106,33 @@ class FilesVault(Vault):
     def store(self, name: str, value: Secret) -> None:
         path = self._path(name)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            make_private_dirs(path.parent)
             atomic_write(path, value.reveal().encode("utf-8"), mode=0o600)
-        except PermissionError:
-            raise PermissionDeniedError(
-                f"cannot write secret {name!r} in {self.describe()}: permission denied"
+        except IsADirectoryError:
+            raise ConfigError(
+                f"cannot write secret {name!r} in {self.describe()}: {path} is a directory; "
+                "remove it or choose another secret name"
             ) from None
+        except OSError as exc:
+            raise self._os_error("write", name, exc) from None
+
+    def _os_error(self, verb: str, name: str, exc: OSError) -> EnvdriftError:
+        """One line for an OS error on a secret's file: what is wrong and what to fix."""
+        head = f"cannot {verb} secret {name!r} in {self.describe()}"
+        if isinstance(exc, PermissionError):
+            return PermissionDeniedError(f"{head}: permission denied")
+        if isinstance(exc, NotADirectoryError):
+            return ConfigError(
+                f"{head}: a part of its path is a file, not a folder; rename that file or "
+                "choose another secret name"
+            )
+        if exc.errno == errno.ENAMETOOLONG:
+            return ConfigError(
+                f"{head}: the name is too long for the file system; choose a shorter secret name"
+            )
+        if isinstance(exc, NotRegularFileError):
+            return ConfigError(f"{head}: {exc.strerror}; replace it with a regular file")
+        return VaultError(f"{head}: {exc.strerror or type(exc).__name__}")
 
     def list(self, prefix: str = "") -> list[str]:
         if not self.root.is_dir():

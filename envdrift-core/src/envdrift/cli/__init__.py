@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "rotate": "envdrift.cli.rotate:rotate",
     "run": "envdrift.cli.run:run",
     "pull": "envdrift.cli.pull:pull",
+    "lock": "envdrift.cli.lock:lock",
     "plugins": "envdrift.cli.plugins:plugins",
 }
 
@@ -44,6 +45,7 @@ SHORT_HELP: dict[str, str] = {
     "vault-push": "Store local private keys in the vault.",
     "rotate": "Rotate an env file's key pair; update and verify the vault first.",
     "pull": "Sync every key, then decrypt every mapped env file in place.",
+    "lock": "Check local keys against the vault, then encrypt every mapped env file.",
     "run": "Run a command with env files decrypted in memory (like dotenvx run).",
     "plugins": "List installed plugins, their vaults and load errors.",
 }

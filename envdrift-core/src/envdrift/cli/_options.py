@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +19,39 @@ if TYPE_CHECKING:
 
 __all__ = [
     "VaultFlags",
+    "complete_profile",
+    "complete_provider",
     "format_option",
     "is_debug",
+    "jobs_option",
     "keys_file_option",
     "registry_from",
     "vault_options",
 ]
+
+
+def complete_provider(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for ``-p/--provider``: the vaults the installed plugins provide."""
+    from envdrift.plugins import PluginRegistry
+
+    return [name for name in PluginRegistry().vault_names() if name.startswith(incomplete)]
+
+
+def complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for ``--profile``: the profiles of the configuration in use.
+
+    That is ``-c FILE`` when it comes earlier on the line, else the file discovered from
+    the current directory; nothing when there is none or it does not load.
+    """
+    from envdrift.config import load_config
+    from envdrift.errors import EnvdriftError
+
+    try:
+        config = load_config(ctx.params.get("config_file"), Path.cwd())
+    except (EnvdriftError, OSError):
+        return []
+    profiles = {m.profile for m in config.mappings if m.profile is not None}
+    return sorted(p for p in profiles if p.startswith(incomplete))
 
 
 def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -35,6 +63,16 @@ def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any
         default="text",
         show_default=True,
         help=help,
+    )
+
+
+def jobs_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-j/--jobs N`` (as ``jobs``): how many ``what`` run at once."""
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(1, 256),
+        help=f"{what} at once (default: [vault.sync] max_workers, else 32).",
     )
 
 
@@ -110,6 +148,18 @@ class VaultFlags:
         )
 
 
+class Seconds(click.FloatRange):
+    """A number of seconds in a range; ``nan`` is refused (it passes every range check)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return number
+
+
 _OPTIONS = [
     click.option(
         "-c",
@@ -119,14 +169,19 @@ _OPTIONS = [
         help="Config file: envdrift.toml, a pyproject.toml, or a legacy pair.txt. "
         "Default: discovered from the current directory upwards.",
     ),
-    click.option("-p", "--provider", help="Vault provider (overrides [vault] provider)."),
+    click.option(
+        "-p",
+        "--provider",
+        shell_complete=complete_provider,
+        help="Vault provider (overrides [vault] provider).",
+    ),
     click.option(
         "--vault-url", help="Vault address for the provider (Azure vault_url, Vault url)."
     ),
     click.option("--region", help="Region for the provider (AWS)."),
     click.option(
         "--timeout",
-        type=click.FloatRange(0, 3600, min_open=True),
+        type=Seconds(0, 3600, min_open=True),
         metavar="SECONDS",
         help="Seconds one vault request may take (default: [vault] timeout, else 10).",
     ),
@@ -137,7 +192,7 @@ _OPTIONS = [
     ),
     click.option(
         "--deadline",
-        type=click.FloatRange(0, 86400, min_open=True),
+        type=Seconds(0, 86400, min_open=True),
         metavar="SECONDS",
         help="Seconds the whole run may spend on vault calls (default: [vault] deadline, "
         "else 120).",

@@ -51,8 +51,19 @@ class Output:
         click.echo(text, err=self.json_mode)
 
     def write(self, text: str) -> None:
-        """Print ``text`` to stdout exactly as given (no newline added)."""
-        click.echo(text, nl=False)
+        """Write ``text`` to stdout byte for byte, as UTF-8, with no newline added.
+
+        Not ``click.echo``: it strips ANSI escape sequences when stdout is not a terminal
+        and translates newlines on Windows, and both change a decrypted value.
+        """
+        sys.stdout.flush()  # whatever was printed before comes first
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a text-only stream someone put in place: no bytes to write
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
 
     def info(self, text: str) -> None:
         """Print a diagnostic line to stderr."""

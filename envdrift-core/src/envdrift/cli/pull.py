@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from envdrift.cli._options import VaultFlags, format_option, registry_from, vault_options
+from envdrift.cli._options import (
+    VaultFlags,
+    complete_profile,
+    format_option,
+    jobs_option,
+    registry_from,
+    vault_options,
+)
 from envdrift.cli._output import Output
 from envdrift.cli.sync import _confirmer, _failed_body, _Progress, _summary, _warn
 
@@ -22,15 +29,14 @@ if TYPE_CHECKING:
 
 @click.command()
 @vault_options
-@click.option("--profile", help="Also pull the mappings tagged with this profile.")
+@click.option(
+    "--profile",
+    shell_complete=complete_profile,
+    help="Also pull the mappings tagged with this profile.",
+)
 @click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
 @click.option("--ci", is_flag=True, help="Never prompt; a differing local key is an error.")
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1, 256),
-    help="Vault calls (and files decrypted) at once (default: [vault.sync] max_workers, else 32).",
-)
+@jobs_option("Vault calls (and files decrypted)")
 @format_option("json: one document on stdout (docs/sync-json.md, with a decrypt step).")
 @click.pass_context
 def pull(

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from envdrift.cli._options import VaultFlags, format_option, registry_from, vault_options
+from envdrift.cli._options import (
+    VaultFlags,
+    complete_profile,
+    format_option,
+    registry_from,
+    vault_options,
+)
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
@@ -28,14 +34,19 @@ if TYPE_CHECKING:
 
 @click.command()
 @vault_options
-@click.option("--profile", help="Also sync the mappings tagged with this profile.")
+@click.option(
+    "--profile",
+    shell_complete=complete_profile,
+    help="Also sync the mappings tagged with this profile.",
+)
 @click.option("--verify", is_flag=True, help="Write nothing; exit 1 when any key has drifted.")
 @click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
 @click.option("--ci", is_flag=True, help="Never prompt; a differing local key is an error.")
 @click.option(
     "--check-decryption",
     is_flag=True,
-    help="Then prove, in memory, that each key decrypts its folder's encrypted env files.",
+    help="Prove, in memory, that each vault key decrypts its folder's encrypted env files; "
+    "a key that does not is not written.",
 )
 @click.option(
     "-j",

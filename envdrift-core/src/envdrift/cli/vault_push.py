@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from envdrift.cli._options import VaultFlags, format_option, registry_from, vault_options
+from envdrift.cli._options import (
+    VaultFlags,
+    complete_profile,
+    format_option,
+    registry_from,
+    vault_options,
+)
 from envdrift.cli._output import Output
 
 
@@ -15,7 +21,11 @@ from envdrift.cli._output import Output
 @click.argument("secret", required=False)
 @click.option("--env", "environment", help="Environment of the key (default: production).")
 @vault_options
-@click.option("--profile", help="Also push the mappings tagged with this profile.")
+@click.option(
+    "--profile",
+    shell_complete=complete_profile,
+    help="Also push the mappings tagged with this profile.",
+)
 @click.option("--force", is_flag=True, help="Store the local key over a different vault value.")
 @click.option("--verify", is_flag=True, help="Store nothing; exit 1 when anything would be pushed.")
 @format_option("json: one document on stdout.")

@@ -13,6 +13,7 @@ at once never lose each other's key.
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from envdrift._fs import (
     read_limited,
     write_backup,
 )
+from envdrift.dotenvx.envfile import EnvFile
 from envdrift.errors import FormatError
 from envdrift.gitsafety import GitProtection, protect
 from envdrift.secrets import Secret
@@ -110,6 +112,22 @@ def _parse_line(text: str) -> _Line:
     return _Line(text, match.group("name"), match.start(group), match.end(group))
 
 
+def _continuation_lines(text: str) -> set[int]:
+    """Indexes of the lines that lie inside another assignment's multi-line quoted value.
+
+    dotenvx reads ``.env.keys`` with its env-file parser, so ``NAME=value`` inside a value
+    such as ``NOTE="…\nDOTENV_PRIVATE_KEY_CI=…\n…"`` is text, not a key (checked with
+    dotenvx 2.x: it does not use such a key). The same parser decides here.
+    """
+    starts = [match.start() for match in _LINES.finditer(text)]
+    inside: set[int] = set()
+    for entry in EnvFile(text).entries:
+        first = bisect.bisect_right(starts, entry.key_start) - 1
+        last = bisect.bisect_right(starts, max(entry.end - 1, entry.key_start)) - 1
+        inside.update(range(first + 1, last + 1))
+    return inside
+
+
 class KeysFile:
     """The lines of one ``.env.keys`` file, editable in place.
 
@@ -124,6 +142,9 @@ class KeysFile:
     def __init__(self, path: Path, text: str = "") -> None:
         self.path = path
         self._lines = [_parse_line(line) for line in _LINES.findall(text)]
+        if any(quote in text for quote in "\"'`"):  # only quotes make multi-line values
+            for index in _continuation_lines(text):
+                self._lines[index] = _Line(self._lines[index].text)
 
     def __repr__(self) -> str:
         return f"KeysFile({str(self.path)!r}, names={self.names()!r})"

@@ -1,0 +1,207 @@
+"""``rotate`` never leaves the vault and the files disagreeing.
+
+Every local file it will replace is checked before the vault is touched; any failure
+after the vault changed puts the env file back and rolls the vault back; and each state
+a kill between the steps can leave is named by ``sync --check-decryption`` and repaired
+by the command the docs give.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from envdrift import PluginRegistry, Secret, Vault, VaultContext, hookimpl
+from envdrift.builtins.files import FilesVault
+from envdrift.dotenvx.keysfile import KeysFile
+
+from tests.conftest import sync_errors
+from tests.lifecycle_scenarios import PLAINTEXT, decrypted
+
+Run = Callable[..., Result]
+ENV_FILE = "services/app/.env.production"
+CONFIG = """\
+[vault]
+provider = "{provider}"
+
+[vault.{provider}]
+path = "vault"
+
+[[vault.sync.mappings]]
+secret_name = "app-key"
+folder_path = "services/app"
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Run) -> Path:
+    """A project whose ``.env.production`` is encrypted, its key pushed to the vault."""
+    (tmp_path / "envdrift.toml").write_text(CONFIG.format(provider="files"))
+    (tmp_path / "vault").mkdir()
+    app = tmp_path / "services" / "app"
+    app.mkdir(parents=True)
+    (app / ".env.production").write_text(
+        "".join(f'{key}="{value}"\n' for key, value in PLAINTEXT.items())
+    )
+    monkeypatch.chdir(tmp_path)
+    assert run_cli("encrypt", ENV_FILE).exit_code == 0
+    assert run_cli("vault-push").exit_code == 0
+    return tmp_path
+
+
+def state(repo: Path) -> tuple[bytes, bytes, str]:
+    """The env file, the keys file and the vault's value."""
+    app = repo / "services" / "app"
+    return (
+        (app / ".env.production").read_bytes(),
+        (app / ".env.keys").read_bytes(),
+        (repo / "vault" / "app-key").read_text(),
+    )
+
+
+def local_key(repo: Path) -> str:
+    key = KeysFile.read(repo / "services/app/.env.keys").get("DOTENV_PRIVATE_KEY_PRODUCTION")
+    assert key is not None
+    return key.reveal()
+
+
+# -- preflight -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("read_only", [".env.production", ".env.keys"])
+def test_a_read_only_local_file_stops_rotate_before_the_vault(
+    repo: Path, run_cli: Run, read_only: str
+) -> None:
+    (repo / "services" / "app" / read_only).chmod(0o400)
+    before = state(repo)
+    result = run_cli("rotate", ENV_FILE)
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"Error: cannot rotate {ENV_FILE}: ")
+    assert "the file is read-only (mode 0400)" in line
+    assert line.endswith("Nothing was changed, in the vault or locally")
+    assert "a bug" not in line
+    assert state(repo) == before
+    assert not list((repo / "services" / "app").glob(".env.keys.backup.*"))
+
+
+def test_a_keys_symlink_out_of_the_project_stops_rotate_before_the_vault(
+    repo: Path, run_cli: Run, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    keys = repo / "services" / "app" / ".env.keys"
+    outside = tmp_path_factory.mktemp("outside") / "keys"
+    outside.write_bytes(keys.read_bytes())
+    outside.chmod(0o644)
+    keys.unlink()
+    keys.symlink_to(outside)
+    before = (outside.read_bytes(), (repo / "vault" / "app-key").read_text())
+    result = run_cli("rotate", ENV_FILE)
+    assert result.exit_code == 1
+    assert "is a symlink to" in result.stderr
+    assert "outside the project root" in result.stderr
+    assert (outside.read_bytes(), (repo / "vault" / "app-key").read_text()) == before
+    assert oct(outside.stat().st_mode & 0o777) == "0o644"
+
+
+def test_rotate_of_a_missing_file_is_a_usage_error(repo: Path, run_cli: Run) -> None:
+    result = run_cli("rotate", "services/app/.env.nope")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "services/app/.env.nope does not exist" in line
+    assert "a bug" not in line
+
+
+# -- a failure after the vault changed -------------------------------------------------
+
+
+class _Saboteur:
+    """A ``files`` vault that, when the new key is read back (verified), makes one local
+    file read-only: the swap that follows fails after preflight passed."""
+
+    def __init__(self, victim: Path) -> None:
+        victim_path = victim
+
+        class SaboteurVault(FilesVault):
+            name = "saboteur"
+
+            def __init__(self, options: Mapping[str, Any], context: VaultContext) -> None:
+                super().__init__(options, context)
+                self.stores = 0
+
+            def store(self, name: str, value: Secret) -> None:
+                super().store(name, value)
+                self.stores += 1
+
+            def fetch(self, name: str) -> Secret:
+                if self.stores == 1:
+                    victim_path.chmod(0o400)
+                return super().fetch(name)
+
+        self.cls = SaboteurVault
+
+    @hookimpl
+    def envdrift_register_vaults(self) -> list[type[Vault]]:
+        return [self.cls]
+
+
+@pytest.mark.parametrize("victim", [".env.production", ".env.keys"])
+def test_a_swap_that_fails_puts_the_file_and_the_vault_back(
+    repo: Path, run_cli: Run, victim: str
+) -> None:
+    (repo / "envdrift.toml").write_text(CONFIG.format(provider="saboteur"))
+    registry = PluginRegistry(plugins=[_Saboteur(repo / "services" / "app" / victim)])
+    before = state(repo)
+    result = run_cli("rotate", ENV_FILE, obj={"registry": registry})
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert "read-only" in line
+    assert "the previous value of secret 'app-key' in vault " in line
+    assert line.endswith("is current again")
+    assert "a bug" not in line
+    assert state(repo) == before
+    (repo / "services" / "app" / victim).chmod(0o600)
+    (repo / "envdrift.toml").write_text(CONFIG.format(provider="files"))
+    assert decrypted(run_cli) == PLAINTEXT
+    assert run_cli("decrypt", ENV_FILE, "--verify-vault").exit_code == 0
+
+
+# -- kills between the steps: each state is named and repaired ---------------------------
+
+
+def test_killed_after_the_vault_store_the_vault_is_ahead_of_both_files(
+    repo: Path, run_cli: Run
+) -> None:
+    # The vault holds a new key that opens nothing: sync must not install it.
+    old = state(repo)
+    (repo / "vault" / "app-key").write_text("cd" * 32)
+    named = run_cli("sync", "--force", "--check-decryption")
+    assert named.exit_code == 1
+    assert (
+        "does not decrypt .env.production; the local key was kept"
+        in (sync_errors(named)["services/app"])
+    )
+    assert state(repo)[:2] == old[:2]
+    assert run_cli("vault-push", "--force").exit_code == 0  # the repair it names
+    assert run_cli("sync", "--verify", "--check-decryption").exit_code == 0
+
+
+def test_killed_between_the_two_local_writes_the_keys_file_is_behind(
+    repo: Path, run_cli: Run
+) -> None:
+    # Rotate fully, then put the old .env.keys back: the env file and the vault agree
+    # on the new key, the keys file still holds the old one.
+    old_keys = (repo / "services" / "app" / ".env.keys").read_bytes()
+    assert run_cli("rotate", ENV_FILE).exit_code == 0
+    for backup in (repo / "services" / "app").glob(".env.keys.backup.*"):
+        os.unlink(backup)
+    (repo / "services" / "app" / ".env.keys").write_bytes(old_keys)
+    named = run_cli("sync", "--verify", "--check-decryption")
+    assert named.exit_code == 1
+    assert "mismatch" in named.stdout or "differs" in named.stdout
+    assert run_cli("sync", "--force", "--check-decryption").exit_code == 0  # the repair
+    assert decrypted(run_cli) == PLAINTEXT
+    assert local_key(repo) == (repo / "vault" / "app-key").read_text()
