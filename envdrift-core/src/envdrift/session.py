@@ -97,8 +97,9 @@ def open_vaults(
 
 
 class VaultSet:
-    """The session of one run: its configuration, plugins and backends (one per distinct
-    vault name, built on first use and closed together).
+    """The session of one run: its configuration, plugins and backends, built on first
+    use and closed together: one per distinct vault name (for ``per_environment``
+    backends, one per vault name and environment).
 
     Use as a context manager, or call ``close()``. Build it with ``open_vaults``.
 
@@ -127,7 +128,7 @@ class VaultSet:
         self._cls = registry.vault_class(provider)
         self._overrides = dict(overrides)
         self._debug = debug
-        self._instances: dict[str | None, Vault] = {}
+        self._instances: dict[tuple[str | None, str | None], Vault] = {}
         self.limits = limits or Limits()
         self._timeout, self._policy, seconds = retry_settings(self.limits)
         self.deadline = Deadline(seconds)
@@ -151,16 +152,18 @@ class VaultSet:
             ConfigError: the backend refused its options (or the mapping's vault name).
         """
         vault_name, secret = self.target(mapping)
-        vault = self._instances.get(vault_name)
+        environment = mapping.environment if self._cls.per_environment else None
+        vault = self._instances.get((vault_name, environment))
         if vault is None:
-            vault = self._make(vault_name)
-            self._instances[vault_name] = vault
+            vault = self._make(vault_name, environment)
+            self._instances[vault_name, environment] = vault
         return vault, secret
 
-    def _make(self, vault_name: str | None) -> Vault:
+    def _make(self, vault_name: str | None, environment: str | None) -> Vault:
         context = VaultContext(
             base_dir=self.config.root,
             vault_name=vault_name,
+            environment=environment,
             overrides=self._overrides,
             debug=self._debug,
             timeout=self._timeout,
@@ -185,9 +188,10 @@ class VaultSet:
         return self._debug
 
     @property
-    def instances(self) -> dict[str | None, Vault]:
-        """The backends built so far, by vault name."""
-        return dict(self._instances)
+    def instances(self) -> list[Vault]:
+        """The backends built so far: one per vault name (and environment, for backends
+        that are ``per_environment``)."""
+        return list(self._instances.values())
 
     def close(self) -> None:
         """Close every backend built; one failing ``close`` does not skip the others."""

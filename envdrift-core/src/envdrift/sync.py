@@ -433,10 +433,12 @@ def _fetch(
         return
     notify("fetching", 0, total)
     done = 0
+    groups = list(by_vault.values())
+    shares = job_shares([len(items) for _, items in groups], jobs)
 
-    def fetch(vault: Vault, items: list[MappingResult]) -> dict[str, Secret | EnvdriftError]:
-        # Share the job budget between vaults in proportion to their secrets.
-        share = max(1, round(jobs * len(items) / total))
+    def fetch(
+        vault: Vault, items: list[MappingResult], share: int
+    ) -> dict[str, Secret | EnvdriftError]:
         names = [item.secret_name for item in items]
         try:
             return vault.fetch_many(names, jobs=share)
@@ -448,8 +450,12 @@ def _fetch(
                 raise
             return dict.fromkeys(names, vault.unexpected(exc))
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(by_vault)) as pool:
-        futures = {pool.submit(fetch, vault, items): items for vault, items in by_vault.values()}
+    # More vaults than jobs: each fetches one secret at a time, and only `jobs` at once.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(groups), jobs)) as pool:
+        futures = {
+            pool.submit(fetch, vault, items, share): items
+            for (vault, items), share in zip(groups, shares, strict=True)
+        }
         try:
             for future in concurrent.futures.as_completed(futures):
                 items = futures[future]
@@ -462,6 +468,21 @@ def _fetch(
             vaults.deadline.cancel()  # retry waits end now; no new vault call starts
             _cancel(futures)
             raise
+
+
+def job_shares(sizes: list[int], jobs: int) -> list[int]:
+    """Split ``jobs`` between vaults holding ``sizes`` secrets: in proportion, 1 at least.
+
+    The shares add up to at most ``jobs`` (when there are more vaults than jobs, each gets
+    one and only ``jobs`` run at once), and none exceeds its vault's secrets.
+    """
+    shares = [1] * len(sizes)
+    for _ in range(jobs - len(sizes)):
+        neediest = max(range(len(sizes)), key=lambda i: sizes[i] / shares[i])
+        if sizes[neediest] <= shares[neediest]:
+            break
+        shares[neediest] += 1
+    return shares
 
 
 def _take(result: MappingResult, answer: Secret | EnvdriftError | None) -> None:

@@ -43,6 +43,8 @@ class VaultContext:
         base_dir: The config file's folder; relative paths in options resolve against it.
         vault_name: The vault name ``Vault.route`` chose for the mappings this instance
             serves (``None`` for backends without vault names).
+        environment: The mappings' environment (``production``), for backends whose
+            requests depend on it (``Vault.per_environment``); ``None`` otherwise.
         overrides: Command-line flags for this backend's options, already mapped to
             option names through ``Vault.cli_options``; they win over the file.
         debug: ``--debug`` was given; backends may log more (never a secret).
@@ -55,6 +57,7 @@ class VaultContext:
 
     base_dir: Path = field(default_factory=Path.cwd)
     vault_name: str | None = None
+    environment: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
     debug: bool = False
     timeout: float = DEFAULT_TIMEOUT
@@ -82,12 +85,16 @@ class Vault(abc.ABC):
             backend's option names, e.g. ``{"vault_url": "url"}``.
         option_keys: The option names this backend accepts in ``[vault.<name>]``;
             ``None`` means the subclass validates its options in ``__init__``.
+        per_environment: ``True`` when what a secret name means depends on the
+            mapping's environment (the ``command`` vault's ``{environment}``): envdrift
+            then builds one instance per environment and sets ``context.environment``.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     cli_options: ClassVar[Mapping[str, str]] = {}
     option_keys: ClassVar[frozenset[str] | None] = None
+    per_environment: ClassVar[bool] = False
 
     def __init__(self, options: Mapping[str, Any], context: VaultContext) -> None:
         """Keep the options; validate them cheaply. No network and no SDK import here.

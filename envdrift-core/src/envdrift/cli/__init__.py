@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "run": "envdrift.cli.run:run",
     "pull": "envdrift.cli.pull:pull",
     "lock": "envdrift.cli.lock:lock",
+    "check-keys": "envdrift.cli.check_keys:check_keys",
     "plugins": "envdrift.cli.plugins:plugins",
 }
 
@@ -47,6 +48,7 @@ SHORT_HELP: dict[str, str] = {
     "pull": "Sync every key, then decrypt every mapped env file in place.",
     "lock": "Check local keys against the vault, then encrypt every mapped env file.",
     "run": "Run a command with env files decrypted in memory (like dotenvx run).",
+    "check-keys": "Fail when a file holds a private key (the pre-commit hook's check).",
     "plugins": "List installed plugins, their vaults and load errors.",
 }
 
