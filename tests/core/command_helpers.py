@@ -51,6 +51,14 @@ elif command == "slowget":
     with open(here / "spans.jsonl", "a") as spans:
         spans.write(json.dumps([start, time.monotonic()]) + "\\n")
     sys.stdout.write(name)
+elif command == "daemon":
+    # Prints the value and exits, leaving a helper in a session of its own that still
+    # holds stdout (as an agent a CLI starts may): out of reach of the group kill.
+    helper = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True
+    )
+    (here / "pids").write_text(str(helper.pid))
+    sys.stdout.write(name)
 elif command == "prompt":
     sys.stdout.write(open("/dev/tty").readline())
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -245,6 +246,18 @@ def test_a_failure_names_command_status_and_masked_stderr(tmp_path: Path, cli: s
     assert len(message) < 400
 
 
+def test_long_stderr_keeps_its_end_and_never_part_of_a_key(tmp_path: Path, cli: str) -> None:
+    # 8 KiB of stderr are kept: here the cut falls 20 characters before a key's end, and
+    # what follows is blank but for the reason, so the kept part would be shown whole.
+    reason = "Error: the real reason"
+    stderr = "leading text " + SAMPLE_KEY + " " * (8192 - 20 - len(reason)) + reason
+    vault = fake(tmp_path, cli, fetch=[cli, "fail", stderr, "1"])
+    with pytest.raises(VaultError) as info:
+        vault.fetch("k")
+    message = str(info.value)
+    assert message == f"fetch command 'fake-cli' for secret 'k' exited with status 1: {reason}"
+
+
 def test_a_failed_store_masks_the_value_it_was_given(tmp_path: Path, cli: str) -> None:
     value = "not-a-key-but-secret"
     vault = fake(tmp_path, cli, store=[cli, "fail", f"invalid value {value}", "1"])
@@ -345,6 +358,16 @@ def test_a_hanging_command_and_its_children_are_stopped_at_the_timeout(
     pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
     assert all(_dead(pid) for pid in pids), "the command's process group outlived it"
     assert elapsed < 10, elapsed  # one attempt: a timeout is not retried
+
+
+def test_a_helper_left_holding_stdout_does_not_hold_envdrift(tmp_path: Path, cli: str) -> None:
+    vault = fake(tmp_path, cli, fetch=[cli, "daemon", "{secret}"], context={"timeout": 30.0})
+    started = time.monotonic()
+    try:
+        assert vault.fetch("the-value").reveal() == "the-value"
+        assert time.monotonic() - started < 15
+    finally:
+        os.kill(int((tmp_path / "pids").read_text()), signal.SIGKILL)
 
 
 def test_cancelling_the_run_stops_a_command_at_once(tmp_path: Path, cli: str) -> None:

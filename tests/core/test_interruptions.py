@@ -2,7 +2,8 @@
 
 The kill and concurrency tests run the real CLI in fresh processes on the ``files``
 vault (so a run is mostly file work, where a kill could tear something). Counts are
-small here; ``benchmarks/kills.py`` kills hundreds of runs of 200 mappings.
+small here; ``tests/soak/test_kills_soak.py`` (``nox -s soak``) kills hundreds of runs
+of 200 mappings.
 """
 
 from __future__ import annotations

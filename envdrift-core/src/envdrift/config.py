@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from envdrift._suggest import did_you_mean
+from envdrift.discovery import CONFIG_FILENAME, PYPROJECT_FILENAME, find_config, parse_toml
 from envdrift.errors import ConfigError
 from envdrift.keyvalue import private_key_name
 
@@ -36,8 +36,6 @@ __all__ = [
     "load_config",
 ]
 
-CONFIG_FILENAME = "envdrift.toml"
-PYPROJECT_FILENAME = "pyproject.toml"
 DEFAULT_ENVIRONMENT = "production"
 DEFAULT_KEYS_FILENAME = ".env.keys"
 
@@ -265,37 +263,6 @@ class Config:
 # -- finding and loading ---------------------------------------------------------------
 
 
-def find_config(cwd: Path) -> Path | None:
-    """Return the config file that applies in ``cwd``, or ``None``.
-
-    Looks in ``cwd`` and then each parent: ``envdrift.toml`` first, else a
-    ``pyproject.toml`` with a ``[tool.envdrift]`` table. The nearest folder wins.
-
-    Raises:
-        ConfigError: a ``pyproject.toml`` that mentions ``tool.envdrift`` is not valid TOML.
-    """
-    for folder in [cwd, *cwd.parents]:
-        candidate = folder / CONFIG_FILENAME
-        if candidate.is_file():
-            return candidate
-        pyproject = folder / PYPROJECT_FILENAME
-        if pyproject.is_file() and _has_envdrift_table(pyproject):
-            return pyproject
-    return None
-
-
-def _has_envdrift_table(pyproject: Path) -> bool:
-    try:
-        raw = pyproject.read_bytes()
-    except OSError:
-        return False
-    if b"envdrift" not in raw:
-        return False  # the common case, without parsing every pyproject.toml on the way
-    data = _parse_toml(str(pyproject), raw, strict=b"tool.envdrift" in raw)
-    tool = data.get("tool") if data is not None else None
-    return isinstance(tool, dict) and "envdrift" in tool
-
-
 def load_config(path: Path | None, cwd: Path) -> Config:
     """Load the configuration.
 
@@ -325,17 +292,17 @@ def load_config(path: Path | None, cwd: Path) -> Config:
     _refuse_secret_file(path.name, label)
     raw = _read(path, label)
     if path.name == PYPROJECT_FILENAME:
-        data = _parse_toml(label, raw, strict=True) or {}
+        data = parse_toml(label, raw, strict=True) or {}
         tool = data.get("tool")
         section = tool.get("envdrift") if isinstance(tool, dict) else None
         if not isinstance(section, dict):
             raise ConfigError(f"{label}: no [tool.envdrift] table")
         return _from_toml(path, label, "pyproject.toml", section, "tool.envdrift.")
     if path.suffix.lower() == ".toml":
-        data = _parse_toml(label, raw, strict=True) or {}
+        data = parse_toml(label, raw, strict=True) or {}
         return _from_toml(path, label, "envdrift.toml", data, "")
     # Not named *.toml: TOML only if it parses and looks like ours, else pair.txt.
-    sniffed = _parse_toml(label, raw, strict=False)
+    sniffed = parse_toml(label, raw, strict=False)
     if sniffed is not None and "vault" in sniffed:
         return _from_toml(path, label, "envdrift.toml", sniffed, "")
     return _from_pair(path, label, raw)
@@ -373,28 +340,6 @@ def _read(path: Path, label: str) -> bytes:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {label}: {exc.strerror or exc}") from None
-
-
-def _parse_toml(label: str, raw: bytes, *, strict: bool) -> dict[str, Any] | None:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if not strict:
-            return None
-        raise ConfigError(f"{label}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        if not strict:
-            return None
-        raise ConfigError(f"{label}: invalid TOML: {exc}") from None
-    except RecursionError:
-        # tomllib recurses once per nesting level: thousands of '[' exhaust the stack.
-        if not strict:
-            return None
-        raise ConfigError(
-            f"{label}: invalid TOML: arrays or tables nested too deeply to read"
-        ) from None
 
 
 # -- TOML ------------------------------------------------------------------------------

@@ -451,23 +451,26 @@ def _fetch(
             return dict.fromkeys(names, vault.unexpected(exc))
 
     # More vaults than jobs: each fetches one secret at a time, and only `jobs` at once.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(groups), jobs)) as pool:
-        futures = {
-            pool.submit(fetch, vault, items, share): items
-            for (vault, items), share in zip(groups, shares, strict=True)
-        }
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                items = futures[future]
-                answers = future.result()
-                for item in items:
-                    _take(item, answers.get(item.secret_name))
-                done += len(items)
-                notify("fetching", done, total)
-        except BaseException:
-            vaults.deadline.cancel()  # retry waits end now; no new vault call starts
-            _cancel(futures)
-            raise
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(len(groups), jobs))
+    futures = {
+        pool.submit(fetch, vault, items, share): items
+        for (vault, items), share in zip(groups, shares, strict=True)
+    }
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            items = futures[future]
+            answers = future.result()
+            for item in items:
+                _take(item, answers.get(item.secret_name))
+            done += len(items)
+            notify("fetching", done, total)
+    except BaseException:
+        vaults.deadline.cancel()  # retry waits end now; no new vault call starts
+        # Reads in flight are abandoned, not awaited: a hung vault must not hold up
+        # Ctrl-C (nothing is written for them; the CLI exits without joining them).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def job_shares(sizes: list[int], jobs: int) -> list[int]:

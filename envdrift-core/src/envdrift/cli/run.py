@@ -94,11 +94,13 @@ def run(
 
 def _load_config(out: Output, vault_flags: VaultFlags) -> Config | None:
     """The configuration in effect here (``-c``, else discovered), or ``None`` if none."""
-    from envdrift.config import find_config, load_config
+    from envdrift.discovery import find_config
 
     path = vault_flags.config_file or find_config(Path.cwd())
     if path is None:
-        return None
+        return None  # and pydantic is never imported
+    from envdrift.config import load_config
+
     config = load_config(path, Path.cwd())
     for warning in config.warnings:
         out.warn(warning)
