@@ -246,6 +246,18 @@ def test_a_failure_names_command_status_and_masked_stderr(tmp_path: Path, cli: s
     assert len(message) < 400
 
 
+def test_long_stderr_keeps_its_end_and_never_part_of_a_key(tmp_path: Path, cli: str) -> None:
+    # 8 KiB of stderr are kept: here the cut falls 20 characters before a key's end, and
+    # what follows is blank but for the reason, so the kept part would be shown whole.
+    reason = "Error: the real reason"
+    stderr = "leading text " + SAMPLE_KEY + " " * (8192 - 20 - len(reason)) + reason
+    vault = fake(tmp_path, cli, fetch=[cli, "fail", stderr, "1"])
+    with pytest.raises(VaultError) as info:
+        vault.fetch("k")
+    message = str(info.value)
+    assert message == f"fetch command 'fake-cli' for secret 'k' exited with status 1: {reason}"
+
+
 def test_a_failed_store_masks_the_value_it_was_given(tmp_path: Path, cli: str) -> None:
     value = "not-a-key-but-secret"
     vault = fake(tmp_path, cli, store=[cli, "fail", f"invalid value {value}", "1"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Completed", "run"]
 
 _CHUNK = 64 << 10
+_SPACE = re.compile(rb"\s")
 #: How often a wait looks at the run's cancel switch (Ctrl-C stops a program this fast).
 _POLL = 0.1
 #: How long the pipes may stay open after the program ended (a helper it left behind).
@@ -39,7 +41,7 @@ class Completed:
         status: The exit status; negative for a signal (as ``subprocess`` reports it);
             ``None`` when envdrift stopped the program (see ``stopped``).
         stdout: What it printed, at most ``stdout_limit`` bytes (``overflow`` says more came).
-        stderr: The start of what it printed on stderr.
+        stderr: The end of what it printed on stderr.
         stopped: Why envdrift killed it: ``"timeout"``, ``"cancelled"``, ``"overflow"``,
             or ``""`` when it ended by itself.
     """
@@ -59,26 +61,45 @@ class _PipeThread(threading.Thread):
 
 
 class _Reader(_PipeThread):
-    """Reads a pipe to its end, keeping the first ``limit`` bytes."""
+    """Reads a pipe to its end, keeping the first ``limit`` bytes and calling
+    ``on_overflow`` once when more come."""
 
     def __init__(self, pipe: IO[bytes], limit: int, on_overflow: Callable[[], None]) -> None:
         super().__init__(pipe)
         self._limit = limit
         self._on_overflow = on_overflow
         self.data = bytearray()
-        self.overflow = False
+
+    def run(self) -> None:
+        overflow = False
+        with contextlib.suppress(OSError, ValueError):
+            while chunk := self.pipe.read1(_CHUNK):  # type: ignore[attr-defined]
+                room = self._limit - len(self.data)
+                if len(chunk) > room and not overflow:
+                    overflow = True
+                    self._on_overflow()
+                self.data += chunk[: max(room, 0)]
+
+
+class _TailReader(_PipeThread):
+    """Reads a pipe to its end, keeping the last ``limit`` bytes (a program's stderr says
+    what went wrong at its end)."""
+
+    def __init__(self, pipe: IO[bytes], limit: int) -> None:
+        super().__init__(pipe)
+        self._limit = limit
+        self.data = bytearray()
 
     def run(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             while chunk := self.pipe.read1(_CHUNK):  # type: ignore[attr-defined]
-                room = self._limit - len(self.data)
-                if len(chunk) > room:
-                    self.data += chunk[: max(room, 0)]
-                    if not self.overflow:
-                        self.overflow = True
-                        self._on_overflow()
-                else:
-                    self.data += chunk
+                self.data += chunk
+                excess = len(self.data) - self._limit
+                if excess > 0:
+                    # Start after a space: a cut never leaves the end of a key (too
+                    # short to look like one, and so not masked) at the front.
+                    space = _SPACE.search(self.data, excess)
+                    del self.data[: space.end() if space else len(self.data)]
 
 
 class _Writer(_PipeThread):
@@ -116,7 +137,7 @@ def run(
         stdin: Bytes for its standard input, which is then closed; ``None`` gives it no
             input at all (``/dev/null``).
         stdout_limit: The most stdout kept; more kills the program (``stopped="overflow"``).
-        stderr_limit: The most stderr kept; the rest is read and dropped.
+        stderr_limit: The most stderr kept (its end); the rest is read and dropped.
         cancelled: Asked a few times a second; ``True`` kills the program (Ctrl-C).
 
     Raises:
@@ -136,7 +157,7 @@ def run(
     assert proc.stderr is not None
     overflowed = threading.Event()
     out = _Reader(proc.stdout, stdout_limit, overflowed.set)
-    err = _Reader(proc.stderr, stderr_limit, lambda: None)
+    err = _TailReader(proc.stderr, stderr_limit)
     threads: list[_PipeThread] = [out, err]
     if stdin is not None:
         assert proc.stdin is not None
