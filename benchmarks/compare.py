@@ -59,6 +59,13 @@ VERIFY_VAULT_VALUES = 100
 VERIFY_VAULT_NUMBER = 90_000
 CRYPTO_NUMBER = 80_000
 VAULT_NAMES = {"aws": "AWS Secrets Manager (moto)", "hashicorp": "HashiCorp Vault (OpenBao)"}
+#: ``run`` against ``dotenvx run`` (issue 17): values in the file, target ours/theirs.
+RUN_VALUES = 10
+RUN_NUMBER = 70_000
+RUN_TARGET = 0.35
+#: ``pull`` (issue 17): mappings, and the delay each vault request gets; target < 1 s.
+PULL_SIZE = 50
+PULL_DELAY_MS = 25
 
 Check = Callable[[Sample], None]
 
@@ -225,6 +232,73 @@ def _crypto(operation: str, size: int) -> Callable[[Bench], list[Side]]:
     return prepare
 
 
+def _run(bench: Bench) -> list[Side]:
+    """``envdrift run`` against ``dotenvx run``, the key in ``.env.keys``; the command
+    proves the last value reached it, and nothing may be written."""
+    if bench.dotenvx is None:
+        raise RunFailed("the dotenvx CLI is not installed (run scripts/bootstrap.sh)")
+    folder = bench.work / "run"
+    folder.mkdir(exist_ok=True)
+    values = fixtures.crypto_values(RUN_VALUES)
+    key = fixtures.private_key(RUN_NUMBER)
+    files = {
+        folder / fixtures.ENV_FILE: fixtures.encrypted_env_text(key, values),
+        folder / ".env.keys": fixtures.keys_file_text(key),
+    }
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    name, value = values[-1]
+    command = ("--", "sh", "-c", f'test "${name}" = "$1"', "sh", value)
+
+    def unchanged(sample: Sample) -> None:
+        if sorted(folder.iterdir()) != sorted(files) or any(
+            path.read_text(encoding="utf-8") != text for path, text in files.items()
+        ):
+            raise RunFailed("the folder changed")
+
+    sides = [
+        bench.side(tool, ("run", "-f", fixtures.ENV_FILE, *command), folder, {})
+        for tool in (bench.ours, bench.dotenvx)
+    ]
+    for side in sides:
+        side.check = unchanged
+    return sides
+
+
+def _pull(bench: Bench) -> list[Side]:
+    """``envdrift pull`` (ours alone) from a fresh clone: every key written, every file
+    decrypted."""
+    root = bench.work / f"pull-aws-{PULL_SIZE}"
+    settings = {"region": "us-east-1"}
+    repo = fixtures.build_monorepo(root, "aws", PULL_SIZE, provider_settings=settings)
+    bench.servers.seed("aws", range(1, PULL_SIZE + 1))
+    start = {
+        service.folder / fixtures.ENV_FILE: (service.folder / fixtures.ENV_FILE).read_text()
+        for service in repo.services
+    }
+
+    def reset() -> None:
+        repo.remove_keys()
+        for path, text in start.items():
+            path.write_text(text, encoding="utf-8")
+
+    def check(sample: Sample) -> None:
+        try:
+            repo.check_keys()
+        except AssertionError as exc:
+            raise RunFailed(str(exc)) from None
+        for service in repo.services:
+            text = (service.folder / fixtures.ENV_FILE).read_text(encoding="utf-8")
+            for name, value in fixtures.service_values(service.number):
+                if f'{name}="{value}"' not in text:
+                    raise RunFailed(f"{service.folder.name}: {name} was not decrypted")
+
+    side = bench.side(bench.ours, ("pull", "--ci"), root, bench.servers.env("aws", PULL_DELAY_MS))
+    side.reset, side.check = reset, check
+    side.requests = bench.servers.request_counter("aws", PULL_DELAY_MS)
+    return [side]
+
+
 def scenarios() -> list[Scenario]:
     """Every scenario, in report order."""
     out = [
@@ -282,6 +356,25 @@ def scenarios() -> list[Scenario]:
                     quick=size == 10,
                 )
             )
+    out.append(
+        Scenario(
+            f"run/{RUN_VALUES}",
+            "run, against the dotenvx CLI",
+            f"`run -f {fixtures.ENV_FILE} -- CMD`, key in .env.keys, {RUN_VALUES} values",
+            _run,
+            target=RUN_TARGET,
+            quick=True,
+        )
+    )
+    out.append(
+        Scenario(
+            f"pull/aws/{PULL_DELAY_MS}ms/{PULL_SIZE}",
+            "pull (ours alone; target: under 1 s)",
+            f"{VAULT_NAMES['aws']}, {PULL_DELAY_MS} ms, {PULL_SIZE} mappings, fresh clone",
+            _pull,
+            quick=True,
+        )
+    )
     for provider in VAULT_NAMES:
         for delay in DELAYS_MS:
             for size in SCALING_SIZES:
