@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -76,6 +77,14 @@ class Output:
     def error(self, text: str) -> None:
         """Print ``Error: …`` to stderr."""
         click.echo(f"Error: {text}", err=True)
+
+    def notes(self, notes: Iterable[str], warnings: Iterable[str] = ()) -> None:
+        """Print ``notes`` as diagnostics, then ``warnings`` (as ``GitProtection.messages``
+        gives them)."""
+        for note in notes:
+            self.info(note)
+        for warning in warnings:
+            self.warn(warning)
 
     def json(self, document: Any) -> None:
         """Print one JSON document on stdout."""

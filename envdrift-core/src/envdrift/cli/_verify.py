@@ -140,7 +140,7 @@ class VaultCheck:
             kept = f" (the previous file is kept in {repaired.backup})" if repaired.backup else ""
             out.line(f"  {repaired.keys_file}: {repaired.key_name} is the vault's key{kept}")
         out.line(f"  verified: the vault's key decrypts {file}; commit it")
-        _print_git(out, repaired)
+        out.notes(*repaired.git.messages())
         if repaired.git.tracked and _ci(self.ctx):
             return 1
         return 0
@@ -203,11 +203,3 @@ class VaultCheck:
 
 def _ci(ctx: click.Context) -> bool:
     return bool(ctx.params.get("ci"))
-
-
-def _print_git(out: Output, repaired: RepairResult) -> None:
-    notes, warnings = repaired.git.messages()
-    for note in notes:
-        out.info(note)
-    for warning in warnings:
-        out.warn(warning)

@@ -117,11 +117,7 @@ def encrypt(
 
 def _report_git(out: Output, git: GitProtection, *, ci: bool) -> int:
     """Print what ``protect`` did; 1 under ``--ci`` when git tracks a key file."""
-    notes, warnings = git.messages()
-    for note in notes:
-        out.info(note)
-    for warning in warnings:
-        out.warn(warning)
+    out.notes(*git.messages())
     return 1 if ci and git.tracked else 0
 
 

@@ -88,10 +88,13 @@ def pull(
         progress.update("decrypting", 0, len(report.results))
         pulls = decrypt_mapped(report, config.env_keys_filename, jobs=options.jobs)
     code = _exit_code(report, pulls)
+    notes, git_warnings = report.git.messages()
+    warnings.extend(git_warnings)
     if out.json_mode:
         out.document("pull", _body(config, report, pulls, profile, warnings, salt), exit_code=code)
     else:
         _print_text(out, report, pulls)
+    out.notes(notes, git_warnings)
     ctx.exit(code)
 
 

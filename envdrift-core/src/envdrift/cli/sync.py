@@ -136,9 +136,7 @@ def sync(
         )
     else:
         _print_text(out, config, report, salt)
-    for note in notes:
-        out.info(note)
-    _warn(out, git_warnings)
+    out.notes(notes, git_warnings)
     ctx.exit(report.exit_code)
 
 
