@@ -144,7 +144,7 @@ def _vault_key(ctx: click.Context, first_setup: list[str]) -> KeySource:
                 where = f"secret {secret!r} in {vault.describe()}"
                 key = normalize_private_key(vault.fetch(secret), mapping.environment, source=where)
         except NotFoundError:
-            push = target.push_command(secret, registry, provider=None, flags={})
+            push = target.push_command(secret, registry, provider=None, flags={}, force=False)
             first_setup.append(
                 f"{where} holds no key yet (first setup): run `{push}` to store it, so "
                 "that teammates and CI get it with `envdrift sync`"
