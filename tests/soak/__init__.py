@@ -1,0 +1,1 @@
+"""Long soaks (fault injection, SIGKILL), opt-in: ``-m soak`` or ``nox -s soak``."""
