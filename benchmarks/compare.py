@@ -5,14 +5,14 @@ counted rounds; the report gives median, min and max wall time, the ratio ours/t
 the peak memory of each tool's whole process tree. Before every run the files (and the
 vault) are put back in the scenario's start state, and after it a check proves the tool
 did its job (keys written, values decrypted, …): a tool that fails fast is an error, not
-a win. Scenarios whose command our envdrift does not have yet are listed as "not
-available yet", so the harness runs at every stage of the project.
+a win.
 
-    .venv/bin/python benchmarks/compare.py              # everything, writes docs/benchmarks.md
-    .venv/bin/python benchmarks/compare.py --quick      # a smoke run: few scenarios, 2 runs
-    .venv/bin/python benchmarks/compare.py --only 'sync/aws/25ms/200/*'
-    .venv/bin/python benchmarks/compare.py --list
-    .venv/bin/python benchmarks/compare.py --only sync/aws/25ms/200/first --profile
+    python -m benchmarks.compare              # everything, writes docs/benchmarks.md
+    python -m benchmarks.compare --quick      # a smoke run: few scenarios, 2 runs
+    python -m benchmarks.compare --only 'sync/aws/25ms/200/*'
+    python -m benchmarks.compare --only encrypt --only decrypt   # ours against dotenvx
+    python -m benchmarks.compare --list
+    python -m benchmarks.compare --only sync/aws/25ms/200/first --profile
 """
 
 from __future__ import annotations
@@ -34,69 +34,40 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make `benchmarks` and `tests` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from benchmarks import fixtures, report
-from benchmarks.harness import Invocation, RunFailed, Sample, Side, SideResult, alternate
+from benchmarks.harness import Invocation, Outcome, RunFailed, Sample, Scenario, Side, alternate
 from benchmarks.profiling import profile_side
 from benchmarks.servers import VaultServers
-from benchmarks.tools import REPO_ROOT, Capabilities, Tool, base_env, dotenvx, install_theirs, ours
-
-__all__ = ["Bench", "Outcome", "Scenario", "main", "run_scenarios", "scenarios"]
+from benchmarks.tools import REPO_ROOT, Tool, base_env, dotenvx, install_theirs, ours
 
 DELAYS_MS = (0, 25)
 SYNC_SIZES = (1, 10, 50, 200)
+#: mode: (arguments, title); "first" starts from a fresh clone, the others from the
+#: state after a sync (every ``.env.keys`` already right).
 SYNC_MODES = {
-    # mode: (arguments, start state, what it means)
-    "first": (("sync", "--force"), "fresh clone: no .env.keys"),
-    "noop": (("sync", "--force"), "every .env.keys already right"),
-    "verify": (("sync", "--verify"), "every .env.keys already right"),
+    "first": (("sync", "--force"), "first run"),
+    "noop": (("sync", "--force"), "no-op re-run"),
+    "verify": (("sync", "--verify"), "`--verify`"),
 }
 SCALING_SIZES = (1000, 5000)
 CHECK_DECRYPTION_SIZES = (10, 50)
 CRYPTO_SIZES = (10, 1000)
+#: The issues' targets for ours/theirs.
+CRYPTO_TARGETS = {10: 0.25, 1000: 0.02}
 VERIFY_VAULT_VALUES = 100
 #: Service numbers of the single-file scenarios' keys (apart from the monorepos' 1…5000).
 VERIFY_VAULT_NUMBER = 90_000
 CRYPTO_NUMBER = 80_000
+VAULT_NAMES = {"aws": "AWS Secrets Manager (moto)", "hashicorp": "HashiCorp Vault (OpenBao)"}
+#: ``run`` against ``dotenvx run`` (issue 17): values in the file, target ours/theirs.
+RUN_VALUES = 10
+RUN_NUMBER = 70_000
+RUN_TARGET = 0.35
+#: ``pull`` (issue 17): mappings, and the delay each vault request gets; target < 1 s.
+PULL_SIZE = 50
+PULL_DELAY_MS = 25
 
-
-class Unavailable(Exception):
-    """The scenario cannot run at this stage of the project (the reason says why)."""
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One row of the report.
-
-    Attributes:
-        id: Stable name, matched by ``--only`` (``sync/aws/25ms/200/first``).
-        group: The report section.
-        title: The row's label within its section.
-        prepare: Builds the sides (ours first) or raises ``Unavailable``.
-        target: The issue's target for ours/theirs, if it sets one.
-        quick: Part of ``--quick``.
-        solo: Ours alone (no competitor runs it).
-    """
-
-    id: str
-    group: str
-    title: str
-    prepare: Callable[[Bench], list[Side]]
-    target: float | None = None
-    quick: bool = False
-    solo: bool = False
-
-
-@dataclass
-class Outcome:
-    """What happened to one scenario."""
-
-    scenario: Scenario
-    status: str  # "ok", "unavailable" or "failed"
-    reason: str = ""
-    results: list[SideResult] = field(default_factory=list)
+Check = Callable[[Sample], None]
 
 
 @dataclass
@@ -109,60 +80,33 @@ class Bench:
     servers: VaultServers
     work: Path
     base: dict[str, str]
-    caps: Capabilities
     _monorepos: dict[tuple[str, int], fixtures.Monorepo] = field(default_factory=dict)
-
-    def require(self, *reasons: str | None) -> None:
-        """Raise ``Unavailable`` with the first reason given."""
-        for reason in reasons:
-            if reason:
-                raise Unavailable(reason)
 
     def monorepo(self, provider: str, size: int) -> fixtures.Monorepo:
         """The ``size``-service monorepo mapped to ``provider``, its keys in the vault."""
-        key = (provider, size)
-        if key not in self._monorepos:
+        if (provider, size) not in self._monorepos:
             settings = {"region": "us-east-1"} if provider == "aws" else None
             root = self.work / f"monorepo-{provider}-{size}"
-            self._monorepos[key] = fixtures.build_monorepo(
-                root, provider, size, provider_settings=settings
-            )
+            repo = fixtures.build_monorepo(root, provider, size, provider_settings=settings)
             self.servers.seed(provider, range(1, size + 1))
-        return self._monorepos[key]
+            self._monorepos[provider, size] = repo
+        return self._monorepos[provider, size]
 
     def side(self, tool: Tool, args: Sequence[str], cwd: Path, env: dict[str, str]) -> Side:
         """A side running ``tool ARGS`` in ``cwd`` (checks and resets added by the caller)."""
         invocation = Invocation(tool.argv(*args), cwd, tool.environment(self.base, env))
         return Side(tool.label, invocation, note=" ".join([tool.program.name, *args]))
 
-    def pair(
-        self,
-        scenario_solo: bool,
-        args: Sequence[str],
-        cwd: Path,
-        env: dict[str, str],
-        theirs_args: Sequence[str] | None = None,
-    ) -> list[Side]:
+    def pair(self, solo: bool, args: Sequence[str], cwd: Path, env: dict[str, str]) -> list[Side]:
         """Ours, and (unless solo or ``--ours-only``) envdrift 11.1.1, on the same job."""
-        sides = [self.side(self.ours, args, cwd, env)]
-        if not scenario_solo and self.theirs is not None:
-            sides.append(self.side(self.theirs, theirs_args or args, cwd, env))
-        return sides
+        tools = [self.ours] if solo or self.theirs is None else [self.ours, self.theirs]
+        return [self.side(tool, args, cwd, env) for tool in tools]
 
 
 # -- scenarios --------------------------------------------------------------------------
 
 
-def _startup(args: tuple[str, ...], command: str | None) -> Callable[[Bench], list[Side]]:
-    def prepare(bench: Bench) -> list[Side]:
-        if command:
-            bench.require(bench.caps.missing(command))
-        return bench.pair(False, args, bench.work, {})
-
-    return prepare
-
-
-def _expect_in_output(pattern: str, what: str) -> Callable[[Sample], None]:
+def _expect_in_output(pattern: str, what: str) -> Check:
     regex = re.compile(pattern)
 
     def check(sample: Sample) -> None:
@@ -172,61 +116,7 @@ def _expect_in_output(pattern: str, what: str) -> Callable[[Sample], None]:
     return check
 
 
-def _sync(
-    provider: str, delay_ms: int, size: int, mode: str, solo: bool = False
-) -> Callable[[Bench], list[Side]]:
-    args, _ = SYNC_MODES[mode]
-
-    def prepare(bench: Bench) -> list[Side]:
-        bench.require(
-            bench.servers.missing(provider),
-            bench.caps.missing(*args),
-            bench.caps.missing_vault(provider),
-        )
-        repo = bench.monorepo(provider, size)
-        sides = bench.pair(solo, args, repo.root, bench.servers.env(provider, delay_ms))
-        for side in sides:
-            side.reset = repo.remove_keys if mode == "first" else repo.install_keys
-            side.check = _keys_of(repo)
-            side.requests = bench.servers.request_counter(provider, delay_ms)
-        return sides
-
-    return prepare
-
-
-def _check_decryption(size: int) -> Callable[[Bench], list[Side]]:
-    args = ("sync", "--check-decryption", "--ci")
-
-    def prepare(bench: Bench) -> list[Side]:
-        bench.require(
-            bench.servers.missing("aws"), bench.caps.missing(*args), bench.caps.missing_vault("aws")
-        )
-        repo = bench.monorepo("aws", size)
-        sides = bench.pair(False, args, repo.root, bench.servers.env("aws", 0))
-        for side in sides:
-            side.reset = repo.remove_keys
-            side.check = _keys_of(repo)
-            side.requests = bench.servers.request_counter("aws", 0)
-        if len(sides) > 1:
-            # 11.1.1 silently skips the test when it finds no dotenvx: demand the count.
-            passed = _expect_in_output(rf"Passed:\s*{size}\b", f"{size} passed decryption tests")
-            sides[1].check = _all(_keys_of(repo), passed)
-        return sides
-
-    return prepare
-
-
-def _keys_of(repo: fixtures.Monorepo) -> Callable[[Sample], None]:
-    def check(sample: Sample) -> None:
-        try:
-            repo.check_keys()
-        except AssertionError as exc:
-            raise RunFailed(str(exc)) from None
-
-    return check
-
-
-def _all(*checks: Callable[[Sample], None]) -> Callable[[Sample], None]:
+def _all(*checks: Check) -> Check:
     def check(sample: Sample) -> None:
         for one in checks:
             one(sample)
@@ -234,15 +124,48 @@ def _all(*checks: Callable[[Sample], None]) -> Callable[[Sample], None]:
     return check
 
 
+def _startup(args: tuple[str, ...]) -> Callable[[Bench], list[Side]]:
+    return lambda bench: bench.pair(False, args, bench.work, {})
+
+
+def _sync(
+    provider: str,
+    delay_ms: int,
+    size: int,
+    args: Sequence[str],
+    *,
+    fresh: bool = True,
+    solo: bool = False,
+    theirs_check: Check | None = None,
+) -> Callable[[Bench], list[Side]]:
+    """``envdrift ARGS`` in a ``size``-service monorepo: from a fresh clone, or from the
+    state after a sync; every ``.env.keys`` must hold the vault's key afterwards."""
+
+    def prepare(bench: Bench) -> list[Side]:
+        repo = bench.monorepo(provider, size)
+
+        def keys_right(sample: Sample) -> None:
+            try:
+                repo.check_keys()
+            except AssertionError as exc:
+                raise RunFailed(str(exc)) from None
+
+        sides = bench.pair(solo, args, repo.root, bench.servers.env(provider, delay_ms))
+        for side in sides:
+            side.reset = repo.remove_keys if fresh else repo.install_keys
+            side.check = keys_right
+            side.requests = bench.servers.request_counter(provider, delay_ms)
+        if len(sides) > 1 and theirs_check is not None:
+            sides[1].check = _all(keys_right, theirs_check)
+        return sides
+
+    return prepare
+
+
 def _verify_vault(bench: Bench) -> list[Side]:
     number = VERIFY_VAULT_NUMBER
     secret = fixtures.secret_name(number)
     args = ("decrypt", fixtures.ENV_FILE, "--verify-vault", "--ci", "-p", "aws", "--secret", secret)
-    bench.require(
-        bench.servers.missing("aws"),
-        bench.caps.missing("decrypt", "--verify-vault"),
-        bench.caps.missing_vault("aws"),
-    )
     folder = bench.work / "verify-vault"
     folder.mkdir(exist_ok=True)
     target = folder / fixtures.ENV_FILE
@@ -261,45 +184,47 @@ def _verify_vault(bench: Bench) -> list[Side]:
         side.check = unchanged
         side.requests = bench.servers.request_counter("aws", 0)
     if len(sides) > 1:
-        can = _expect_in_output("Vault key can decrypt", "a passed verification")
-        sides[1].check = _all(unchanged, can)
+        sides[1].check = _all(unchanged, _expect_in_output("Vault key can decrypt", "success"))
     return sides
 
 
 def _crypto(operation: str, size: int) -> Callable[[Bench], list[Side]]:
+    """``envdrift encrypt|decrypt`` against ``dotenvx encrypt|decrypt`` on ``size`` keys."""
+
     def prepare(bench: Bench) -> list[Side]:
-        bench.require(bench.caps.missing(operation))
         if bench.dotenvx is None:
-            raise Unavailable("the dotenvx CLI is not installed (run scripts/bootstrap.sh)")
+            raise RunFailed("the dotenvx CLI is not installed (run scripts/bootstrap.sh)")
         folder = bench.work / f"{operation}-{size}"
         folder.mkdir(exist_ok=True)
         target, keys = folder / fixtures.ENV_FILE, folder / ".env.keys"
         values = fixtures.crypto_values(size)
         key = fixtures.private_key(CRYPTO_NUMBER + size)
-        if operation == "encrypt":
-            start, start_keys = fixtures.plain_env_text(values), None
-        else:
-            start = fixtures.encrypted_env_text(key, values)
-            start_keys = fixtures.keys_file_text(key)
+        encrypting = operation == "encrypt"
+        start = (
+            fixtures.plain_env_text(values)
+            if encrypting
+            else fixtures.encrypted_env_text(key, values)
+        )
 
         def reset() -> None:
             target.write_text(start, encoding="utf-8")
             keys.unlink(missing_ok=True)
-            if start_keys is not None:
-                keys.write_text(start_keys, encoding="utf-8")
+            if not encrypting:
+                keys.write_text(fixtures.keys_file_text(key), encoding="utf-8")
 
         def check(sample: Sample) -> None:
             text = target.read_text(encoding="utf-8")
-            if operation == "decrypt":
-                missing = [n for n, v in values if f'{n}="{v}"' not in text]
-            else:
+            if encrypting:
                 missing = fixtures.undecryptable(text, keys.read_text(encoding="utf-8"), values)
+            else:
+                missing = [n for n, v in values if f'{n}="{v}"' not in text]
             if missing:
                 raise RunFailed(f"{len(missing)} of {size} values wrong, first {missing[0]}")
 
-        ours_side = bench.side(bench.ours, (operation, fixtures.ENV_FILE), folder, {})
-        theirs_side = bench.side(bench.dotenvx, (operation, "-f", fixtures.ENV_FILE), folder, {})
-        sides = [ours_side, theirs_side]
+        sides = [
+            bench.side(bench.ours, (operation, fixtures.ENV_FILE), folder, {}),
+            bench.side(bench.dotenvx, (operation, "-f", fixtures.ENV_FILE), folder, {}),
+        ]
         for side in sides:
             side.reset, side.check = reset, check
         return sides
@@ -307,66 +232,104 @@ def _crypto(operation: str, size: int) -> Callable[[Bench], list[Side]]:
     return prepare
 
 
-#: The issue's targets for our encrypt/decrypt against dotenvx's (ours/theirs).
-CRYPTO_TARGETS = {10: 0.25, 1000: 0.02}
+def _run(bench: Bench) -> list[Side]:
+    """``envdrift run`` against ``dotenvx run``, the key in ``.env.keys``; the command
+    proves the last value reached it, and nothing may be written."""
+    if bench.dotenvx is None:
+        raise RunFailed("the dotenvx CLI is not installed (run scripts/bootstrap.sh)")
+    folder = bench.work / "run"
+    folder.mkdir(exist_ok=True)
+    values = fixtures.crypto_values(RUN_VALUES)
+    key = fixtures.private_key(RUN_NUMBER)
+    files = {
+        folder / fixtures.ENV_FILE: fixtures.encrypted_env_text(key, values),
+        folder / ".env.keys": fixtures.keys_file_text(key),
+    }
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    name, value = values[-1]
+    command = ("--", "sh", "-c", f'test "${name}" = "$1"', "sh", value)
+
+    def unchanged(sample: Sample) -> None:
+        if sorted(folder.iterdir()) != sorted(files) or any(
+            path.read_text(encoding="utf-8") != text for path, text in files.items()
+        ):
+            raise RunFailed("the folder changed")
+
+    sides = [
+        bench.side(tool, ("run", "-f", fixtures.ENV_FILE, *command), folder, {})
+        for tool in (bench.ours, bench.dotenvx)
+    ]
+    for side in sides:
+        side.check = unchanged
+    return sides
 
 
-def crypto_scenario(operation: str, size: int) -> Scenario:
-    """``envdrift encrypt|decrypt`` against ``dotenvx encrypt|decrypt`` on ``size`` keys."""
-    return Scenario(
-        f"{operation}/{size}",
-        "encrypt and decrypt, against the dotenvx CLI",
-        f"`{operation}`, {size:,} keys",
-        _crypto(operation, size),
-        target=CRYPTO_TARGETS.get(size),
-        quick=size == 10,
-    )
+def _pull(bench: Bench) -> list[Side]:
+    """``envdrift pull`` (ours alone) from a fresh clone: every key written, every file
+    decrypted."""
+    root = bench.work / f"pull-aws-{PULL_SIZE}"
+    settings = {"region": "us-east-1"}
+    repo = fixtures.build_monorepo(root, "aws", PULL_SIZE, provider_settings=settings)
+    bench.servers.seed("aws", range(1, PULL_SIZE + 1))
+    start = {
+        service.folder / fixtures.ENV_FILE: (service.folder / fixtures.ENV_FILE).read_text()
+        for service in repo.services
+    }
+
+    def reset() -> None:
+        repo.remove_keys()
+        for path, text in start.items():
+            path.write_text(text, encoding="utf-8")
+
+    def check(sample: Sample) -> None:
+        try:
+            repo.check_keys()
+        except AssertionError as exc:
+            raise RunFailed(str(exc)) from None
+        for service in repo.services:
+            text = (service.folder / fixtures.ENV_FILE).read_text(encoding="utf-8")
+            for name, value in fixtures.service_values(service.number):
+                if f'{name}="{value}"' not in text:
+                    raise RunFailed(f"{service.folder.name}: {name} was not decrypted")
+
+    side = bench.side(bench.ours, ("pull", "--ci"), root, bench.servers.env("aws", PULL_DELAY_MS))
+    side.reset, side.check = reset, check
+    side.requests = bench.servers.request_counter("aws", PULL_DELAY_MS)
+    return [side]
 
 
 def scenarios() -> list[Scenario]:
     """Every scenario, in report order."""
     out = [
-        Scenario(
-            "startup/version",
-            "Startup",
-            "`--version`",
-            _startup(("--version",), None),
-            target=0.35,
-            quick=True,
-        ),
-        Scenario(
-            "startup/sync-help",
-            "Startup",
-            "`sync --help`",
-            _startup(("sync", "--help"), "sync"),
-            target=0.35,
-            quick=True,
-        ),
+        Scenario(f"startup/{name}", "Startup", f"`{' '.join(args)}`", _startup(args), 0.35, True)
+        for name, args in (("version", ("--version",)), ("sync-help", ("sync", "--help")))
     ]
-    names = {"aws": "AWS Secrets Manager (moto)", "hashicorp": "HashiCorp Vault (OpenBao)"}
-    for provider in ("aws", "hashicorp"):
+    for provider in VAULT_NAMES:
         for delay in DELAYS_MS:
-            group = f"sync: {names[provider]}, {delay} ms added per request"
+            group = f"sync: {VAULT_NAMES[provider]}, {delay} ms added per request"
             for size in SYNC_SIZES:
-                for mode in SYNC_MODES:
-                    target = 0.15 if size == 200 and delay == 25 and mode == "first" else None
+                for mode, (args, title) in SYNC_MODES.items():
                     out.append(
                         Scenario(
                             f"sync/{provider}/{delay}ms/{size}/{mode}",
                             group,
-                            f"{size} mapping{'s' if size > 1 else ''}, {_MODE_TITLES[mode]}",
-                            _sync(provider, delay, size, mode),
-                            target=target,
+                            f"{size} mapping{'s' if size > 1 else ''}, {title}",
+                            _sync(provider, delay, size, args, fresh=mode == "first"),
+                            target=0.15 if (size, delay, mode) == (200, 25, "first") else None,
                             quick=size == 10 and mode == "first",
                         )
                     )
     for size in CHECK_DECRYPTION_SIZES:
+        # 11.1.1 silently skips the test when it finds no dotenvx: demand the count.
+        passed = _expect_in_output(rf"Passed:\s*{size}\b", f"{size} passed decryption tests")
+        check_args = ("sync", "--check-decryption", "--ci")
         out.append(
             Scenario(
                 f"check-decryption/{size}",
                 "sync --check-decryption (moto, 0 ms)",
                 f"{size} mappings, fresh clone",
-                _check_decryption(size),
+                _sync("aws", 0, size, check_args, theirs_check=passed),
                 target=0.05,
                 quick=size == 10,
             )
@@ -381,27 +344,49 @@ def scenarios() -> list[Scenario]:
             quick=True,
         )
     )
-    out += [
-        crypto_scenario(operation, size)
-        for operation in ("encrypt", "decrypt")
-        for size in CRYPTO_SIZES
-    ]
-    for provider in ("aws", "hashicorp"):
+    for operation in ("encrypt", "decrypt"):
+        for size in CRYPTO_SIZES:
+            out.append(
+                Scenario(
+                    f"{operation}/{size}",
+                    "encrypt and decrypt, against the dotenvx CLI",
+                    f"`{operation}`, {size:,} keys",
+                    _crypto(operation, size),
+                    target=CRYPTO_TARGETS[size],
+                    quick=size == 10,
+                )
+            )
+    out.append(
+        Scenario(
+            f"run/{RUN_VALUES}",
+            "run, against the dotenvx CLI",
+            f"`run -f {fixtures.ENV_FILE} -- CMD`, key in .env.keys, {RUN_VALUES} values",
+            _run,
+            target=RUN_TARGET,
+            quick=True,
+        )
+    )
+    out.append(
+        Scenario(
+            f"pull/aws/{PULL_DELAY_MS}ms/{PULL_SIZE}",
+            "pull (ours alone; target: under 1 s)",
+            f"{VAULT_NAMES['aws']}, {PULL_DELAY_MS} ms, {PULL_SIZE} mappings, fresh clone",
+            _pull,
+            quick=True,
+        )
+    )
+    for provider in VAULT_NAMES:
         for delay in DELAYS_MS:
             for size in SCALING_SIZES:
                 out.append(
                     Scenario(
                         f"scaling/{provider}/{delay}ms/{size}",
                         "Scaling (ours alone)",
-                        f"{names[provider]}, {delay} ms, {size:,} mappings, fresh clone",
-                        _sync(provider, delay, size, "first", solo=True),
-                        solo=True,
+                        f"{VAULT_NAMES[provider]}, {delay} ms, {size:,} mappings, fresh clone",
+                        _sync(provider, delay, size, SYNC_MODES["first"][0], solo=True),
                     )
                 )
     return out
-
-
-_MODE_TITLES = {"first": "first run", "noop": "no-op re-run", "verify": "`--verify`"}
 
 
 # -- running ----------------------------------------------------------------------------
@@ -440,7 +425,7 @@ def run_scenarios(
     log: Callable[[str], None],
     profile_dir: Path | None = None,
 ) -> list[Outcome]:
-    """Run ``chosen`` in order; a scenario that fails or cannot run is recorded, not fatal.
+    """Run ``chosen`` in order; a scenario that fails is recorded, not fatal.
 
     With ``profile_dir``, ours runs once more per scenario under the profilers (see
     ``profiling``), after the timed runs.
@@ -449,11 +434,6 @@ def run_scenarios(
     for scenario in chosen:
         try:
             sides = scenario.prepare(bench)
-        except Unavailable as exc:
-            outcomes.append(Outcome(scenario, "unavailable", str(exc)))
-            log(f"{scenario.id}: skipped, {exc}")
-            continue
-        try:
             results = alternate(sides, runs=runs, warmups=warmups)
         except RunFailed as exc:
             outcomes.append(Outcome(scenario, "failed", str(exc)))
@@ -470,16 +450,13 @@ def run_scenarios(
 
 
 @contextlib.contextmanager
-def bench_session(
-    bench_dir: Path, *, ours_only: bool, keep: bool = False, log: Callable[[str], None] = print
-) -> Iterator[Bench]:
+def bench_session(bench_dir: Path, *, ours_only: bool, keep: bool = False) -> Iterator[Bench]:
     """The tools, a scratch folder and (on demand) the vault servers; all cleaned up after.
 
     Args:
         bench_dir: Where the competitors are installed (``.bench/``).
         ours_only: Do not install or run envdrift 11.1.1 (dotenvx still runs).
         keep: Keep the scratch folder, for looking at what the tools wrote.
-        log: Where progress lines go.
     """
     bench_dir.mkdir(parents=True, exist_ok=True)
     dotenvx_tool = dotenvx()
@@ -489,112 +466,65 @@ def bench_session(
     work = Path(tempfile.mkdtemp(prefix="envdrift-bench-"))
     with ExitStack() as stack:
         if keep:
-            log(f"scratch folder kept: {work}")
+            print(f"bench: scratch folder kept: {work}", file=sys.stderr)
         else:
             stack.callback(shutil.rmtree, work, True)
-        home = work / "home"
-        home.mkdir()
-        base = base_env(home)
-        our_tool = ours()
-        yield Bench(
-            ours=our_tool,
-            theirs=theirs,
-            dotenvx=dotenvx_tool,
-            servers=VaultServers(stack, work),
-            work=work,
-            base=base,
-            caps=Capabilities(our_tool, our_tool.environment(base)),
-        )
+        (work / "home").mkdir()
+        servers = VaultServers(stack, work)
+        yield Bench(ours(), theirs, dotenvx_tool, servers, work, base_env(work / "home"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line (see the module docstring)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few scenarios, 2 counted runs")
-    parser.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help="scenario ids to run: a glob, or a substring (repeatable)",
-    )
-    parser.add_argument("--runs", type=int, help="counted runs per tool (default 5, quick 2)")
-    parser.add_argument("--warmups", type=int, default=1, help="uncounted runs first (default 1)")
-    parser.add_argument(
-        "--ours-only", action="store_true", help="do not install or run envdrift 11.1.1"
-    )
-    parser.add_argument(
-        "--output",
-        type=Path,
-        help="the report (default: docs/benchmarks.md for a full run, "
-        ".bench/last-run.md otherwise)",
-    )
-    parser.add_argument(
-        "--bench-dir",
-        type=Path,
-        default=REPO_ROOT / ".bench",
-        help="where competitors are installed and results kept",
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
-    parser.add_argument(
-        "--profile",
-        action="store_true",
-        help="then run ours once more per scenario under cProfile and -X importtime "
-        "(reports in BENCH_DIR/profiles/)",
-    )
-    parser.add_argument("--list", action="store_true", help="list scenario ids and exit")
-    parser.add_argument(
-        "--render",
-        type=Path,
-        metavar="RESULTS_JSON",
-        help="measure nothing: write the report of an earlier run's results.json again",
-    )
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.compare", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    add = parser.add_argument
+    add("--quick", action="store_true", help="few scenarios, 2 counted runs")
+    add("--only", action="append", default=[], metavar="PATTERN", help="ids: glob or parts")
+    add("--runs", type=int, help="counted runs per tool (default 5, quick 2)")
+    add("--warmups", type=int, default=1, help="uncounted runs first (default 1)")
+    add("--ours-only", action="store_true", help="do not install or run envdrift 11.1.1")
+    add("--output", type=Path, help="the report (default: docs/benchmarks.md after a full run)")
+    add("--bench-dir", type=Path, default=REPO_ROOT / ".bench", help="competitors, results")
+    add("--keep", action="store_true", help="keep the scratch folder")
+    add("--profile", action="store_true", help="profile ours too (BENCH_DIR/profiles/)")
+    add("--list", action="store_true", help="list scenario ids and exit")
     args = parser.parse_args(argv)
     args.bench_dir = args.bench_dir.resolve()  # commands run in other directories
-    if args.render:
-        outcomes, meta = load_results(args.render)
-        output = args.output or args.bench_dir / "last-run.md"
-        output.write_text(report.markdown(outcomes, meta), encoding="utf-8")
-        print(f"bench: report: {output}", file=sys.stderr)
-        return 0
-
     chosen = select(scenarios(), args.only, args.quick)
     if args.list:
-        for scenario in chosen:
-            print(scenario.id)
+        print("\n".join(scenario.id for scenario in chosen))
         return 0
     if not chosen:
         parser.error("no scenario matches")
     runs = args.runs or (2 if args.quick else 5)
     full = not args.quick and not args.only and runs >= 5 and not args.ours_only
-    output = args.output or (
-        REPO_ROOT / "docs" / "benchmarks.md" if full else args.bench_dir / "last-run.md"
-    )
+    default = REPO_ROOT / "docs" / "benchmarks.md" if full else args.bench_dir / "last-run.md"
+    output = args.output or default
 
     def log(line: str) -> None:
         print(f"bench: {line}", file=sys.stderr, flush=True)
 
     started, load_before = time.time(), os.getloadavg()
     machine_before, own_before = machine_busy_seconds(), own_cpu_seconds()
-    with bench_session(args.bench_dir, ours_only=args.ours_only, keep=args.keep, log=log) as bench:
+    with bench_session(args.bench_dir, ours_only=args.ours_only, keep=args.keep) as bench:
+        profiles = args.bench_dir / "profiles" if args.profile else None
         outcomes = run_scenarios(
-            bench,
-            chosen,
-            runs=runs,
-            warmups=args.warmups,
-            log=log,
-            profile_dir=args.bench_dir / "profiles" if args.profile else None,
+            bench, chosen, runs=runs, warmups=args.warmups, log=log, profile_dir=profiles
         )
         server_versions = bench.servers.versions()
         tools = [t for t in (bench.ours, bench.theirs, bench.dotenvx) if t is not None]
     # After the session: its servers have been waited for, so their CPU is ours too.
-    machine_after, seconds = machine_busy_seconds(), time.time() - started
-    others_cpu = None
-    if machine_before is not None and machine_after is not None:
-        others = (machine_after - machine_before) - (own_cpu_seconds() - own_before)
-        others_cpu = max(0.0, others) / (seconds * (os.cpu_count() or 1))
+    seconds = time.time() - started
+    others = (machine_busy_seconds() - machine_before) - (own_cpu_seconds() - own_before)
+    others_cpu = max(0.0, others) / (seconds * (os.cpu_count() or 1))
+    shown = [shlex.quote(arg) for arg in (argv if argv is not None else sys.argv[1:])]
+    if os.environ.get("NOX_CURRENT_SESSION") == "bench":
+        command = " ".join(["nox -s bench", *(["--", *shown] if shown else [])])
+    else:
+        command = " ".join(["python -m benchmarks.compare", *shown])
     meta = report.Meta(
-        command=_reproduce_command(argv if argv is not None else sys.argv[1:]),
+        command=command,
         tools=tools,
         servers=server_versions,
         runs=runs,
@@ -605,61 +535,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         others_cpu=others_cpu,
     )
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(report.markdown(outcomes, meta), encoding="utf-8")
+    report.write(output, outcomes, meta)
     results = args.bench_dir / "results.json"
     results.write_text(json.dumps(report.as_json(outcomes, meta), indent=1), encoding="utf-8")
     log(f"report: {output} (raw figures: {results}); took {meta.seconds / 60:.1f} min")
     return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
-def load_results(path: Path) -> tuple[list[Outcome], report.Meta]:
-    """Read back a run's ``results.json``, to write its report again (``--render``)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
-    by_id = {scenario.id: scenario for scenario in scenarios()}
-    outcomes = []
-    for entry in data["scenarios"]:
-        results = []
-        for side in entry["sides"]:
-            # The side's peak rides on its samples; per-sample memory is not kept.
-            samples = [
-                Sample(seconds, cpu, side["peak_kib"], 0, 0, "", "", requests)
-                for seconds, cpu, requests in zip(
-                    side["seconds"], side["cpu_seconds"], side["requests"], strict=True
-                )
-            ]
-            invocation = Invocation((side["command"],), path.parent, {})
-            results.append(SideResult(Side(side["label"], invocation), samples))
-        scenario = by_id[entry["id"]]
-        outcomes.append(Outcome(scenario, entry["status"], entry["reason"], results))
-    tools = [
-        Tool(key, tool["label"], Path(key), tool["version"]) for key, tool in data["tools"].items()
-    ]
-    meta = report.Meta(
-        command=data["command"],
-        tools=tools,
-        servers=data["servers"],
-        runs=data["runs"],
-        warmups=data["warmups"],
-        seconds=data["seconds"],
-        load_before=tuple(data["load_before"]),
-        load_after=tuple(data["load_after"]),
-        others_cpu=data.get("others_cpu"),
-        # Older files have no date: the file's own time is when the run ended.
-        date=data.get("date")
-        or time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(path.stat().st_mtime)),
-    )
-    return outcomes, meta
-
-
-def machine_busy_seconds() -> float | None:
-    """CPU seconds all processes on the machine have used since boot (``/proc/stat``).
-
-    ``None`` where there is no ``/proc/stat``.
-    """
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-    except OSError:
-        return None
+def machine_busy_seconds() -> float:
+    """CPU seconds all processes on the machine have used since boot (``/proc/stat``)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
     # cpu user nice system idle iowait irq softirq steal ...: all but idle and iowait.
     user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[1:9])
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
@@ -667,18 +552,8 @@ def machine_busy_seconds() -> float | None:
 
 def own_cpu_seconds() -> float:
     """CPU seconds this process and its waited-for children (tools, servers) have used."""
-    total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        usage = resource.getrusage(who)
-        total += usage.ru_utime + usage.ru_stime
-    return total
-
-
-def _reproduce_command(argv: Sequence[str]) -> str:
-    shown = [shlex.quote(arg) for arg in argv]
-    if os.environ.get("NOX_CURRENT_SESSION") == "bench":
-        return " ".join(["nox -s bench", *(["--", *shown] if shown else [])])
-    return " ".join([".venv/bin/python benchmarks/compare.py", *shown])
+    usages = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(usage.ru_utime + usage.ru_stime for usage in usages)
 
 
 if __name__ == "__main__":

@@ -21,23 +21,10 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "KEYS_HEADER",
-    "Monorepo",
-    "Service",
-    "build_monorepo",
-    "crypto_file",
-    "decrypt_value",
-    "encrypted_env_text",
-    "keys_file_text",
-    "plain_env_text",
-    "private_key",
-    "public_key",
-    "secret_name",
-    "seed_vault",
-    "undecryptable",
-]
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 #: secp256k1 group order: a private key is a scalar in [1, N).
 _CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -77,39 +64,37 @@ def public_key(private_hex: str) -> str:
     return str(PrivateKey(bytes.fromhex(private_hex)).public_key.format(compressed=True).hex())
 
 
-def encrypt_value(public_hex: str, plaintext: str) -> str:
-    """``encrypted:…`` for ``plaintext``, as dotenvx (eciesjs defaults) writes it."""
-    from coincurve import PrivateKey, PublicKey
+def _aes(sender: bytes, point: bytes, scalar: bytes) -> AESGCM:
+    """The AES-GCM cipher of one value: HKDF-SHA256 over ``sender ‖ scalar·point``."""
+    from coincurve import PublicKey
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     from cryptography.hazmat.primitives.hashes import SHA256
     from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+    shared = PublicKey(point).multiply(scalar).format(compressed=False)
+    hkdf = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"")
+    return AESGCM(hkdf.derive(sender + shared))
+
+
+def encrypt_value(public_hex: str, plaintext: str) -> str:
+    """``encrypted:…`` for ``plaintext``, as dotenvx (eciesjs defaults) writes it."""
+    from coincurve import PrivateKey
+
     ephemeral = PrivateKey()
     sender = ephemeral.public_key.format(compressed=False)
-    shared = PublicKey(bytes.fromhex(public_hex)).multiply(ephemeral.secret)
-    key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"").derive(
-        sender + shared.format(compressed=False)
-    )
     nonce = os.urandom(16)
-    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), None)  # ciphertext ‖ tag
+    aes = _aes(sender, bytes.fromhex(public_hex), ephemeral.secret)
+    sealed = aes.encrypt(nonce, plaintext.encode(), None)  # ciphertext ‖ tag
     body = sender + nonce + sealed[-16:] + sealed[:-16]
     return "encrypted:" + base64.b64encode(body).decode()
 
 
 def decrypt_value(private_hex: str, value: str) -> str:
     """The plaintext of ``encrypted:…`` (raises when the key or the ciphertext is wrong)."""
-    from coincurve import PublicKey
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from cryptography.hazmat.primitives.hashes import SHA256
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
     body = base64.b64decode(value.removeprefix("encrypted:"))
     sender, nonce, tag, ciphertext = body[:65], body[65:81], body[81:97], body[97:]
-    shared = PublicKey(sender).multiply(bytes.fromhex(private_hex))
-    key = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"").derive(
-        sender + shared.format(compressed=False)
-    )
-    return AESGCM(key).decrypt(nonce, ciphertext + tag, None).decode()
+    aes = _aes(sender, sender, bytes.fromhex(private_hex))
+    return aes.decrypt(nonce, ciphertext + tag, None).decode()
 
 
 def undecryptable(env_text: str, keys_text: str, values: Sequence[tuple[str, str]]) -> list[str]:
@@ -185,11 +170,6 @@ def service_values(number: int, count: int = 3) -> list[tuple[str, str]]:
 def crypto_values(count: int) -> list[tuple[str, str]]:
     """The values of the encrypt/decrypt scenarios, as in the dotenvx format note."""
     return [(f"KEY_{i:05d}", f"value number {i} with some padding text") for i in range(count)]
-
-
-def crypto_file(count: int) -> str:
-    """A plaintext ``.env.production`` with ``count`` keys."""
-    return plain_env_text(crypto_values(count))
 
 
 def secret_name(number: int) -> str:

@@ -1,19 +1,13 @@
 """Running, timing and measuring one command; alternating the tools of a scenario.
 
-Time is the wall clock of the whole process, from fork to reaped, as a user waits for it;
-the CPU time of the tree (user + system) is kept too, as a guide to how much of the wall
-time a busy machine added. Each command is started by ``_spawn.py``, which measures it
-(see there why it is not started by the harness directly).
-Memory is the peak resident set of the whole process tree:
+Time is the wall clock of the whole process, fork to reaped (started by ``_spawn.py``,
+which says why), with the CPU time of the tree beside it. Memory is the larger of two
+lower bounds of the tree's peak: ``wait4``'s largest single process (every run), and the
+sum over the run's session sampled every 10 ms (warm-up runs only: sampling costs CPU),
+which catches a Python parent and its dotenvx child alive at once.
 
-* every run reports the ``wait4`` figure, the largest single process of the tree (the
-  kernel keeps the maximum over reaped descendants, not their sum; its floor is the
-  spawner's ~10 MB);
-* warm-up runs also sample the sum over the tree (every process in the run's session,
-  every 10 ms), which catches a Python parent and its dotenvx child alive at once.
-  Sampling costs CPU, so counted runs are never sampled.
-
-The peak reported is the larger of the two: both are lower bounds of the true peak.
+``Scenario`` and ``Outcome`` live here, below both ``compare`` (which makes them) and
+``report`` (which writes them out).
 """
 
 from __future__ import annotations
@@ -31,18 +25,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-__all__ = [
-    "Invocation",
-    "RunFailed",
-    "Sample",
-    "Side",
-    "SideResult",
-    "Stats",
-    "alternate",
-    "expect_success",
-    "run",
-]
+from typing import Any
 
 _PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 _SPAWN = Path(__file__).with_name("_spawn.py")
@@ -55,10 +38,6 @@ class Invocation:
     argv: tuple[str, ...]
     cwd: Path
     env: Mapping[str, str]
-
-    def shell(self) -> str:
-        """The command as a user would type it (program names shortened)."""
-        return " ".join([Path(self.argv[0]).name, *self.argv[1:]])
 
 
 @dataclass(frozen=True)
@@ -174,19 +153,6 @@ class _TreeSampler:
         return total
 
 
-@dataclass(frozen=True)
-class Stats:
-    """Median, min and max of a series of seconds."""
-
-    median: float
-    minimum: float
-    maximum: float
-
-    @classmethod
-    def of(cls, values: Sequence[float]) -> Stats:
-        return cls(statistics.median(values), min(values), max(values))
-
-
 @dataclass
 class Side:
     """One tool's part in a scenario.
@@ -217,8 +183,10 @@ class SideResult:
     warmups: list[Sample] = field(default_factory=list)
 
     @property
-    def stats(self) -> Stats:
-        return Stats.of([sample.seconds for sample in self.samples])
+    def seconds(self) -> tuple[float, float, float]:
+        """Median, minimum and maximum wall time."""
+        times = [sample.seconds for sample in self.samples]
+        return statistics.median(times), min(times), max(times)
 
     @property
     def cpu_median(self) -> float:
@@ -249,7 +217,6 @@ def alternate(
     runs: int,
     warmups: int = 1,
     timeout: float = 600,
-    on_run: Callable[[Side, Sample], None] | None = None,
 ) -> list[SideResult]:
     """Run the sides in turn (A B A B …): ``warmups`` uncounted rounds, then ``runs``.
 
@@ -269,6 +236,35 @@ def alternate(
             expect_success(sample)
             side.check(sample)
             (result.warmups if warm else result.samples).append(sample)
-            if on_run is not None:
-                on_run(side, sample)
     return results
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One row of the report.
+
+    Attributes:
+        id: Stable name, matched by ``--only`` (``sync/aws/25ms/200/first``).
+        group: The report section.
+        title: The row's label within its section.
+        prepare: Builds the sides (ours first) from the run's ``compare.Bench``.
+        target: The issue's target for ours/theirs, if it sets one.
+        quick: Part of ``--quick``.
+    """
+
+    id: str
+    group: str
+    title: str
+    prepare: Callable[[Any], list[Side]]
+    target: float | None = None
+    quick: bool = False
+
+
+@dataclass
+class Outcome:
+    """What happened to one scenario: ``ok`` (with results) or ``failed`` (with a reason)."""
+
+    scenario: Scenario
+    status: str
+    reason: str = ""
+    results: list[SideResult] = field(default_factory=list)

@@ -10,14 +10,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from benchmarks.compare import Outcome
-    from benchmarks.harness import SideResult
-    from benchmarks.tools import Tool
-
-__all__ = ["OTHERS_CPU_LIMIT", "Meta", "as_json", "format_seconds", "markdown", "summary_line"]
+from benchmarks.harness import Outcome, SideResult
+from benchmarks.tools import Tool
 
 #: Other processes using more than this share of the machine make the figures provisional.
 OTHERS_CPU_LIMIT = 0.10
@@ -35,10 +31,10 @@ class Meta:
     seconds: float
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
-    date: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M %Z"))
     #: The share of the machine's CPU that processes other than the benchmark's own
-    #: (harness, tools, vault servers) used during the run; None where unknown.
-    others_cpu: float | None = None
+    #: (harness, tools, vault servers) used during the run.
+    others_cpu: float
+    date: str = field(default_factory=lambda: time.strftime("%Y-%m-%d %H:%M %Z"))
 
 
 def format_seconds(seconds: float) -> str:
@@ -59,17 +55,14 @@ def _mib(kib: int) -> str:
 
 
 def _spread(result: SideResult) -> str:
-    stats = result.stats
-    return (
-        f"{format_seconds(stats.median)} "
-        f"({format_seconds(stats.minimum)}-{format_seconds(stats.maximum)})"
-    )
+    median, low, high = (format_seconds(value) for value in result.seconds)
+    return f"{median} ({low}-{high})"
 
 
 def _ratio(results: Sequence[SideResult]) -> float | None:
     if len(results) < 2:
         return None
-    return results[0].stats.median / results[1].stats.median
+    return results[0].seconds[0] / results[1].seconds[0]
 
 
 def summary_line(results: Sequence[SideResult]) -> str:
@@ -114,63 +107,6 @@ def _machine() -> list[tuple[str, str]]:
     ]
 
 
-_ABOUT = """\
-envdrift (this repository) side by side with
-[envdrift 11.1.1](https://pypi.org/project/envdrift/11.1.1/) from PyPI and the
-[dotenvx](https://dotenvx.com) CLI, measured in one run on one machine by
-`benchmarks/compare.py`. This file is written by that script; do not edit it by hand.
-
-Every figure is the wall time of the whole process, as a user waits for it. Each tool runs
-alternately (A B A B …): {warmups} warm-up round{s}, then {runs} counted round{rs}, giving the
-median and the range (min-max). *ours/theirs* divides the medians: below 1 means we are
-faster. *CPU* is the median CPU time (user + system) of the whole process tree: wall time
-far above it means the process waited, for the network or for a busy machine. *vault
-requests* counts the HTTP requests the proxy saw in a run (median; ours / theirs). *Peak RSS*
-is the peak resident memory of the whole process tree (envdrift 11.1.1 runs dotenvx as a
-child process): the larger of the biggest single process (`wait4`) and the tree's total
-sampled every 10 ms during the warm-up.
-
-Before every run the files are put back in the scenario's start state, and after every run
-a check proves the tool did the job (every `.env.keys` holds the vault's key, every value
-decrypts to the original, the file under `--verify-vault` is unchanged, …). A run that
-fails its check voids the row: failing fast is not a win.
-"""
-
-_SCENARIOS = """\
-## What each scenario runs
-
-* **Startup**: `envdrift --version` and `envdrift sync --help`.
-* **sync**: a monorepo of *N* service folders, each with an encrypted `.env.production`
-  (envdrift 11.1.1 skips a folder without one), and an `envdrift.toml` (the user guide's
-  schema, read by both versions) mapping each folder to a vault secret that holds its bare
-  private key, as `aws secretsmanager create-secret` / `vault kv put … value=` store it.
-  *first run*: `envdrift sync --force` with no `.env.keys` anywhere (a fresh clone);
-  *no-op re-run*: the same with every `.env.keys` already right; *`--verify`*: `envdrift
-  sync --verify` in that state. Both tools reach the server through the standard settings
-  (`AWS_ENDPOINT_URL`, `VAULT_ADDR`/`VAULT_TOKEN`) and a loopback proxy that holds every
-  request for 0 or 25 ms, standing in for the network to a real cloud vault.
-* **sync --check-decryption**: `envdrift sync --check-decryption --ci` on a fresh clone,
-  against moto without added delay; every key must be shown to decrypt its folder's file.
-* **decrypt --verify-vault**: `envdrift decrypt .env.production --verify-vault --ci -p aws
-  --secret …` on a file of 100 encrypted values, against moto without added delay.
-* **encrypt / decrypt**: `envdrift encrypt|decrypt .env.production` against `dotenvx
-  encrypt|decrypt -f .env.production`, files of `KEY_00001="value number 1 with some
-  padding text"` lines; encrypt starts from plaintext without `.env.keys`, decrypt rewrites
-  the file in place.
-* **Scaling**: the *first run* of `sync` with 1,000 and 5,000 mappings, ours alone (at
-  these sizes envdrift 11.1.1 would take minutes per run), next to the smaller sizes.
-
-The encrypted inputs are written by the benchmark itself (its own few lines of ECIES, not
-the envdrift under test); envdrift 11.1.1 and dotenvx decrypting them is the proof that they
-are right. envdrift 11.1.1 finds dotenvx in its virtualenv or on `PATH` (it would download
-its pinned 2.34.2 only with `auto_install`, which is off by default); the benchmark links the
-project's pinned dotenvx into its virtualenv, so both envdrifts use the same dotenvx.
-Wherever dotenvx runs, its other key stores (Dotenvx Armor, the OS keychain, 1Password,
-Bitwarden) and its background event reporting are switched off (`DOTENVX_NO_ARMOR=true`
-and friends): offline they could only add time, so this can only favour the competitors.
-"""
-
-
 def _table(outcomes: Sequence[Outcome]) -> list[str]:
     theirs_labels = sorted({o.results[1].side.label for o in outcomes if len(o.results) > 1})
     lines = []
@@ -185,9 +121,8 @@ def _table(outcomes: Sequence[Outcome]) -> list[str]:
         scenario = outcome.scenario
         target = f"≤ {scenario.target:g}" if scenario.target is not None else ""
         if outcome.status != "ok":
-            status = "not available yet" if outcome.status == "unavailable" else "**failed**"
             reason = outcome.reason.replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| {scenario.title} | {status}: {reason} | | | {target} | | | | | |")
+            lines.append(f"| {scenario.title} | **failed**: {reason} | | | {target} | | | | | |")
             continue
         results = outcome.results
         ours = results[0]
@@ -235,7 +170,7 @@ def _scaling(outcomes: Sequence[Outcome]) -> list[str]:
             continue
         ours = outcome.results[0]
         key, size = (parts[1], parts[2]), int(parts[3])
-        series.setdefault(key, []).append((size, ours.stats.median, ours.cpu_median))
+        series.setdefault(key, []).append((size, ours.seconds[0], ours.cpu_median))
     if not series:
         return []
     lines = [
@@ -274,21 +209,13 @@ def _caveats(meta: Meta) -> list[str]:
         "wall times are inflated, unevenly, and the ratios are unreliable; the CPU "
         "columns are steadier"
     )
-    if meta.others_cpu is not None:
-        # Measured: the machine's busy time less the benchmark's own processes'.
-        if meta.others_cpu > OTHERS_CPU_LIMIT:
-            found.append(
-                f"measured on a busy machine (other processes used {meta.others_cpu:.0%} "
-                f"of its {cores} cores during the run): {busy}"
-            )
-    else:
-        load = max(meta.load_before[0], meta.load_after[0])
-        # The harness itself keeps about one core busy; more than that is someone else.
-        if load > cores + 0.5:
-            found.append(
-                f"measured on a busy machine (load average up to {load:.1f} on {cores} "
-                f"cores): {busy}"
-            )
+    # The machine's busy time less the benchmark's own processes' (not the load average,
+    # which the benchmark raises itself).
+    if meta.others_cpu > OTHERS_CPU_LIMIT:
+        found.append(
+            f"measured on a busy machine (other processes used {meta.others_cpu:.0%} "
+            f"of its {cores} cores during the run): {busy}"
+        )
     if meta.runs < 5 or meta.warmups < 1:
         found.append(
             f"{meta.runs} counted run(s) after {meta.warmups} warm-up(s), not the 5 after 1 "
@@ -303,25 +230,30 @@ def _caveats(meta: Meta) -> list[str]:
     ]
 
 
+#: The report is the part of ``docs/benchmarks.md`` between these lines; the prose around
+#: them (what the figures mean, what each scenario runs) is written by hand.
+BEGIN = "<!-- begin: written by python -m benchmarks.compare, do not edit by hand -->"
+END = "<!-- end: written by python -m benchmarks.compare -->"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def write(path: Path, outcomes: Sequence[Outcome], meta: Meta) -> None:
+    """Put the report between ``BEGIN`` and ``END`` in ``path`` (made from ``DOC`` when new)."""
+    text = (path if path.exists() else DOC).read_text(encoding="utf-8")
+    head, begin, rest = text.partition(BEGIN)
+    _, end, tail = rest.partition(END)
+    if not (begin and end):
+        raise ValueError(f"{path} has no {BEGIN!r} … {END!r} block for the report")
+    path.write_text(f"{head}{BEGIN}\n{markdown(outcomes, meta)}{END}{tail}", encoding="utf-8")
+
+
 def markdown(outcomes: Sequence[Outcome], meta: Meta) -> str:
-    """The whole report."""
-    s = "" if meta.warmups == 1 else "s"
-    lines = ["# Benchmarks", "", *_caveats(meta)]
-    rs = "" if meta.runs == 1 else "s"
-    lines += [_ABOUT.format(warmups=meta.warmups, s=s, runs=meta.runs, rs=rs)]
-    lines += [
-        "## How to reproduce",
-        "",
-        "```",
-        "nox -s bench                                     # the full run, as published",
-        "nox -s bench -- --quick                          # a smoke run",
-        ".venv/bin/python benchmarks/compare.py --help    # the options",
-        "```",
-        "",
-        f"This file was made with `{meta.command}`, which took {meta.seconds / 60:.1f} minutes.",
-        "The harness installs envdrift 11.1.1 into `.bench/` on first use and starts the local",
-        "vault servers itself. For figures worth publishing, run it on a quiet machine: the",
-        "CPU other processes used, below, shows how quiet this one was.",
+    """The report: how the run was made, on what, and the figures."""
+    rounds = f"{meta.warmups} warm-up, {meta.runs} counted round{'s' if meta.runs != 1 else ''}"
+    lines = [
+        *_caveats(meta),
+        f"These figures were made with `{meta.command}` ({rounds}), which took "
+        f"{meta.seconds / 60:.1f} minutes.",
         "",
         "## Machine and versions",
         "",
@@ -340,8 +272,7 @@ def markdown(outcomes: Sequence[Outcome], meta: Meta) -> str:
             " (the benchmark's own processes included)",
         )
     )
-    if meta.others_cpu is not None:
-        rows.append(("CPU used by other processes during the run", f"{meta.others_cpu:.1%}"))
+    rows.append(("CPU used by other processes during the run", f"{meta.others_cpu:.1%}"))
     rows.append(("Date", meta.date))
     lines += [f"| {name} | {value} |" for name, value in rows]
     lines += ["", "## Results", ""]
@@ -352,7 +283,7 @@ def markdown(outcomes: Sequence[Outcome], meta: Meta) -> str:
         lines += [f"### {group}", "", *_table(members), ""]
     lines += _scaling(outcomes)
     missed = [
-        o
+        f"* `{o.scenario.id}`: {ratio:.3f} against ≤ {o.scenario.target:g}"
         for o in outcomes
         if o.status == "ok"
         and o.scenario.target is not None
@@ -360,14 +291,8 @@ def markdown(outcomes: Sequence[Outcome], meta: Meta) -> str:
         and ratio > o.scenario.target
     ]
     if missed:
-        lines += ["### Targets missed", ""]
-        lines += [
-            f"* `{o.scenario.id}`: {_ratio(o.results):.3f} against ≤ {o.scenario.target:g}"
-            for o in missed
-        ]
-        lines.append("")
-    lines.append(_SCENARIOS)
-    return "\n".join(lines)
+        lines += ["### Targets missed", "", *missed, ""]
+    return "\n".join(lines) + "\n"
 
 
 def as_json(outcomes: Sequence[Outcome], meta: Meta) -> dict[str, Any]:

@@ -1,18 +1,10 @@
 """The tools compared: ours, envdrift 11.1.1 from PyPI, and the dotenvx CLI.
 
-Each competitor lives in its own environment under ``.bench/`` (git-ignored), so nothing
-of theirs can leak into ours or the other way round:
-
-* envdrift 11.1.1 with its ``aws``, ``hashicorp`` and ``azure`` extras in
-  ``.bench/envdrift-11.1.1`` (a venv of its own).
-* dotenvx: the pinned CLI ``scripts/bootstrap.sh`` installs (``.tools/dotenvx``) or
-  ``$ENVDRIFT_DOTENVX``.
-
-envdrift 11.1.1 shells out to a dotenvx binary. It pins dotenvx 2.34.2 but downloads it
-only when asked to (``[encryption.dotenvx] auto_install``, off by default); otherwise it
-takes ``dotenvx`` from its venv's ``bin/`` and then from ``PATH``. We link our pinned
-dotenvx into its venv and put that ``bin/`` first on its ``PATH``, so both envdrifts are
-measured against the same dotenvx.
+envdrift 11.1.1 (with its vault extras) gets a venv of its own, ``.bench/envdrift-11.1.1``
+(git-ignored). dotenvx is the pinned CLI of ``scripts/bootstrap.sh`` (or
+``$ENVDRIFT_DOTENVX``). envdrift 11.1.1 shells out to dotenvx: it would download its pinned
+2.34.2 only with ``auto_install`` (off by default), else takes ``dotenvx`` from its venv's
+``bin/``, then ``PATH``; ours is linked there, so both envdrifts use the same dotenvx.
 """
 
 from __future__ import annotations
@@ -23,18 +15,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-
-__all__ = [
-    "REPO_ROOT",
-    "THEIRS_VERSION",
-    "Tool",
-    "base_env",
-    "dotenvx",
-    "install_theirs",
-    "ours",
-]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 THEIRS_VERSION = "11.1.1"
@@ -123,13 +104,7 @@ def dotenvx() -> Tool | None:
     # npm links bin/dotenvx to <package>/src/cli/dotenvx.js; its package.json has the
     # version (cheaper than starting Node for `dotenvx --version`).
     manifest = program.resolve().parent.parent.parent / "package.json"
-    try:
-        version = str(json.loads(manifest.read_text())["version"])
-    except (OSError, ValueError, KeyError):
-        done = subprocess.run(
-            [str(program), "--version"], capture_output=True, text=True, check=False, timeout=60
-        )
-        version = done.stdout.strip() or "?"
+    version = json.loads(manifest.read_text())["version"] if manifest.exists() else "?"
     return Tool("dotenvx", f"dotenvx {version}", program, version, DOTENVX_ENV)
 
 
@@ -155,58 +130,3 @@ def install_theirs(bench_dir: Path, dotenvx_tool: Tool | None) -> Tool:
     program = venv / "bin" / "envdrift"
     detail = f"{THEIRS_REQUIREMENT} from PyPI, in its own venv, using the dotenvx below"
     return Tool("theirs", f"envdrift {THEIRS_VERSION}", program, detail, env)
-
-
-class Capabilities:
-    """What our envdrift can do right now; scenarios needing more are reported as such.
-
-    Asked through the CLI itself (``--help``, ``plugins --json``), so the answer is what
-    a user would get from this installation.
-    """
-
-    def __init__(self, tool: Tool, env: Mapping[str, str]) -> None:
-        self.tool = tool
-        self.env = dict(env)
-
-    def missing(self, command: str, *flags: str) -> str | None:
-        """Why ``envdrift COMMAND FLAGS…`` cannot run yet, or ``None`` when it can."""
-        text = self._help(command)
-        if text is None:
-            return f"`envdrift {command}` is not available yet"
-        absent = [flag for flag in flags if flag not in text]
-        if absent:
-            return f"`envdrift {command} {' '.join(absent)}` is not available yet"
-        return None
-
-    def missing_vault(self, name: str) -> str | None:
-        """Why vault ``name`` cannot be used yet, or ``None``."""
-        if name in self._vaults():
-            return None
-        return f"vault '{name}' is not available yet"
-
-    @cache  # noqa: B019 - one instance per harness run; the cache dies with it
-    def _help(self, command: str) -> str | None:
-        done = subprocess.run(
-            self.tool.argv(command, "--help"),
-            capture_output=True,
-            text=True,
-            env=self.env,
-            check=False,
-            timeout=60,
-        )
-        return done.stdout if done.returncode == 0 else None
-
-    @cache  # noqa: B019
-    def _vaults(self) -> frozenset[str]:
-        done = subprocess.run(
-            self.tool.argv("plugins", "--json"),
-            capture_output=True,
-            text=True,
-            env=self.env,
-            check=False,
-            timeout=60,
-        )
-        if done.returncode != 0:
-            return frozenset()
-        plugins = json.loads(done.stdout)["plugins"]
-        return frozenset(vault for plugin in plugins for vault in plugin["vaults"])

@@ -28,12 +28,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from tests.servers.azure_keyvault import keyvault_server
+from tests.servers.moto import moto_server
+from tests.servers.openbao import openbao_server
 
-from tests.servers.azure_keyvault import keyvault_server  # noqa: E402
-from tests.servers.moto import moto_server  # noqa: E402
-from tests.servers.openbao import openbao_server  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 ENVDRIFT = str(Path(sys.executable).with_name("envdrift"))
 SERVICES = {

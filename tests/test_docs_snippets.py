@@ -18,6 +18,8 @@ import click
 import pytest
 from envdrift.cli import cli
 from envdrift.config import load_config
+from envdrift.plugins import PluginRegistry
+from envdrift.session import open_vaults
 
 from hatch_build import LockstepPins
 
@@ -77,6 +79,38 @@ def test_toml_snippet_loads(name: str, text: str, tmp_path: Path) -> None:
     loaded = load_config(config, tmp_path)
     assert loaded.provider is not None or loaded.kind == "pair.txt"
     assert not [w for w in loaded.warnings if "unknown" in w.lower()], loaded.warnings
+
+
+COMMAND_RECIPES = [(n, t) for n, t in TOML if 'provider = "command"' in t]
+
+
+def test_the_guide_has_the_command_vault_recipes() -> None:
+    programs = {tomllib.loads(t)["vault"]["command"]["fetch"][0] for _, t in COMMAND_RECIPES}
+    assert {"op", "bw", "gcloud", "doppler", "infisical", "pass", "bao", "aws"} <= programs
+
+
+@pytest.mark.parametrize(("name", "text"), COMMAND_RECIPES, ids=[n for n, _ in COMMAND_RECIPES])
+def test_command_recipe_builds_its_vault(
+    name: str, text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real loader, then the real backend: every option of the recipe is validated.
+    # The CLIs themselves are stand-ins here (test_command_e2e.py runs bao, aws and pass).
+    config = tmp_path / "envdrift.toml"
+    config.write_text(text + '\n[[vault.sync.mappings]]\nsecret_name = "k"\nfolder_path = "."\n')
+    loaded = load_config(config, tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for key in ("fetch", "store"):
+        argv = loaded.vault_tables["command"].get(key)
+        if argv:
+            (bin_dir / argv[0]).write_text("#!/bin/sh\n")
+            (bin_dir / argv[0]).chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    with open_vaults(loaded, PluginRegistry()) as vaults:
+        vault, secret = vaults.for_mapping(loaded.mappings[0])
+        vault.check()
+    assert vault.name == "command"
+    assert secret == "k"
 
 
 @pytest.mark.parametrize(("name", "argv"), COMMANDS, ids=[n for n, _ in COMMANDS])

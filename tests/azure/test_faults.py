@@ -3,7 +3,8 @@
 The Key Vault traffic is TLS, so the fault-injecting proxy (``tests.servers.proxy``) can
 only act on connections: it resets some and swallows others. The server itself answers
 429 (with ``Retry-After``) and 503 for chosen secrets. The unmodified SDK runs through
-both; only the vault URL points at the proxy. The larger run is ``benchmarks/faults.py``.
+both; only the vault URL points at the proxy. The larger run is
+``tests/soak/test_faults_soak.py`` (``nox -s soak``).
 """
 
 from __future__ import annotations

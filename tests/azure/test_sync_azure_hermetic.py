@@ -71,8 +71,8 @@ SCRIPT = """\
 set -eu
 ip link set lo up
 mount --bind "$WORK/hosts" /etc/hosts
-"$PYTHON" "$REPO/tests/servers/azure_keyvault.py" --port 443 --cert-dir "$WORK/certs" \\
-    --client-secret envdrift-ci=ci-secret "$@" > "$WORK/server.log" 2>&1 &
+(cd "$REPO" && exec "$PYTHON" -m tests.servers.azure_keyvault --port 443 \\
+    --cert-dir "$WORK/certs" --client-secret envdrift-ci=ci-secret "$@") > "$WORK/server.log" 2>&1 &
 trap 'kill $!; wait' EXIT
 # ca.pem is written before the port is bound: once both are there, the server answers.
 until [ -e "$WORK/certs/ca.pem" ] && (exec 3<>/dev/tcp/127.0.0.1/443) 2>/dev/null; do

@@ -97,6 +97,7 @@ def nothing(repo: Path, run_cli: RunCli) -> None:
 
 SCENARIOS: dict[str, tuple[Callable[[Path, RunCli], None], tuple[str, ...]]] = {
     "sync": (fresh_clone, ("sync",)),
+    "pull": (fresh_clone, ("pull",)),
     "sync --force": (other_vault_key, ("sync", "--force")),
     "rotate": (nothing, ("rotate", FILE)),
     "encrypt": (fresh_clone_with_plaintext, ("encrypt", FILE)),
@@ -163,3 +164,37 @@ def test_a_tracked_keys_file_is_reported_loudly_and_fails_under_ci(
     ci = run_cli("sync", "--ci")
     assert ci.exit_code == 1
     assert warning in ci.stderr
+
+
+# -- envdrift check-keys (the envdrift-keys-not-committed hook) -------------------------
+
+
+def test_check_keys_names_key_bearing_files_never_the_key(repo: Path, run_cli: RunCli) -> None:
+    assert run_cli("sync", "--force").exit_code == 0
+    (repo / "notes.txt").write_text("DOTENV_PUBLIC_KEY_PRODUCTION=02ab\nNAME=x\n")
+    (repo / "copy.txt").write_text("x\n" + (repo / KEYS).read_text())
+    backup = repo / "services/app/.env.keys.backup.20261206T000000Z"
+    backup.write_text("")
+    files = [KEYS, str(backup.relative_to(repo)), "copy.txt", "notes.txt", FILE, "gone.txt"]
+
+    result = run_cli("check-keys", *files)
+
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:3] == [
+        f"Error: {KEYS} is a keys file (private keys)",
+        f"Error: {backup.relative_to(repo)} is a backup of a keys file (private keys)",
+        "Error: copy.txt, line 9: DOTENV_PRIVATE_KEY_PRODUCTION holds a private key",
+    ]
+    assert "notes.txt" not in result.output
+    clean = run_cli("check-keys", "notes.txt", FILE)
+    assert clean.exit_code == 0
+    assert clean.stdout == "no private keys in 2 files\n"
+
+
+def test_check_keys_without_files_checks_what_git_tracks(repo: Path, run_cli: RunCli) -> None:
+    assert run_cli("check-keys").exit_code == 0
+    git(repo, "add", "-f", KEYS)
+    git(repo, "commit", "-q", "-m", "oops")
+    result = run_cli("check-keys")
+    assert result.exit_code == 1
+    assert f"Error: {KEYS} is a keys file" in result.stderr

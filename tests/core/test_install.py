@@ -38,9 +38,9 @@ def test_an_index_install_gets_the_backend_distribution_at_cores_version(
 ) -> None:
     monkeypatch.setattr(install, "_local_source", lambda distribution: None)
     assert install.install_command("envdrift-aws") == f"pip install envdrift-aws=={__version__}"
-    monkeypatch.setenv("ENVDRIFT_LOAD_PLUGINS", "")
     with pytest.raises(UnknownVaultError) as info:
-        PluginRegistry().vault_class("aws")
+        # No entry points: not installed (an installed one switched off says so instead).
+        PluginRegistry(load_entry_points=False).vault_class("aws")
     # Never the umbrella's extra: `envdrift[aws]` can fetch (and downgrade to) 11.x.
     assert "envdrift[" not in str(info.value)
     assert str(info.value).endswith(f"Install it with: pip install envdrift-aws=={__version__}")
@@ -150,3 +150,13 @@ def test_a_misspelt_command_gets_a_did_you_mean(run_cli) -> None:  # type: ignor
     assert result.exit_code == 2
     assert "No such command 'snyc'. Did you mean 'sync'?" in result.stderr
     assert "Did you mean" not in run_cli("xyzzy").stderr
+
+
+def test_a_missing_config_points_at_docs_a_pip_user_can_open(tmp_path: Path) -> None:
+    from envdrift.config import load_config
+    from envdrift.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        load_config(None, tmp_path)
+    assert str(info.value).endswith(f"see {install.docs_url('configuration')}")
+    assert install.docs_url("configuration").startswith("https://")

@@ -214,3 +214,32 @@ def test_a_folder_means_its_env(tmp_path: Path, folder_arg: str) -> None:
     (tmp_path / "api" / ".env").write_text("A=folder\n")
     result = envdrift_run(tmp_path, "-f", folder_arg, "--", *PRINT_ENV, env=scrubbed_env(tmp_path))
     assert printed_env(result)["A"] == "folder"
+
+
+def test_without_a_configuration_no_pydantic_and_no_plugin_is_imported(tmp_path: Path) -> None:
+    # `run` starts on every command a developer types: finding no envdrift.toml must
+    # not cost the import of the config schema (pydantic) or of the plugins.
+    env_file = tmp_path / ".env.production"
+    keys_file(tmp_path, env_file, encrypted_file(env_file, VALUES))
+    probe = (
+        "import os, sys\n"
+        "def exec_instead(*args):\n"
+        "    heavy = sorted(m for m in ('pydantic', 'envdrift.config', 'envdrift.plugins')"
+        " if m in sys.modules)\n"
+        "    print(heavy)\n"
+        "    sys.exit(0)\n"
+        "os.execvpe = exec_instead\n"
+        "from envdrift.cli import main\n"
+        "sys.argv = ['envdrift', 'run', '-f', '.env.production', '--', 'true']\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=scrubbed_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 from envdrift.config import load_config
 from envdrift.dotenvx.keysfile import KEYS_HEADER
-from envdrift.sync import Drift, MappingResult, Outcome, SyncOptions, SyncReport, run_sync
+from envdrift.session import open_vaults
+from envdrift.sync import (
+    Drift,
+    MappingResult,
+    Outcome,
+    SyncOptions,
+    SyncReport,
+    job_shares,
+    run_sync,
+)
 
 from tests.conftest import assert_no_private_key
 from tests.core.sync_helpers import (
@@ -48,12 +57,10 @@ def sync(
 ) -> SyncReport:
     config = load_config(project.write_config(), project.root)
     registry = registry_with(*plugins)
-    with config.open_vaults(registry) as vaults:
+    with open_vaults(config, registry) as vaults:
         report = run_sync(
-            config,
-            config.select(profile),
             vaults,
-            registry,
+            config.select(profile),
             SyncOptions(**options),
             confirm=confirm,
         )
@@ -434,6 +441,33 @@ def test_fetches_are_concurrent_bounded_and_reported_in_order(project: Project) 
     serial = LatencyPlugin(latency=0.0)
     assert outcomes(sync(project, serial, jobs=1)) == ["unchanged"] * 40
     assert serial.max_in_flight == 1
+
+
+def test_jobs_bound_the_calls_in_flight_across_vaults(project: Project) -> None:
+    plugin = LatencyPlugin(latency=0.02)
+    for index in range(12):
+        vault_name = f"v{index % 4}"
+        project.secret(f"key-{index}", make_key(str(index)), vault_name=vault_name)
+        project.service(f"svc/{index}")
+        project.map(f"key-{index}", f"svc/{index}", vault_name=vault_name)
+    assert outcomes(sync(project, plugin, jobs=2)) == ["created"] * 12
+    assert len(plugin.instances) == 4
+    assert plugin.max_in_flight == 2
+
+
+@pytest.mark.parametrize(
+    ("sizes", "jobs", "shares"),
+    [
+        ([40], 8, [8]),
+        ([3], 8, [3]),
+        ([30, 10], 8, [6, 2]),
+        ([100, 1, 1], 3, [1, 1, 1]),
+        ([100, 1, 1], 4, [2, 1, 1]),
+        ([5, 5, 5, 5], 2, [1, 1, 1, 1]),
+    ],
+)
+def test_job_shares_add_up_to_at_most_jobs(sizes: list[int], jobs: int, shares: list[int]) -> None:
+    assert job_shares(sizes, jobs) == shares
 
 
 def test_each_vault_name_gets_its_own_instance(project: Project) -> None:

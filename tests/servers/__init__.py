@@ -63,12 +63,17 @@ def wait_for_http(
 
 @contextlib.contextmanager
 def managed_process(
-    argv: Sequence[str], *, log: Path, env: dict[str, str] | None = None
+    argv: Sequence[str],
+    *,
+    log: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Start ``argv`` (output to ``log``), yield it, and stop it for certain on exit."""
     with log.open("wb") as handle:
         proc = subprocess.Popen(
             list(argv),
+            cwd=cwd,
             stdout=handle,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},

@@ -38,7 +38,7 @@ secret, in any vault, answer ``status``; ``count: null`` means forever).
 Python: ``with keyvault_server(tmp_path) as kv: kv.vault_url("prod"), kv.ca_path, …``.
 Standalone (the demo starts it so)::
 
-    python tests/servers/azure_keyvault.py --port 8443 --cert-dir .ci/certs \\
+    python -m tests.servers.azure_keyvault --port 8443 --cert-dir .ci/certs \\
         --client-secret app-1=s3cret --permissions reader=get --secret prod/app-key=…
 """
 
@@ -57,10 +57,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-if __name__ == "__main__" and not __package__:
-    # Run as a file (python tests/servers/azure_keyvault.py): make `tests` importable.
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.servers._keyvault_service import (
     DEFAULT_TENANT,
@@ -185,7 +181,8 @@ def keyvault_server(
     secrets_ = dict(client_secrets or {})
     argv = [
         sys.executable,
-        str(Path(__file__).resolve()),
+        "-m",
+        "tests.servers.azure_keyvault",
         "--port",
         str(port),
         "--cert-dir",
@@ -206,7 +203,8 @@ def keyvault_server(
     if rbac:
         argv.append("--rbac")
     log = workdir / f"keyvault-{port}.log"
-    with managed_process(argv, log=log) as proc:
+    # Run from the repository root, where `python -m tests.servers…` finds its package.
+    with managed_process(argv, log=log, cwd=Path(__file__).resolve().parents[2]) as proc:
         ca = cert_dir / "ca.pem"
         # ca.pem appears before the port is bound; wait for it, then for the port.
         deadline = time.monotonic() + 30

@@ -16,19 +16,34 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envdrift._fs import TEMP_PREFIX, atomic_write, locked
+from envdrift._fs import ENV_FILE_LIMIT, TEMP_PREFIX, atomic_write, locked, read_limited
 
-__all__ = ["GitProtection", "ignore_patterns", "protect", "tracked_warning", "work_tree_of"]
+__all__ = [
+    "GitProtection",
+    "holds_private_key",
+    "ignore_patterns",
+    "protect",
+    "tracked_files",
+    "tracked_warning",
+    "work_tree_of",
+]
 
 #: A backup name ``write_backup`` could give, to ask git whether backups are ignored.
 _BACKUP_PROBE = ".backup.20000101T000000Z"
 _TEMP_PROBE = f"{TEMP_PREFIX}0-probe"
+#: A private key assigned on a line: what a keys file (under any name) holds.
+_KEY_LINE = re.compile(
+    r"^[ \t\ufeff]*(?:export[ \t]+)?(?P<name>DOTENV_PRIVATE_KEY[A-Za-z0-9_.-]*)[ \t]*="
+    r"[ \t]*[\"'`]?[0-9a-fA-F]{64}(?![0-9a-fA-F])",
+    re.MULTILINE,
+)
 _HEADER = "# envdrift: private keys, their backups and temporary files never go to git"
 
 
@@ -81,6 +96,42 @@ def tracked_warning(path: Path) -> str:
         f"history. Run `git rm --cached {shown}`, commit, and rotate those keys "
         "(envdrift rotate FILE)"
     )
+
+
+def holds_private_key(path: Path, keys_filename: str = ".env.keys") -> str | None:
+    """Why ``path`` must not be committed, or ``None``: never the key itself.
+
+    A keys file, a backup of one or an envdrift temporary file is refused by its name;
+    any other file when a line assigns a ``DOTENV_PRIVATE_KEY*`` a 64-hex value (a keys
+    file under another name, or a key pasted into an env file). Files too large to be
+    either, or unreadable, are judged by name only.
+    """
+    name = path.name
+    if name == keys_filename:
+        return "is a keys file (private keys)"
+    if name.startswith(keys_filename + ".backup."):
+        return "is a backup of a keys file (private keys)"
+    if name.startswith(TEMP_PREFIX):
+        return "is an envdrift temporary file (it may hold private keys)"
+    try:
+        data = read_limited(path, ENV_FILE_LIMIT)
+    except OSError:
+        return None
+    text = data.decode("utf-8", "replace")
+    found = _KEY_LINE.search(text)
+    if found is None:
+        return None
+    line = text.count("\n", 0, found.start()) + 1
+    return f"line {line}: {found.group('name')} holds a private key"
+
+
+def tracked_files(tree: Path) -> list[Path]:
+    """Every file git tracks in the work tree ``tree`` (empty without git)."""
+    git = shutil.which("git")
+    if git is None:
+        return []
+    done = _git(git, tree, "ls-files", "-z")
+    return [tree / rel for rel in _split(done.stdout)] if done.returncode == 0 else []
 
 
 def ignore_patterns(keys_filename: str) -> list[str]:

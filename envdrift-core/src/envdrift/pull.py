@@ -66,7 +66,7 @@ class MappingPull:
     def decrypt_dict(self, root: Path) -> dict[str, Any]:
         """The decrypt step in the ``--format json`` document."""
         return {
-            "ok": not self.skipped and all(f.outcome != "error" for f in self.files),
+            "ok": self.ok,
             "skipped": self.skipped or None,
             "files": [
                 {

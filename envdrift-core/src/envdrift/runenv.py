@@ -39,8 +39,9 @@ from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME, private_key_name
 from envdrift.errors import ConfigError, DecryptionError, EnvdriftError, FormatError
 
 if TYPE_CHECKING:
-    from envdrift.config import Config, VaultSet
+    from envdrift.config import Config
     from envdrift.secrets import Secret
+    from envdrift.session import VaultSet
 
 __all__ = ["Injection", "VaultKeys", "build_environment", "env_files"]
 
@@ -238,12 +239,12 @@ class VaultKeys:
         Raises:
             EnvdriftError: the backend failed, or its value is not a private key.
         """
-        from envdrift.keyvalue import normalize_private_key
-        from envdrift.targets import environment_of, mapping_for
-
         config = self._config
         if config is None:
             return None
+        from envdrift.keyvalue import normalize_private_key
+        from envdrift.targets import environment_of, mapping_for
+
         mapping = mapping_for(config, Path(os.path.abspath(path.parent)), environment_of(path))
         if mapping is None:
             return None

@@ -15,15 +15,20 @@ _SECRET_SHAPED = re.compile(r"[0-9a-fA-F]{32,}|encrypted:[A-Za-z0-9+/=]+|[A-Za-z
 _SCRUB_LIMIT = 300
 
 
-def scrub(text: str) -> str:
+def scrub(text: str, *, keep_end: bool = False) -> str:
     """``text`` from outside envdrift (an SDK's message), with key-shaped runs masked.
 
     For messages envdrift did not write itself and so cannot vouch for: an SDK may
-    echo a response body. Long messages are cut short.
+    echo a response body. Long messages are cut short, after masking (so a cut never
+    leaves part of a key unmasked); ``keep_end`` keeps their end instead of their start
+    (a program's stderr says what went wrong last).
     """
     masked = _SECRET_SHAPED.sub("***", text)
     if len(masked) > _SCRUB_LIMIT:
-        masked = masked[: _SCRUB_LIMIT - 1] + "…"
+        if keep_end:
+            masked = "…" + masked[len(masked) - _SCRUB_LIMIT + 1 :]
+        else:
+            masked = masked[: _SCRUB_LIMIT - 1] + "…"
     return masked
 
 

@@ -12,6 +12,7 @@ files, reaches ``app`` below and gets the same one-line explanation.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -34,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "run": "envdrift.cli.run:run",
     "pull": "envdrift.cli.pull:pull",
     "lock": "envdrift.cli.lock:lock",
+    "check-keys": "envdrift.cli.check_keys:check_keys",
     "plugins": "envdrift.cli.plugins:plugins",
 }
 
@@ -47,6 +49,7 @@ SHORT_HELP: dict[str, str] = {
     "pull": "Sync every key, then decrypt every mapped env file in place.",
     "lock": "Check local keys against the vault, then encrypt every mapped env file.",
     "run": "Run a command with env files decrypted in memory (like dotenvx run).",
+    "check-keys": "Fail when a file holds a private key (the pre-commit hook's check).",
     "plugins": "List installed plugins, their vaults and load errors.",
 }
 
@@ -220,7 +223,17 @@ def main() -> None:
 
     if legacy_files_present():
         _explain_mixed_install()
-    cli(prog_name="envdrift")
+    try:
+        cli(prog_name="envdrift")
+    except SystemExit as exc:
+        if exc.code == 130:
+            # Ctrl-C: the command has reported and finished its writes; what may still
+            # run is a vault request it abandoned (a hung vault can take its whole
+            # timeout). Exit now instead of joining those threads at shutdown.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

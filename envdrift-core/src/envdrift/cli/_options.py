@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from envdrift.config import Config, Limits, VaultSet
+    from envdrift.config import Config, Limits
     from envdrift.plugins import PluginRegistry
+    from envdrift.session import VaultSet
     from envdrift.targets import Target
 
 __all__ = [
     "VaultFlags",
+    "complete_profile",
+    "complete_provider",
     "format_option",
     "is_debug",
     "jobs_option",
@@ -25,6 +28,30 @@ __all__ = [
     "registry_from",
     "vault_options",
 ]
+
+
+def complete_provider(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for ``-p/--provider``: the vaults the installed plugins provide."""
+    from envdrift.plugins import PluginRegistry
+
+    return [name for name in PluginRegistry().vault_names() if name.startswith(incomplete)]
+
+
+def complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for ``--profile``: the profiles of the configuration in use.
+
+    That is ``-c FILE`` when it comes earlier on the line, else the file discovered from
+    the current directory; nothing when there is none or it does not load.
+    """
+    from envdrift.config import load_config
+    from envdrift.errors import EnvdriftError
+
+    try:
+        config = load_config(ctx.params.get("config_file"), Path.cwd())
+    except (EnvdriftError, OSError):
+        return []
+    profiles = {m.profile for m in config.mappings if m.profile is not None}
+    return sorted(p for p in profiles if p.startswith(incomplete))
 
 
 def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -94,8 +121,12 @@ class VaultFlags:
         return Limits(self.timeout, self.retries, self.deadline)
 
     def open_vaults(self, config: Config, registry: PluginRegistry, ctx: click.Context) -> VaultSet:
-        """The run's backends for ``config``, these flags winning over the file."""
-        return config.open_vaults(
+        """The run's session for ``config`` (``envdrift.session.open_vaults``), these
+        flags winning over the file and ``--debug`` taken from ``ctx``."""
+        from envdrift.session import open_vaults
+
+        return open_vaults(
+            config,
             registry,
             provider=self.provider,
             flags=self.flags,
@@ -138,7 +169,12 @@ _OPTIONS = [
         help="Config file: envdrift.toml, a pyproject.toml, or a legacy pair.txt. "
         "Default: discovered from the current directory upwards.",
     ),
-    click.option("-p", "--provider", help="Vault provider (overrides [vault] provider)."),
+    click.option(
+        "-p",
+        "--provider",
+        shell_complete=complete_provider,
+        help="Vault provider (overrides [vault] provider).",
+    ),
     click.option(
         "--vault-url", help="Vault address for the provider (Azure vault_url, Vault url)."
     ),

@@ -20,7 +20,8 @@ from envdrift.cli._output import Output
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from envdrift.config import Config, VaultSet
+    from envdrift.config import Config
+    from envdrift.session import VaultSet
 
 
 @click.command(context_settings={"allow_interspersed_args": False})
@@ -93,11 +94,13 @@ def run(
 
 def _load_config(out: Output, vault_flags: VaultFlags) -> Config | None:
     """The configuration in effect here (``-c``, else discovered), or ``None`` if none."""
-    from envdrift.config import find_config, load_config
+    from envdrift.discovery import find_config
 
     path = vault_flags.config_file or find_config(Path.cwd())
     if path is None:
-        return None
+        return None  # and pydantic is never imported
+    from envdrift.config import load_config
+
     config = load_config(path, Path.cwd())
     for warning in config.warnings:
         out.warn(warning)

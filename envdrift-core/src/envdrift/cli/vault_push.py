@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from envdrift.cli._options import VaultFlags, format_option, registry_from, vault_options
+from envdrift.cli._options import (
+    VaultFlags,
+    complete_profile,
+    format_option,
+    registry_from,
+    vault_options,
+)
 from envdrift.cli._output import Output
 
 
@@ -15,7 +21,11 @@ from envdrift.cli._output import Output
 @click.argument("secret", required=False)
 @click.option("--env", "environment", help="Environment of the key (default: production).")
 @vault_options
-@click.option("--profile", help="Also push the mappings tagged with this profile.")
+@click.option(
+    "--profile",
+    shell_complete=complete_profile,
+    help="Also push the mappings tagged with this profile.",
+)
 @click.option("--force", is_flag=True, help="Store the local key over a different vault value.")
 @click.option("--verify", is_flag=True, help="Store nothing; exit 1 when anything would be pushed.")
 @format_option("json: one document on stdout.")
@@ -51,29 +61,30 @@ def vault_push(
     out = Output(json_mode=output_format == "json")
     registry = registry_from(ctx)
     cwd = Path.cwd()
-    if folder is not None:
-        target = resolve_target(
-            folder,
-            cwd=cwd,
-            config_file=vault_flags.config_file,
-            secret=secret,
-            environment=environment,
-        )
-        config, mappings = target.config, [target.mapping]
-    else:
-        config = load_config(vault_flags.config_file, cwd)
-        mappings = config.select(profile)
-    with vault_flags.open_vaults(config, registry, ctx) as vaults:
-        report = run_push(config, mappings, vaults, force=force, verify=verify)
+    with out.json_errors("vault-push", lambda: {"verify": verify, "mappings": [], "summary": None}):
+        if folder is not None:
+            target = resolve_target(
+                folder,
+                cwd=cwd,
+                config_file=vault_flags.config_file,
+                secret=secret,
+                environment=environment,
+            )
+            config, mappings = target.config, [target.mapping]
+        else:
+            config = load_config(vault_flags.config_file, cwd)
+            mappings = config.select(profile)
+        with vault_flags.open_vaults(config, registry, ctx) as vaults:
+            report = run_push(vaults, mappings, force=force, verify=verify)
     if out.json_mode:
-        out.json(
+        out.document(
+            "vault-push",
             {
-                "command": "vault-push",
                 "verify": verify,
                 "mappings": [r.as_dict() for r in report.results],
                 "summary": report.counts(),
-                "exit_code": report.exit_code,
-            }
+            },
+            exit_code=report.exit_code,
         )
     else:
         out.table(

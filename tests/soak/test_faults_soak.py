@@ -1,4 +1,4 @@
-"""Benchmark: ``envdrift sync`` of 200 mappings while the vault fails, hangs or is down.
+"""Soak: ``envdrift sync`` of 200 mappings while the vault fails, hangs or is down.
 
 Each backend runs against its local server behind ``tests.servers.proxy``, the
 fault-injecting loopback proxy, with the real CLI in a fresh process on a scratch
@@ -15,18 +15,18 @@ monorepo (one folder and one secret per mapping):
   (refused). Each run must end within its bound with one error per mapping; the bound is
   the deadline plus one request timeout, and the breaker usually ends it much sooner.
 
-Figures: runs, mappings correct, requests the proxy saw, faults injected by kind, wall
-time of the whole process. Heavier settings than the test suite's; nothing is asserted
-on time, only on correctness (a wrong key or a missing error stops the script).
+Figures (printed: run with ``-s`` to see them): runs, mappings correct, requests the proxy
+saw, faults injected by kind, wall time of the whole process. Heavier settings than the
+backends' own ``test_faults.py``; nothing is asserted on time, only on correctness (every
+key right after transient faults; one error per mapping when the vault is down).
 
-Usage:
-    .venv/bin/python benchmarks/faults.py [--mappings 200] [--runs 3] [--timeout 1]
-        [--retries 8] [--backends aws hashicorp azure]
+Opt-in (``-m soak``): ``nox -s soak``, or ``.venv/bin/python -m pytest tests/soak -m soak -s``.
+``SOAK_MAPPINGS`` (200), ``SOAK_RUNS`` (3), ``SOAK_TIMEOUT`` (1), ``SOAK_RETRIES`` (8) and
+``SOAK_DEADLINE`` (30, for the vault-down runs) change its size.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -34,21 +34,19 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-# For tests.servers when run as a script; and without this folder, whose azure.py would
-# hide the Azure SDK's package of that name.
-sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"]
+import pytest
 
-from tests.servers import free_port  # noqa: E402
-from tests.servers.monorepo import ScratchRepo  # noqa: E402
-from tests.servers.proxy import Faults, TcpProxy  # noqa: E402
+from tests.servers import free_port
+from tests.servers.monorepo import ScratchRepo
+from tests.servers.proxy import Faults, TcpProxy
+
+pytestmark = pytest.mark.soak
 
 AWS_THROTTLED = b'{"__type":"ThrottlingException","message":"Rate exceeded"}'
 VAULT_THROTTLED = b'{"errors":["rate limit quota exceeded"]}'
@@ -69,6 +67,13 @@ class Backend:
     faults: Callable[[int], Faults]
     before_run: Callable[[ScratchRepo, int], None] = lambda repo, seed: None
     repos: dict[int, ScratchRepo] = field(default_factory=dict)
+
+    def seed(self, scratch: Path, count: int, store: Callable[[str, str], None]) -> None:
+        """Store the keys of a ``count``-service project, the template of every run."""
+        repo = ScratchRepo(scratch / f"{self.name}-template-{count}", f"b{count}", count)
+        for name, key in repo.keys.items():
+            store(name, key)
+        self.repos[count] = repo
 
 
 @dataclass
@@ -94,7 +99,7 @@ def envdrift(project: Path, env: dict[str, str], *args: str) -> tuple[int, dict[
     try:
         document = json.loads(done.stdout)
     except ValueError:
-        raise SystemExit(f"envdrift sync printed no JSON:\n{done.stdout}{done.stderr}") from None
+        pytest.fail(f"envdrift sync printed no JSON:\n{done.stdout}{done.stderr}")
     return done.returncode, document, seconds
 
 
@@ -143,6 +148,7 @@ def transient(backend: Backend, scratch: Path, count: int, runs: int, args: list
         f"(errors {sum(r.errors for r in results)}, resets {sum(r.resets for r in results)}, "
         f"hangs {sum(r.hangs for r in results)}); wall {_spread([r.seconds for r in results])} s"
     )
+    assert [(r.code, r.wrong) for r in results] == [(0, 0)] * len(results)
 
 
 def start_up(env: dict[str, str]) -> float:
@@ -182,9 +188,9 @@ def down(backend: Backend, scratch: Path, count: int, args: list[str], deadline:
             f"({verdict} the bound of {bound:.1f} s: deadline {deadline:g} + timeout "
             f"{timeout:g} + process start {overhead:.1f}), requests {run.requests}"
         )
-        if run.code != 1 or errors != count or repo.missing() != list(repo.keys):
-            raise SystemExit(f"{backend.name}: a down vault did not fail every mapping cleanly")
         print(f"      e.g. {run.reasons[-1]}")
+        assert (run.code, errors) == (1, count), f"{backend.name}: a down vault ({label})"
+        assert repo.missing() == list(repo.keys)
 
 
 def _spread(values: list[float] | list[int]) -> str:
@@ -213,7 +219,7 @@ def _http_faults(body_status: int, body: bytes) -> Callable[[int], Faults]:
 
 
 @contextlib.contextmanager
-def aws(scratch: Path, counts: list[int], batch: bool) -> Iterator[Backend]:
+def aws(scratch: Path, count: int, batch: bool) -> Iterator[Backend]:
     import boto3
 
     from tests.servers.moto import create_iam_user, enforce_auth, moto_server
@@ -241,12 +247,12 @@ def aws(scratch: Path, counts: list[int], batch: bool) -> Iterator[Backend]:
             configure,
             _http_faults(400, AWS_THROTTLED),
         )
-        for count in counts:
-            repo = ScratchRepo(scratch / f"{backend.name}-template-{count}", f"b{count}", count)
-            for name, key in repo.keys.items():
-                with contextlib.suppress(client.exceptions.ResourceExistsException):
-                    client.create_secret(Name=name, SecretString=key)
-            backend.repos[count] = repo
+
+        def store(name: str, key: str) -> None:
+            with contextlib.suppress(client.exceptions.ResourceExistsException):
+                client.create_secret(Name=name, SecretString=key)
+
+        backend.seed(scratch, count, store)
         if not batch:  # the user guide's policy: no BatchGetSecretValue
             actions = ["secretsmanager:GetSecretValue", "secretsmanager:ListSecrets"]
             key_id, secret = create_iam_user(endpoint, "guide", actions)
@@ -259,7 +265,7 @@ def aws(scratch: Path, counts: list[int], batch: bool) -> Iterator[Backend]:
 
 
 @contextlib.contextmanager
-def hashicorp(scratch: Path, counts: list[int]) -> Iterator[Backend]:
+def hashicorp(scratch: Path, count: int) -> Iterator[Backend]:
     from tests.servers.openbao import openbao_server
 
     with openbao_server(scratch / "openbao") as server:
@@ -276,16 +282,12 @@ def hashicorp(scratch: Path, counts: list[int]) -> Iterator[Backend]:
             configure,
             _http_faults(429, VAULT_THROTTLED),
         )
-        for count in counts:
-            repo = ScratchRepo(scratch / f"hashicorp-template-{count}", f"b{count}", count)
-            for name, key in repo.keys.items():
-                server.kv_put(f"secret/{name}", value=key)
-            backend.repos[count] = repo
+        backend.seed(scratch, count, lambda name, key: server.kv_put(f"secret/{name}", value=key))
         yield backend
 
 
 @contextlib.contextmanager
-def azure(scratch: Path, counts: list[int]) -> Iterator[Backend]:
+def azure(scratch: Path, count: int) -> Iterator[Backend]:
     import random
 
     from tests.servers.azure_keyvault import keyvault_server
@@ -317,12 +319,12 @@ def azure(scratch: Path, counts: list[int]) -> Iterator[Backend]:
             lambda seed: Faults(reset_rate=0.07, hang_rate=0.017, seed=seed),
             before_run=server_faults,
         )
-        _seed_azure(keyvault, client_id, client_secret, backend, scratch, counts)
+        _seed_azure(keyvault, client_id, client_secret, backend, scratch, count)
         yield backend
 
 
 def _seed_azure(
-    keyvault: Any, client_id: str, secret: str, backend: Backend, scratch: Path, counts: list[int]
+    keyvault: Any, client_id: str, secret: str, backend: Backend, scratch: Path, count: int
 ) -> None:
     from azure.identity import ClientSecretCredential
     from azure.keyvault.secrets import SecretClient
@@ -339,11 +341,11 @@ def _seed_azure(
     with SecretClient(
         url, credential, verify_challenge_resource=False, connection_verify=str(keyvault.ca_path)
     ) as client:
-        for count in counts:
-            repo = ScratchRepo(scratch / f"azure-template-{count}", f"b{count}", count)
-            for name, key in repo.keys.items():
-                client.set_secret(name, key)
-            backend.repos[count] = repo
+
+        def store(name: str, key: str) -> None:
+            client.set_secret(name, key)
+
+        backend.seed(scratch, count, store)
 
 
 def _base_env(scratch: Path, drop: str) -> dict[str, str]:
@@ -354,45 +356,28 @@ def _base_env(scratch: Path, drop: str) -> dict[str, str]:
     return env
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mappings", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--timeout", type=float, default=1.0, help="--timeout of each run")
-    parser.add_argument("--retries", type=int, default=8, help="--retries of each run")
-    parser.add_argument("--deadline", type=float, default=30.0, help="for the vault-down runs")
-    parser.add_argument(
-        "--backends", nargs="+", default=["aws", "aws-singles", "hashicorp", "azure"]
-    )
-    options = parser.parse_args()
-    args = ["--timeout", f"{options.timeout:g}", "--retries", str(options.retries)]
-    counts = [options.mappings]
+BACKENDS = ["aws", "aws-singles", "hashicorp", "azure"]
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_sync_survives_faults_and_fails_cleanly_when_down(name: str, tmp_path: Path) -> None:
+    mappings = int(os.environ.get("SOAK_MAPPINGS", "200"))
+    runs = int(os.environ.get("SOAK_RUNS", "3"))
+    timeout = float(os.environ.get("SOAK_TIMEOUT", "1"))
+    retries = int(os.environ.get("SOAK_RETRIES", "8"))
+    deadline = float(os.environ.get("SOAK_DEADLINE", "30"))
+    args = ["--timeout", f"{timeout:g}", "--retries", str(retries)]
     print(
-        f"envdrift sync of {options.mappings} mappings under faults: {HTTP_ERRORS:.0%} HTTP "
+        f"\n{name}: envdrift sync of {mappings} mappings under faults: {HTTP_ERRORS:.0%} HTTP "
         f"errors + {RESETS:.0%} resets (transient) and {HANGS:.0%} hangs per request; "
-        f"{' '.join(args)}; {options.runs} runs per backend; "
-        f"load average {os.getloadavg()[0]:.2f}"
+        f"{' '.join(args)}; {runs} runs; load average {os.getloadavg()[0]:.2f}"
     )
-    scratch = Path(tempfile.mkdtemp(prefix="envdrift-bench-faults-"))
-    try:
-        for name in options.backends:
-            print(f"\n{name}")
-            if name == "aws":
-                context = aws(scratch, counts, batch=True)
-            elif name == "aws-singles":
-                context = aws(scratch, counts, batch=False)
-            elif name == "hashicorp":
-                context = hashicorp(scratch, counts)
-            elif name == "azure":
-                context = azure(scratch, counts)
-            else:
-                raise SystemExit(f"unknown backend {name!r}")
-            with context as backend:
-                transient(backend, scratch, options.mappings, options.runs, args)
-                down(backend, scratch, options.mappings, args, options.deadline)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-if __name__ == "__main__":
-    main()
+    contexts = {
+        "aws": lambda: aws(tmp_path, mappings, batch=True),
+        "aws-singles": lambda: aws(tmp_path, mappings, batch=False),
+        "hashicorp": lambda: hashicorp(tmp_path, mappings),
+        "azure": lambda: azure(tmp_path, mappings),
+    }
+    with contexts[name]() as backend:
+        transient(backend, tmp_path, mappings, runs, args)
+        down(backend, tmp_path, mappings, args, deadline)

@@ -1,0 +1,111 @@
+"""``lock``, ``pull``, ``run`` and ``ephemeral_keys`` against a real vault server, written
+once for every backend (as ``tests.lifecycle_scenarios`` is).
+
+Each backend's ``test_team_<backend>.py`` subclasses ``TeamScenarios`` and supplies the
+``service`` fixture of its lifecycle tests (moto, OpenBao, the Key Vault test server).
+``run`` is started as a real process (it ``exec``s the command) with the environment the
+test signed in with, as a CI job would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.core.run_helpers import PRINT_ENV, envdrift_run, printed_env, scrubbed_env, snapshot
+from tests.lifecycle_scenarios import (
+    ENV_FILE,
+    OTHER_KEY,
+    PLAINTEXT,
+    Project,
+    RunCli,
+    VaultService,
+    decrypted,
+    make_project,
+)
+
+ADDED = {"ADDED_LATER": "new value"}
+
+
+class TeamScenarios:
+    """The team commands end to end; subclasses provide ``service``."""
+
+    def reachable_from_a_process(self, project: Project, service: VaultService) -> dict[str, str]:
+        """Make the project's vault reachable from a new process; return the variables it
+        needs besides the test's environment (a backend overrides this when its test
+        server is reached through in-process name resolution)."""
+        return {}
+
+    @pytest.fixture
+    def project(
+        self,
+        service: VaultService,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        run_cli: RunCli,
+    ) -> Project:
+        """A checkout whose key is in the vault (stored as the service's users store it)."""
+        root = tmp_path / "checkout"
+        root.mkdir()
+        monkeypatch.chdir(root)
+        project = make_project(root, service, run_cli)
+        key = project.local_key()
+        assert key is not None
+        service.put(project.secret, key)
+        return project
+
+    def test_lock_encrypts_to_the_vault_key_and_check_passes_after(
+        self, project: Project, run_cli: RunCli
+    ) -> None:
+        with project.env.open("a") as env:
+            env.writelines(f'{name}="{value}"\n' for name, value in ADDED.items())
+        check = run_cli("lock", "--check")
+        assert check.exit_code == 1
+        assert "plaintext ADDED_LATER" in check.stdout
+        locked = run_cli("lock")
+        assert locked.exit_code == 0, locked.output
+        assert run_cli("lock", "--check").exit_code == 0
+        # The vault's key, fetched as verify-vault does, opens every value.
+        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
+        assert decrypted(run_cli) == PLAINTEXT
+        shown = run_cli("decrypt", ENV_FILE, "--stdout").stdout
+        assert 'ADDED_LATER="new value"' in shown
+
+    def test_a_local_key_that_differs_stops_lock_force_with_nothing_changed(
+        self, service: VaultService, project: Project, run_cli: RunCli
+    ) -> None:
+        service.put(project.secret, OTHER_KEY)
+        with project.env.open("a") as env:
+            env.write('ADDED_LATER="new value"\n')
+        before = snapshot(project.root)
+        result = run_cli("lock", "--force")
+        assert result.exit_code == 1
+        assert snapshot(project.root) == before
+        assert "differs from the vault's" in result.stderr
+        assert "fix: envdrift sync --force (take the vault's key) or envdrift vault-push" in (
+            result.stderr
+        )
+
+    def test_clone_without_keys_run_gets_the_values_and_ephemeral_pull_writes_no_key(
+        self, service: VaultService, project: Project, run_cli: RunCli, tmp_path: Path
+    ) -> None:
+        extra = self.reachable_from_a_process(project, service)
+        project.keys.unlink()
+        before = snapshot(project.root)
+        ran = envdrift_run(
+            project.root, "-f", ENV_FILE, "--", *PRINT_ENV, env=scrubbed_env(tmp_path, extra)
+        )
+        got = printed_env(ran)
+        assert {name: got[name] for name in PLAINTEXT} == PLAINTEXT
+        assert snapshot(project.root) == before
+        config = project.root / "envdrift.toml"
+        config.write_text(config.read_text() + "ephemeral_keys = true\n")  # on the mapping
+        pulled = run_cli("pull", "--format", "json")
+        assert pulled.exit_code == 0, pulled.output
+        assert not project.keys.exists()
+        assert "encrypted:" not in project.env.read_text()
+        assert '"outcome": "ephemeral"' in pulled.stdout
+        synced = run_cli("sync", "--check-decryption", "--ci")
+        assert synced.exit_code == 0, synced.output
+        assert not project.keys.exists()
