@@ -8,6 +8,7 @@ the proxy. The larger run (200 mappings) is ``tests/soak/test_faults_soak.py`` (
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ from click.testing import Result
 from tests.aws.conftest import use_keys
 from tests.conftest import sync_errors
 from tests.servers import free_port
-from tests.servers.monorepo import ScratchRepo
+from tests.servers.monorepo import ScratchRepo, interrupt_hung_sync
 from tests.servers.proxy import Faults, TcpProxy
 
 MAPPINGS = 20
@@ -172,3 +173,13 @@ def test_an_unreachable_vault_gives_one_clear_error_per_mapping(
     for reason in failed.values():
         assert f"cannot reach AWS Secrets Manager at {closed}" in reason
     assert elapsed < 30
+
+
+def test_ctrl_c_against_a_hung_vault_exits_130_at_once(
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], tmp_path: Path
+) -> None:
+    with through_proxy(Faults(hang_rate=1.0)) as proxy:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ENVDRIFT_")}
+        stopped = interrupt_hung_sync(repo, proxy, {**env, "HOME": str(tmp_path)})
+    print(f"aws: Ctrl-C to exit against a hung vault: {stopped.seconds:.2f} s")
+    stopped.check()

@@ -8,6 +8,7 @@ The larger run (200 mappings) is ``tests/soak/test_faults_soak.py`` (``nox -s so
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ import pytest
 from click.testing import Result
 
 from tests.conftest import sync_errors
-from tests.servers.monorepo import ScratchRepo
+from tests.servers.monorepo import ScratchRepo, interrupt_hung_sync
 from tests.servers.openbao import OpenBao
 from tests.servers.proxy import Faults, TcpProxy
 
@@ -159,3 +160,14 @@ def test_threads_waiting_on_a_hung_lookup_share_its_failure(
     assert result.exit_code == 1
     assert proxy.stats.hangs <= 3  # not one per mapping (20)
     assert elapsed < 3 + 5  # (slack: a loaded machine)
+
+
+def test_ctrl_c_against_a_hung_vault_exits_130_at_once(
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], openbao: OpenBao, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "ENVDRIFT_"))}
+    env.update(openbao.env(), HOME=str(tmp_path))
+    with through_proxy(Faults(hang_rate=1.0)) as proxy:
+        stopped = interrupt_hung_sync(repo, proxy, env)
+    print(f"hashicorp: Ctrl-C to exit against a hung vault: {stopped.seconds:.2f} s")
+    stopped.check()

@@ -10,12 +10,30 @@ from __future__ import annotations
 
 import hashlib
 import re
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["AFTER", "BEFORE", "KEY_LINE", "MIDDLE", "KillTree", "ScratchRepo", "make_key"]
+if TYPE_CHECKING:
+    from tests.servers.proxy import TcpProxy
+
+__all__ = [
+    "AFTER",
+    "BEFORE",
+    "KEY_LINE",
+    "MIDDLE",
+    "Interrupted",
+    "KillTree",
+    "ScratchRepo",
+    "interrupt_hung_sync",
+    "make_key",
+]
 
 #: ``DOTENV_PRIVATE_KEY_PRODUCTION=<64 hex>`` as a line of a keys file.
 KEY_LINE = re.compile(r"^DOTENV_PRIVATE_KEY_PRODUCTION=([0-9a-f]{64})$", re.MULTILINE)
@@ -161,3 +179,47 @@ class KillTree(ScratchRepo):
     def temp_files(self) -> list[Path]:
         """Temporary files (``.envdrift-tmp-*``) anywhere under the root."""
         return sorted(self.root.rglob(".envdrift-tmp-*"))
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    """A sync run stopped by Ctrl-C: how long it took to exit after the signal, and what it said."""
+
+    repo: ScratchRepo
+    returncode: int
+    seconds: float
+    stdout: str
+    stderr: str
+
+    def check(self) -> None:
+        """Exit 130 promptly (far below the 30 s a hung request may take), with the
+        interrupted summary, no traceback and nothing written."""
+        assert self.returncode == 130, self.stdout + self.stderr
+        assert self.seconds < 5, f"{self.seconds:.1f} s: it waited for a hung request"
+        assert "Traceback" not in self.stderr
+        count = self.repo.count
+        assert self.stdout.splitlines()[-1].startswith(
+            f"{count} mappings: {count} error; interrupted"
+        ), self.stdout
+        assert self.repo.missing() == list(self.repo.keys)
+
+
+def interrupt_hung_sync(repo: ScratchRepo, proxy: TcpProxy, env: dict[str, str]) -> Interrupted:
+    """Run ``envdrift sync --ci`` through ``proxy`` (which hangs every request, each
+    allowed 30 s), send SIGINT once requests hang, and time the exit."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "envdrift", "sync", "--ci", "--timeout", "30", "-j", "4"],
+        cwd=repo.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while proxy.stats.hangs < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # the worker threads are inside their requests now
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    return Interrupted(repo, process.returncode, time.monotonic() - sent, out, err)

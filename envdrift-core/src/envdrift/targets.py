@@ -15,9 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envdrift.config import CLI_FLAGS, Config, SyncMapping, find_config, load_config
+from envdrift.config import Config, SyncMapping, find_config, load_config
 from envdrift.dotenvx.suffix import environment_suffix
 from envdrift.errors import ConfigError
+from envdrift.session import CLI_FLAGS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

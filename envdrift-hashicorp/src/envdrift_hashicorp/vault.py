@@ -84,7 +84,6 @@ class HashicorpVault(Vault):
 
     name = "hashicorp"
     description = "HashiCorp Vault / OpenBao KV secrets engine (v1 or v2), through hvac"
-    supports_vault_name = False
     cli_options = {"vault_url": "url"}
     option_keys = OPTION_KEYS
 
@@ -218,8 +217,9 @@ class HashicorpVault(Vault):
         self._kv_version(client, asked)
 
     def close(self) -> None:
-        with self._lock:
-            client, self._client = self._client, None
+        # Without the lock: a thread may hold it through a hung request (the KV-version
+        # lookup), and closing must not wait for that (Ctrl-C, the run's deadline).
+        client, self._client = self._client, None
         if client is not None:
             client.adapter.close()
 

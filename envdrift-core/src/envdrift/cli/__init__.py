@@ -12,6 +12,7 @@ files, reaches ``app`` below and gets the same one-line explanation.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -222,7 +223,17 @@ def main() -> None:
 
     if legacy_files_present():
         _explain_mixed_install()
-    cli(prog_name="envdrift")
+    try:
+        cli(prog_name="envdrift")
+    except SystemExit as exc:
+        if exc.code == 130:
+            # Ctrl-C: the command has reported and finished its writes; what may still
+            # run is a vault request it abandoned (a hung vault can take its whole
+            # timeout). Exit now instead of joining those threads at shutdown.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover
