@@ -18,7 +18,7 @@ from envdrift.cli._options import (
     vault_options,
 )
 from envdrift.cli._output import Output
-from envdrift.cli.sync import _error_document, _warn
+from envdrift.cli.sync import _error_document
 
 if TYPE_CHECKING:
     from envdrift.config import Config
@@ -80,7 +80,6 @@ def lock(
     try:
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
-        _warn(out, config.warnings)
         mappings = config.select(profile)
         workers = jobs or config.jobs or DEFAULT_JOBS
         if check:

@@ -41,7 +41,11 @@ if TYPE_CHECKING:
 )
 @click.option("--verify", is_flag=True, help="Write nothing; exit 1 when any key has drifted.")
 @click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
-@click.option("--ci", is_flag=True, help="Never prompt; a differing local key is an error.")
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Never prompt; a differing local key or an unread config key is an error.",
+)
 @click.option(
     "--check-decryption",
     is_flag=True,
@@ -104,7 +108,6 @@ def sync(
     try:
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
-        _warn(out, config.warnings)
         mappings = config.select(profile)
         options = SyncOptions(
             verify=verify,
@@ -124,7 +127,6 @@ def sync(
         ) as vaults:
             more = config.section_warnings(registry.vault_names())
             warnings.extend(more)
-            _warn(out, more)
             interactive = not (ci or verify or force) and Output.stdin_is_tty()
             confirm = _confirmer(out, progress, salt) if interactive else None
             report = run_sync(
