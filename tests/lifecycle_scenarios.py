@@ -277,6 +277,29 @@ class LifecycleScenarios:
         assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
         assert decrypted(run_cli) == PLAINTEXT
 
+    def test_repair_keeps_a_stray_key_edit_and_the_vault_key_then_opens_it(
+        self, service: VaultService, project: Project, run_cli: RunCli, form: str
+    ) -> None:
+        key = project.local_key()
+        assert key is not None
+        service.write_form(project.secret, form, key)
+        git(project.root, "init", "-q")
+        # A teammate without the vault's key edits a value and encrypts with a new pair.
+        project.keys.unlink()
+        edited = {**PLAINTEXT, "API_TOKEN": "tok-edited"}
+        project.env.write_text("".join(f'{k}="{v}"\n' for k, v in edited.items()))
+        assert run_cli("encrypt", "--new-key", ENV_FILE).exit_code == 0
+        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 1
+
+        repaired = run_cli("decrypt", ENV_FILE, "--verify-vault", "--repair", "--ci")
+
+        assert repaired.exit_code == 0, repaired.output
+        assert "tok-edited" not in repaired.output
+        assert project.local_key() == key
+        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
+        assert decrypted(run_cli) == edited
+        assert len(project.backups()) == 1  # the stray key, kept (and ignored by git)
+
     # -- vault-push ------------------------------------------------------------------
 
     def test_push_then_sync_on_a_fresh_clone_reproduces_the_key(

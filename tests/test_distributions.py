@@ -8,6 +8,8 @@ each sdist on its own, ``twine check``. From that ``dist/``:
   and ``envdrift --version`` says what pip says;
 - envdrift 11.1.1 (PyPI) and envdrift-core installed over each other, either way round,
   get one line naming both and the fix, not an ImportError traceback;
+- the README's install-from-checkout block, run verbatim in a copy of the working tree
+  (a fresh clone), gives a working ``envdrift plugins`` listing the provider it chose;
 - one venv grows step by step, the way a user's does: envdrift-core alone, then
   envdrift-aws, then the umbrella ``envdrift[vault]``. After each step ``envdrift plugins
   --json`` (the venv's own console script) must list exactly what is installed.
@@ -26,7 +28,7 @@ from typing import Any
 import pytest
 from envdrift.__about__ import __version__
 
-from tests.venvs import REPO_ROOT, Venv
+from tests.venvs import REPO_ROOT, Venv, copy_working_tree, pip_env
 
 BACKENDS = ("aws", "azure", "hashicorp")
 DISTRIBUTIONS = ("envdrift", "envdrift-core", *(f"envdrift-{name}" for name in BACKENDS))
@@ -104,6 +106,32 @@ def test_envdrift_11_and_core_over_each_other_explain_themselves(
     # which imports `app` from the envdrift.cli package that shadows its cli.py.
     venv.install("--force-reinstall", "--no-deps", LEGACY)
     assert_one_line_about_both(venv.run("envdrift", "--help", check=False))
+
+
+def readme_block(marker: str) -> list[str]:
+    """The lines of the README's code block that follows ``<!-- marker… -->``."""
+    text = (REPO_ROOT / "README.md").read_text()
+    after = text.split(f"<!-- {marker}", 1)[1]
+    block = after.split("```sh\n", 1)[1].split("```", 1)[0]
+    return block.splitlines()
+
+
+def test_the_readme_install_from_a_checkout_works_verbatim(tmp_path: Path) -> None:
+    lines = readme_block("install-from-checkout")
+    clone_line, *steps = lines
+    assert clone_line.startswith("git clone ")
+    assert clone_line.endswith("&& cd envdrift")
+    clone = copy_working_tree(tmp_path / "envdrift")
+    result = subprocess.run(
+        ["bash", "-c", "\n".join(["set -eu", *steps])],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        env=pip_env(),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["aws", "envdrift-aws", __version__, "aws", "ok"] in rows, result.stdout
 
 
 def assert_one_line_about_both(result: subprocess.CompletedProcess[str]) -> None:

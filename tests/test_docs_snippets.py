@@ -19,6 +19,7 @@ import pytest
 from envdrift.cli import cli
 from envdrift.config import load_config
 from envdrift.plugins import PluginRegistry
+from envdrift.session import open_vaults
 
 from hatch_build import LockstepPins
 
@@ -105,7 +106,7 @@ def test_command_recipe_builds_its_vault(
             (bin_dir / argv[0]).write_text("#!/bin/sh\n")
             (bin_dir / argv[0]).chmod(0o755)
     monkeypatch.setenv("PATH", str(bin_dir))
-    with loaded.open_vaults(PluginRegistry()) as vaults:
+    with open_vaults(loaded, PluginRegistry()) as vaults:
         vault, secret = vaults.for_mapping(loaded.mappings[0])
         vault.check()
     assert vault.name == "command"

@@ -70,3 +70,20 @@ def test_changelog_lists_this_release_in_keep_a_changelog_form() -> None:
     headings = re.findall(r"^## \[([^\]]+)\]", text, flags=re.MULTILINE)
     assert headings[0] == "Unreleased"
     assert __version__ in headings
+
+
+def test_the_contributor_hooks_use_the_tools_requirements_dev_pins() -> None:
+    import yaml
+
+    pins = {
+        line.split("==")[0].lower(): line.strip()
+        for line in (REPO_ROOT / "requirements-dev.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    config = yaml.safe_load((REPO_ROOT / ".pre-commit-config.yaml").read_text())
+    ruff_hooks = [
+        hook for repo in config["repos"] for hook in repo["hooks"] if hook["id"].startswith("ruff")
+    ]
+    assert len(ruff_hooks) == 2
+    for hook in ruff_hooks:
+        assert hook["additional_dependencies"] == [pins["ruff"]], hook["id"]

@@ -12,12 +12,13 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO_ROOT", "Venv", "build_wheels"]
+__all__ = ["REPO_ROOT", "Venv", "build_wheels", "copy_working_tree", "pip_env"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,29 @@ def _clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "PYTHONHOME"}}
     env.update(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PYTHONDONTWRITEBYTECODE="1")
     env.update(extra)
+    return env
+
+
+def copy_working_tree(destination: Path) -> Path:
+    """What a fresh clone of this working tree holds: tracked files plus new unignored ones."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file():  # a tracked file deleted in the working tree is not copied
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+def pip_env() -> dict[str, str]:
+    """The environment for a shell that creates and fills its own venv, as a user's does."""
+    env = _clean_env(**_PIP_ENV)
+    env.pop("VIRTUAL_ENV", None)
     return env
 
 

@@ -27,6 +27,7 @@ from envdrift import (
     hookimpl,
 )
 from envdrift.builtins.files import FilesVault
+from envdrift.config import SyncMapping
 
 
 def make_key(seed: str) -> str:
@@ -64,9 +65,16 @@ class LatencyPlugin:
         class SlowVault(FilesVault):
             name = "slow"
             description = "files with latency (tests)"
-            supports_vault_name = True
             option_keys = frozenset({"path"})
             cli_options = {"vault_url": "path"}
+
+            @classmethod
+            def route(
+                cls, mapping: SyncMapping, overrides: Mapping[str, Any]
+            ) -> tuple[str | None, str]:
+                if cls.address_overridden(mapping, overrides):
+                    return None, mapping.secret_name
+                return mapping.vault_name, mapping.secret_name
 
             def __init__(self, options: Mapping[str, Any], context: VaultContext) -> None:
                 super().__init__(options, context)

@@ -59,10 +59,15 @@ def complete(line: str, cwd: Path, **env: str) -> list[str]:
     return [item.split(",", 1)[1] for item in result.stdout.splitlines() if item]
 
 
-def test_provider_completes_the_installed_vaults(tmp_path: Path) -> None:
+def test_provider_completes_the_installed_vaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert complete("envdrift sync -p ", tmp_path) == PluginRegistry().vault_names()
-    only_builtins = complete("envdrift vault-push --provider ", tmp_path, ENVDRIFT_LOAD_PLUGINS="")
-    assert only_builtins == ["files"]
+    assert "aws" in PluginRegistry().vault_names()
+    monkeypatch.setenv("ENVDRIFT_LOAD_PLUGINS", "")
+    builtins = PluginRegistry().vault_names()
+    assert "aws" not in builtins
+    assert complete("envdrift vault-push --provider ", tmp_path) == builtins
     assert complete("envdrift sync -p fi", tmp_path) == ["files"]
 
 

@@ -97,6 +97,7 @@ def nothing(repo: Path, run_cli: RunCli) -> None:
 
 SCENARIOS: dict[str, tuple[Callable[[Path, RunCli], None], tuple[str, ...]]] = {
     "sync": (fresh_clone, ("sync",)),
+    "pull": (fresh_clone, ("pull",)),
     "sync --force": (other_vault_key, ("sync", "--force")),
     "rotate": (nothing, ("rotate", FILE)),
     "encrypt": (fresh_clone_with_plaintext, ("encrypt", FILE)),

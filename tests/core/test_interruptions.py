@@ -30,6 +30,7 @@ from envdrift._fs import (
 )
 from envdrift.config import load_config
 from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.session import open_vaults
 from envdrift.sync import Outcome, SyncOptions, run_sync
 
 from tests.core.sync_helpers import (
@@ -217,10 +218,8 @@ def _run(
 ) -> object:
     config = load_config(project.write_config(), project.root)
     registry = registry_with(plugin)
-    with config.open_vaults(registry) as vaults:
-        return run_sync(
-            config, config.select(None), vaults, registry, SyncOptions(**options), progress=progress
-        )
+    with open_vaults(config, registry) as vaults:
+        return run_sync(vaults, config.select(None), SyncOptions(**options), progress=progress)
 
 
 def _writing_starts(action: Callable[[], None]) -> Callable[[str, int, int], None]:

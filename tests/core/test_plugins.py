@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from envdrift import PluginLoadError, PluginRegistry, UnknownVaultError, Vault, hookimpl
+from envdrift import PluginLoadError, PluginRegistry, Secret, UnknownVaultError, Vault, hookimpl
 
 
 def make_distribution(root: Path, dist: str, module: str, source: str, ep_name: str) -> None:
@@ -117,8 +117,37 @@ def test_unknown_vault_suggests_and_first_party_gets_install_line(
         UnknownVaultError, match=r"Did you mean 'aws'\?.*Installed vaults: command, files"
     ):
         registry.vault_class("asw")
+    # Not installed at all (an installed one would be named switched off, as below).
     with pytest.raises(UnknownVaultError, match=r"Install it with: pip install .*envdrift-azure"):
-        registry.vault_class("azure")
+        PluginRegistry(load_entry_points=False).vault_class("azure")
+
+
+def test_a_vault_whose_plugin_is_switched_off_says_so(
+    plugin_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVDRIFT_LOAD_PLUGINS", "envdrift-broken")
+    registry = PluginRegistry()
+    assert "good" not in registry.vault_names()
+    with pytest.raises(UnknownVaultError) as info:
+        registry.vault_class("good")
+    assert str(info.value) == (
+        "vault 'good' is unavailable: plugin \"envdrift-good\" is installed but switched off "
+        "by ENVDRIFT_LOAD_PLUGINS ('envdrift-broken'); add 'good' to it, or unset it to load "
+        "every plugin"
+    )
+
+
+def test_a_vault_class_left_abstract_is_that_plugins_error() -> None:
+    class Half(Vault):
+        name = "half"
+
+        def fetch(self, name: str) -> Secret:
+            return Secret("x")
+
+    plugin = SimpleNamespace(__name__="halfway", envdrift_register_vaults=hookimpl(lambda: [Half]))
+    registry = PluginRegistry(load_entry_points=False, plugins=[plugin])
+    with pytest.raises(PluginLoadError, match=r"plugin 'halfway'.*Half does not implement store"):
+        registry.make_vault("half", {})
 
 
 def test_two_plugins_claiming_one_name_are_both_named() -> None:

@@ -122,6 +122,9 @@ def test_repair_keeps_the_teammates_edit_and_the_vault_key_then_opens_it(
 
     assert result.exit_code == 0, result.output
     assert f"repaired {FILE}: 3 values re-encrypted" in result.stdout
+    assert f"  {KEYS}: {KEY_NAME} is the vault's key (the previous file is kept in " in (
+        result.stdout
+    )
     assert "DATABASE_URL, API_TOKEN, GREETING" in result.stdout
     assert "tok-456" not in result.output  # names, never values
     # The vault's key now opens the file, and the edit survived, comments and order kept.
@@ -251,7 +254,8 @@ def test_encrypt_makes_a_new_pair_only_when_the_vault_has_none_and_says_push(
     result = run_cli("encrypt", FILE)
     assert result.exit_code == 0, result.output
     assert "created a key pair" in result.stderr
-    assert "holds no key yet (first setup): run `envdrift vault-push" in result.stderr
+    first_push = "envdrift vault-push services/app app-key --env production`"
+    assert f"holds no key yet (first setup): run `{first_push}" in result.stderr
 
 
 def test_encrypt_stops_naming_sync_when_the_vault_cannot_be_read(

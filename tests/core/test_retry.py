@@ -270,6 +270,9 @@ class CountingVault(Vault):
         self.calls: dict[str, int] = {}
         self.lock = threading.Lock()
 
+    def store(self, name: str, value: Secret) -> None:
+        raise AssertionError("these tests only read")
+
     def fetch(self, name: str) -> Secret:
         # Wrapped here as a backend does; fetch_many wraps it again: no multiplication.
         return self.retrying(lambda: self._once(name), what=f"read secret {name!r}")

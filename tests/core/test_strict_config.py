@@ -153,3 +153,16 @@ def test_an_unknown_vault_table_is_refused_under_ci(
     assert result.exit_code == 2, result.output
     assert "[vault.filez] matches no installed vault. Did you mean 'files'?" in result.stderr
     assert not keys_file(project).exists()
+
+
+def test_vault_push_refuses_an_unknown_vault_table_too(
+    project: Path, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = project / "envdrift.toml"
+    config.write_text(config.read_text().replace("enviroment", "environment") + "[vault.filez]\n")
+    keys_file(project).write_text(keys_line("production", KEY_B))
+    warned = run_cli("vault-push", "--verify")
+    assert warned.stderr.count("[vault.filez] matches no installed vault and is ignored") == 1
+    refused = run_cli("vault-push", "--ci", "--force")
+    assert refused.exit_code == 2, refused.output
+    assert (project.parent / "vault" / "api-key").read_text() == KEY_A

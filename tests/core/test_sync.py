@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from envdrift.config import load_config
 from envdrift.dotenvx.keysfile import KEYS_HEADER
+from envdrift.session import open_vaults
 from envdrift.sync import (
     Drift,
     MappingResult,
@@ -56,12 +57,10 @@ def sync(
 ) -> SyncReport:
     config = load_config(project.write_config(), project.root)
     registry = registry_with(*plugins)
-    with config.open_vaults(registry) as vaults:
+    with open_vaults(config, registry) as vaults:
         report = run_sync(
-            config,
-            config.select(profile),
             vaults,
-            registry,
+            config.select(profile),
             SyncOptions(**options),
             confirm=confirm,
         )

@@ -76,7 +76,6 @@ class AwsVault(Vault):
 
     name = "aws"
     description = "AWS Secrets Manager (boto3: the usual AWS credentials, profiles and roles)"
-    supports_vault_name = False
     cli_options = {"region": "region"}
     option_keys = OPTION_KEYS
 

@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from azure.core.pipeline.transport import RequestsTransport
     from azure.identity import DefaultAzureCredential
     from azure.keyvault.secrets import SecretClient
+    from envdrift import SyncMapping
 
     T = TypeVar("T")
 
@@ -91,7 +92,6 @@ class AzureVault(Vault):
 
     name = "azure"
     description = "Azure Key Vault (DefaultAzureCredential: az login, env, managed identity)"
-    supports_vault_name = True
     cli_options: ClassVar[Mapping[str, str]] = {"vault_url": "vault_url"}
     option_keys = OPTION_KEYS
 
@@ -102,6 +102,14 @@ class AzureVault(Vault):
         self._lock = threading.Lock()
         self._client: SecretClient | None = None
         self._credential: DefaultAzureCredential | None = None
+
+    @classmethod
+    def route(cls, mapping: SyncMapping, overrides: Mapping[str, Any]) -> tuple[str | None, str]:
+        """A mapping's ``vault_name`` (or ``pair.txt``'s ``name/``) selects the Key Vault,
+        except a ``default_vault_name`` that ``--vault-url`` replaces for the run."""
+        if cls.address_overridden(mapping, overrides):
+            return None, mapping.secret_name
+        return mapping.vault_name, mapping.secret_name
 
     def _resolve_url(self, context: VaultContext) -> str:
         if context.vault_name is not None:

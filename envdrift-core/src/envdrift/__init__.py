@@ -26,8 +26,10 @@ __all__ = [
     "PluginRegistry",
     "RetryPolicy",
     "Secret",
+    "SyncMapping",
     "UnavailableError",
     "UnknownVaultError",
+    "UnsupportedOperation",
     "Vault",
     "VaultContext",
     "VaultError",
@@ -47,8 +49,10 @@ _LAZY = {
     "PluginLoadError": "envdrift.errors",
     "UnavailableError": "envdrift.errors",
     "UnknownVaultError": "envdrift.errors",
+    "UnsupportedOperation": "envdrift.errors",
     "VaultError": "envdrift.errors",
     "Secret": "envdrift.secrets",
+    "SyncMapping": "envdrift.config",
     "Vault": "envdrift.vaults",
     "VaultContext": "envdrift.vaults",
     "require_str": "envdrift.vaults",
@@ -61,6 +65,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from envdrift.config import SyncMapping
     from envdrift.errors import (
         ConfigError,
         DecryptionError,
@@ -71,6 +76,7 @@ if TYPE_CHECKING:
         PluginLoadError,
         UnavailableError,
         UnknownVaultError,
+        UnsupportedOperation,
         VaultError,
     )
     from envdrift.hookspecs import DecryptionCheck, hookimpl

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -27,18 +27,12 @@ from envdrift.discovery import CONFIG_FILENAME, PYPROJECT_FILENAME, find_config,
 from envdrift.errors import ConfigError
 from envdrift.keyvalue import private_key_name
 
-if TYPE_CHECKING:
-    from envdrift.plugins import PluginRegistry
-    from envdrift.retry import RetryPolicy
-    from envdrift.vaults import Vault
-
 __all__ = [
     "CONFIG_FILENAME",
     "DEFAULT_ENVIRONMENT",
     "Config",
     "Limits",
     "SyncMapping",
-    "VaultSet",
     "find_config",
     "load_config",
 ]
@@ -74,10 +68,6 @@ _UNSUPPORTED_MAPPING_KEYS = {
 
 #: Backend tables that may appear without their plugin being installed here.
 _KNOWN_BACKEND_TABLES = frozenset({"aws", "azure", "hashicorp", "gcp", "files"})
-
-#: Command-line flags that reach a backend, by their generic option name.
-CLI_FLAGS = {"vault_url": "--vault-url", "region": "--region"}
-
 
 # -- the schema ------------------------------------------------------------------------
 
@@ -189,26 +179,6 @@ class Limits:
             self.deadline if self.deadline is not None else other.deadline,
         )
 
-    @property
-    def deadline_seconds(self) -> float:
-        from envdrift.retry import DEFAULT_DEADLINE
-
-        return self.deadline if self.deadline is not None else DEFAULT_DEADLINE
-
-    @property
-    def timeout_seconds(self) -> float:
-        """The request timeout; never longer than the deadline, so a first attempt fits."""
-        from envdrift.retry import DEFAULT_TIMEOUT
-
-        timeout = self.timeout if self.timeout is not None else DEFAULT_TIMEOUT
-        return min(timeout, self.deadline_seconds)
-
-    def policy(self) -> RetryPolicy:
-        """The ``RetryPolicy`` these limits describe."""
-        from envdrift.retry import DEFAULT_RETRIES, RetryPolicy
-
-        return RetryPolicy(retries=self.retries if self.retries is not None else DEFAULT_RETRIES)
-
 
 @dataclass(frozen=True)
 class Config:
@@ -296,167 +266,6 @@ class Config:
             )
         current_policy().check(warnings)
         return warnings
-
-    def open_vaults(
-        self,
-        registry: PluginRegistry,
-        *,
-        provider: str | None = None,
-        flags: Mapping[str, str | None] | None = None,
-        debug: bool = False,
-        limits: Limits | None = None,
-    ) -> VaultSet:
-        """Return a ``VaultSet`` for ``provider`` (default: ``[vault] provider``).
-
-        The run's deadline starts now.
-
-        Args:
-            registry: Where backends come from.
-            provider: ``-p/--provider``; wins over the file.
-            flags: Generic command-line options (``vault_url``, ``region``) whose value
-                is not ``None``; they win over ``[vault.<provider>]``.
-            debug: ``--debug`` was given.
-            limits: ``--timeout``, ``--retries``, ``--deadline``; each set one wins over
-                ``[vault]``, and the defaults of ``envdrift.retry`` fill the rest.
-
-        Raises:
-            ConfigError: no provider anywhere, or a flag the backend does not take.
-            UnknownVaultError: no installed plugin provides the provider.
-        """
-        chosen = provider or self.provider
-        if not chosen:
-            installed = ", ".join(registry.vault_names()) or "none"
-            where = (
-                "pass -p/--provider (pair.txt cannot name one)"
-                if self.kind == "pair.txt"
-                else f"set [{self.key_prefix}vault] provider in {self.label} or pass -p/--provider"
-            )
-            raise ConfigError(f"no vault provider: {where}. Installed vaults: {installed}.")
-        cls = registry.vault_class(chosen)
-        overrides: dict[str, Any] = {}
-        for flag, value in (flags or {}).items():
-            if value is None:
-                continue
-            option = cls.cli_options.get(flag)
-            if option is None:
-                accepted = ", ".join(CLI_FLAGS.get(f, f) for f in cls.cli_options) or "none"
-                raise ConfigError(
-                    f"{CLI_FLAGS.get(flag, flag)} does not apply to vault {chosen!r} "
-                    f"(its flags: {accepted}); set its options in [vault.{chosen}] instead"
-                )
-            overrides[option] = value
-        merged = (limits or Limits()).over(self.limits)
-        return VaultSet(self, registry, chosen, overrides, debug=debug, limits=merged)
-
-
-class VaultSet:
-    """The backend instances of one run, closed together.
-
-    One per distinct vault name; for ``per_environment`` backends, one per vault name and
-    environment.
-
-    Use as a context manager, or call ``close()``.
-    """
-
-    def __init__(
-        self,
-        config: Config,
-        registry: PluginRegistry,
-        provider: str,
-        overrides: Mapping[str, Any],
-        *,
-        debug: bool = False,
-        limits: Limits | None = None,
-    ) -> None:
-        from envdrift.retry import Deadline
-
-        self.config = config
-        self.provider = provider
-        self._registry = registry
-        self._cls = registry.vault_class(provider)
-        self._overrides = dict(overrides)
-        self._debug = debug
-        self._instances: dict[tuple[str | None, str | None], Vault] = {}
-        self.limits = limits or Limits()
-        #: Shared by every backend of the run; ``cancel()`` it to stop all retrying.
-        self.deadline = Deadline(self.limits.deadline_seconds)
-
-    def target(self, mapping: SyncMapping) -> tuple[str | None, str]:
-        """Return ``(vault_name, secret_name)`` as this backend understands the mapping."""
-        if mapping.name_prefix is not None and not self._cls.supports_vault_name:
-            # pair.txt's `a/b=folder`: without vault names, `a/` is part of the path.
-            return None, f"{mapping.name_prefix}/{mapping.secret_name}"
-        address = self._cls.cli_options.get("vault_url")
-        if mapping.vault_name_is_default and address is not None and address in self._overrides:
-            # `--vault-url` overrides the config's default vault for this run; a mapping
-            # that names its own vault keeps it.
-            return None, mapping.secret_name
-        return mapping.vault_name, mapping.secret_name
-
-    def for_mapping(self, mapping: SyncMapping) -> tuple[Vault, str]:
-        """Return the backend instance for ``mapping`` and the secret name to ask it for.
-
-        Raises:
-            ConfigError: the backend refused its options (or a vault name it lacks);
-                the message names the mapping when a vault name is the cause.
-        """
-        vault_name, secret = self.target(mapping)
-        environment = mapping.environment if self._cls.per_environment else None
-        vault = self._instances.get((vault_name, environment))
-        if vault is None:
-            vault = self._make(vault_name, environment, mapping)
-            self._instances[vault_name, environment] = vault
-        return vault, secret
-
-    def _make(self, vault_name: str | None, environment: str | None, mapping: SyncMapping) -> Vault:
-        from envdrift.vaults import VaultContext
-
-        context = VaultContext(
-            base_dir=self.config.root,
-            vault_name=vault_name,
-            environment=environment,
-            overrides=self._overrides,
-            debug=self._debug,
-            timeout=self.limits.timeout_seconds,
-            retry=self.limits.policy(),
-            deadline=self.deadline,
-        )
-        options = self.config.vault_tables.get(self.provider, {})
-        try:
-            return self._registry.make_vault(self.provider, options, context)
-        except ConfigError as exc:
-            if vault_name is not None and not self._cls.supports_vault_name:
-                raise ConfigError(f"{self.config.label} ({mapping.origin}): {exc}") from None
-            raise ConfigError(f"{self.config.label}: {exc}") from None
-
-    @property
-    def debug(self) -> bool:
-        """``--debug`` was given: unexpected errors should show their traceback."""
-        return self._debug
-
-    @property
-    def instances(self) -> list[Vault]:
-        """The backends built so far: one per vault name (and environment, for backends
-        that are ``per_environment``)."""
-        return list(self._instances.values())
-
-    def close(self) -> None:
-        """Close every backend built; one failing ``close`` does not skip the others."""
-        instances, self._instances = list(self._instances.values()), {}
-        errors: list[BaseException] = []
-        for vault in instances:
-            try:
-                vault.close()
-            except Exception as exc:  # noqa: BLE001 - close the rest, then report
-                errors.append(exc)
-        if errors:
-            raise errors[0]
-
-    def __enter__(self) -> VaultSet:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 # -- finding and loading ---------------------------------------------------------------

@@ -18,9 +18,8 @@ from envdrift.keyvalue import normalize_private_key
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from envdrift.config import VaultSet
     from envdrift.hookspecs import DecryptionCheck
-    from envdrift.plugins import PluginRegistry
+    from envdrift.session import VaultSet
     from envdrift.targets import Target
 
 __all__ = ["VaultVerification", "repair_steps", "restore_warning", "verify_vault"]
@@ -77,10 +76,10 @@ class VaultVerification:
         }
 
 
-def verify_vault(
-    file: Path, target: Target, vaults: VaultSet, registry: PluginRegistry
-) -> VaultVerification:
+def verify_vault(file: Path, target: Target, vaults: VaultSet) -> VaultVerification:
     """Fetch the target's key and check, in memory, that it decrypts ``file``.
+
+    ``vaults`` is the session opened for ``target.config``; the caller closes it.
 
     Raises:
         envdrift.EnvdriftError: the file cannot be read, the secret cannot be fetched or is not
@@ -95,7 +94,7 @@ def verify_vault(
     source = f"secret {secret!r} in {vault.describe()}"
     value = vault.fetch(secret)
     key = normalize_private_key(value, mapping.environment, source=source)
-    check = registry.verify_decryption(file, text, key)
+    check = vaults.verify_decryption(file, text, key)
     if check is None:
         raise ConfigError(
             f"{file} holds no encrypted values and no DOTENV_PUBLIC_KEY: nothing to verify "

@@ -17,6 +17,7 @@ __all__ = [
     "PluginLoadError",
     "UnavailableError",
     "UnknownVaultError",
+    "UnsupportedOperation",
     "VaultError",
 ]
 
@@ -46,7 +47,11 @@ class DecryptionError(EnvdriftError):
 
 
 class VaultError(EnvdriftError):
-    """A vault backend failed. Subclasses say why; ``transient`` says a retry may help."""
+    """A vault backend failed. Subclasses say why; ``transient`` says a retry may help.
+
+    ``transient`` is a class attribute here, not an argument: raise ``UnavailableError``
+    (which takes ``transient=``) for a failure a repeat may cure.
+    """
 
     transient: bool = False
 
@@ -78,6 +83,16 @@ class UnavailableError(VaultError):
         super().__init__(message)
         self.retry_after = retry_after
         self.transient = transient
+
+
+class UnsupportedOperation(VaultError):
+    """The backend does not offer this optional operation (``Vault.list``, ``Vault.check``).
+
+    ``Vault``'s own ``list`` and ``check`` raise it, so a backend that does not override
+    them declares them unsupported (``Vault.supports``); a backend may also raise it
+    itself when support depends on its configuration. ``VaultContract`` skips the tests
+    of an unsupported operation.
+    """
 
 
 class PluginLoadError(EnvdriftError):

@@ -8,6 +8,7 @@ needs them, never at import.
 
 from __future__ import annotations
 
+import inspect
 import os
 import traceback
 from collections.abc import Iterable, Mapping
@@ -93,6 +94,8 @@ class PluginRegistry:
         self._infos: list[PluginInfo] = []
         self._vaults: dict[str, type[Vault]] = {}
         self._vault_owner: dict[str, str] = {}
+        #: Entry points ``ENVDRIFT_LOAD_PLUGINS`` left unloaded: ``(name, distribution)``.
+        self._switched_off: list[tuple[str, str | None]] = []
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
 
@@ -120,6 +123,7 @@ class PluginRegistry:
             version = ep.dist.version if ep.dist is not None else None
             builtin = dist == CORE_DISTRIBUTION
             if not builtin and allowed is not None and not ({ep.name, dist} & allowed):
+                self._switched_off.append((ep.name, dist))
                 continue
             info = PluginInfo(
                 name=ep.name, distribution=dist, version=version, module=ep.value, builtin=builtin
@@ -213,6 +217,14 @@ class PluginRegistry:
                     f'plugin "{info.distribution or info.name}" failed to load, so vault '
                     f"{name!r} is unavailable: {info.error}"
                 )
+        for ep_name, dist in self._switched_off:
+            if name in {ep_name, dist, _short(dist)}:
+                raise UnknownVaultError(
+                    f'vault {name!r} is unavailable: plugin "{dist or ep_name}" is installed '
+                    "but switched off by ENVDRIFT_LOAD_PLUGINS "
+                    f"({os.environ.get('ENVDRIFT_LOAD_PLUGINS', '')!r}); add {ep_name!r} to it, "
+                    "or unset it to load every plugin"
+                )
         installed = ", ".join(sorted(self._vaults)) or "(none)"
         if name in FIRST_PARTY_BACKENDS:
             from envdrift._install import install_command
@@ -231,8 +243,20 @@ class PluginRegistry:
     def make_vault(
         self, name: str, options: Mapping[str, Any], context: VaultContext | None = None
     ) -> Vault:
-        """Build the backend ``name`` from its options (cheap: no network)."""
+        """Build the backend ``name`` from its options (cheap: no network).
+
+        Raises:
+            PluginLoadError: the plugin's class leaves an abstract method unimplemented.
+            ConfigError: the backend refused its options.
+        """
         cls = self.vault_class(name)
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+            owner = self._vault_owner.get(name, "?")
+            raise PluginLoadError(
+                f"vault {name!r} of plugin {owner!r} cannot be used: {cls.__qualname__} does "
+                f"not implement {missing}"
+            )
         return cls(options, context or VaultContext())
 
     def verify_decryption(
@@ -244,6 +268,14 @@ class PluginRegistry:
             path=path, text=text, private_key=private_key
         )
         return result
+
+
+def _short(distribution: str | None) -> str | None:
+    """``envdrift-aws`` -> ``aws``: the vault name our own distributions are named after."""
+    prefix = "envdrift-"
+    if distribution and distribution.startswith(prefix):
+        return distribution[len(prefix) :]
+    return None
 
 
 def _describe_failure(exc: BaseException) -> str:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from envdrift.config import Config, SyncMapping, VaultSet
+    from envdrift.config import SyncMapping
+    from envdrift.session import VaultSet
     from envdrift.vaults import Vault
 
 __all__ = ["PushOutcome", "PushReport", "PushResult", "run_push"]
@@ -85,20 +86,27 @@ class PushReport:
 
 
 def run_push(
-    config: Config,
-    mappings: Sequence[SyncMapping],
     vaults: VaultSet,
+    mappings: Sequence[SyncMapping],
     *,
     force: bool = False,
     verify: bool = False,
     jobs: int = 8,
 ) -> PushReport:
-    """Push each mapping's local key to its vault; one failure never stops the others."""
+    """Push each mapping's local key to its vault; one failure never stops the others.
+
+    Args:
+        vaults: The run's session (``envdrift.session.open_vaults``); the caller closes it.
+        mappings: The mappings to push.
+        force: Store the local key over a different vault value.
+        verify: Store nothing; report what would change.
+        jobs: Concurrent reads of the vault's current values.
+    """
     report = PushReport(verify=verify)
     local: dict[int, Secret] = {}
     by_vault: dict[int, tuple[Vault, list[PushResult]]] = {}
     for mapping in mappings:
-        result = PushResult(mapping, mapping.folder / config.env_keys_filename)
+        result = PushResult(mapping, mapping.folder / vaults.config.env_keys_filename)
         report.results.append(result)
         vault, result.secret = vaults.for_mapping(mapping)
         result.vault = vault.describe()

@@ -34,8 +34,7 @@ from envdrift.keyvalue import normalize_private_key
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from envdrift.config import VaultSet
-    from envdrift.plugins import PluginRegistry
+    from envdrift.session import VaultSet
     from envdrift.targets import Target
 
 __all__ = ["NoLocalKeyError", "RepairResult", "reencrypt_text", "repair_file"]
@@ -164,10 +163,10 @@ def _opens(decryptor: Decryptor, value: str) -> str | None:
         return None
 
 
-def repair_file(
-    file: Path, target: Target, vaults: VaultSet, registry: PluginRegistry
-) -> RepairResult:
+def repair_file(file: Path, target: Target, vaults: VaultSet) -> RepairResult:
     """Re-encrypt ``file`` for the vault's key of ``target`` and store that key locally.
+
+    ``vaults`` is the session opened for ``target.config``; the caller closes it.
 
     Raises:
         NoLocalKeyError: no key held here opens some value; nothing was changed.
@@ -189,7 +188,7 @@ def repair_file(
     candidates = ring.ordered_for(found[1].strip().lower() if found else None, mapping.key_name)
     local = [Decryptor(c.key) for c in candidates]
     done = reencrypt_text(env, Decryptor(vault_key), local)
-    check = registry.verify_decryption(file, done.text, vault_key)
+    check = vaults.verify_decryption(file, done.text, vault_key)
     if check is None or not check.ok:
         reason = check.reason if check is not None else "no verifier understood the file"
         raise EnvdriftError(

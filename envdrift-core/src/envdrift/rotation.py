@@ -38,9 +38,8 @@ from envdrift.gitsafety import GitProtection
 from envdrift.keyvalue import normalize_private_key
 
 if TYPE_CHECKING:
-    from envdrift.config import VaultSet
-    from envdrift.plugins import PluginRegistry
     from envdrift.secrets import Secret
+    from envdrift.session import VaultSet
     from envdrift.targets import Target
     from envdrift.vaults import Vault
 
@@ -130,7 +129,6 @@ def rotate_file(
     file: Path,
     target: Target,
     vaults: VaultSet,
-    registry: PluginRegistry,
     *,
     recover: str | None = None,
 ) -> RotationResult:
@@ -139,8 +137,8 @@ def rotate_file(
     Args:
         file: The env file.
         target: Its configuration and mapping.
-        vaults: Where the mapping's vault comes from.
-        registry: Asked to verify the new file with the key read back.
+        vaults: The session opened for ``target.config``: the mapping's vault, and the
+            verifiers asked to check the new file with the key read back.
         recover: The command that stores the local key in the vault again, for errors
             that leave the vault holding the unverified new key (default: the target's
             ``push_command`` without provider flags).
@@ -171,7 +169,7 @@ def rotate_file(
     vault, secret = vaults.for_mapping(mapping)
     where = f"secret {secret!r} in {vault.describe()}"
     if recover is None:
-        recover = target.push_command(secret, registry, provider=None, flags={})
+        recover = target.push_command(secret, vaults.registry, provider=None, flags={})
     previous: Secret | None
     try:
         previous = vault.fetch(secret)
@@ -185,7 +183,7 @@ def rotate_file(
         ) from None
     try:
         stored = normalize_private_key(vault.fetch(secret), mapping.environment, source=where)
-        check = registry.verify_decryption(file, new_text, stored)
+        check = vaults.verify_decryption(file, new_text, stored)
         if check is None or not check.ok:
             reason = check.reason if check is not None else "no verifier understood the file"
             raise RotationError(

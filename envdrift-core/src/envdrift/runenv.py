@@ -39,8 +39,9 @@ from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME, private_key_name
 from envdrift.errors import ConfigError, DecryptionError, EnvdriftError, FormatError
 
 if TYPE_CHECKING:
-    from envdrift.config import Config, VaultSet
+    from envdrift.config import Config
     from envdrift.secrets import Secret
+    from envdrift.session import VaultSet
 
 __all__ = ["Injection", "VaultKeys", "build_environment", "env_files"]
 

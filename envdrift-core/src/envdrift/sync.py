@@ -39,14 +39,13 @@ from envdrift.keyvalue import normalize_private_key
 from envdrift.secrets import Secret
 
 if TYPE_CHECKING:
-    from envdrift.config import Config, SyncMapping, VaultSet
+    from envdrift.config import Config, SyncMapping
     from envdrift.hookspecs import DecryptionCheck
-    from envdrift.plugins import PluginRegistry
+    from envdrift.session import VaultSet
     from envdrift.vaults import Vault
 
 __all__ = [
     "DEFAULT_JOBS",
-    "JSON_VERSION",
     "ConfirmCallback",
     "Drift",
     "MappingResult",
@@ -61,9 +60,6 @@ __all__ = [
 #: enough to hide 25 ms of latency per call across 200 mappings in under 0.2 s, and
 #: within the connection pools of our own backends (AWS 32, HashiCorp 64).
 DEFAULT_JOBS = 32
-
-#: Version of the ``--format json`` document (``docs/sync-json.md``).
-JSON_VERSION = 1
 
 
 class Outcome(enum.StrEnum):
@@ -262,10 +258,8 @@ ConfirmCallback = Callable[[MappingResult], bool]
 
 
 def run_sync(
-    config: Config,
-    mappings: Sequence[SyncMapping],
     vaults: VaultSet,
-    registry: PluginRegistry,
+    mappings: Sequence[SyncMapping],
     options: SyncOptions,
     *,
     confirm: ConfirmCallback | None = None,
@@ -274,10 +268,9 @@ def run_sync(
     """Sync ``mappings`` (already selected, in config order) and return the report.
 
     Args:
-        config: The loaded configuration (root, keys file name).
-        mappings: The mappings to sync.
-        vaults: The run's backends; the caller closes them.
-        registry: Asked to verify decryption.
+        vaults: The run's session (``envdrift.session.open_vaults``): its configuration
+            (root, keys file name), backends and verifiers; the caller closes it.
+        mappings: The mappings to sync (``vaults.config.select``).
         options: The mode of the run.
         confirm: Asked, in config order, whether to overwrite each mismatching key.
             ``None`` means nobody can answer: a mismatch is then an error.
@@ -291,6 +284,7 @@ def run_sync(
         ConfigError: a backend refused its configuration (raised before any write).
     """
     started = time.monotonic()
+    config = vaults.config
     notify = progress or (lambda phase, done, total: None)
     git = GitProtection()
     results = [MappingResult(mapping) for mapping in mappings]
@@ -311,7 +305,7 @@ def run_sync(
                 # Before writing: a vault key that cannot decrypt its folder's files must
                 # not replace (or join) what is there.
                 phase = "checking"
-                _check(results, config.env_keys_filename, registry, pool, notify)
+                _check(results, config.env_keys_filename, vaults, pool, notify)
                 if not options.verify:
                     _hold_failing_keys(results)
             if not options.verify:
@@ -693,7 +687,7 @@ _TEMPLATE_SUFFIXES = (".example", ".sample", ".template")
 def _check(
     results: list[MappingResult],
     keys_filename: str,
-    registry: PluginRegistry,
+    vaults: VaultSet,
     pool: concurrent.futures.Executor,
     notify: ProgressCallback,
 ) -> None:
@@ -716,7 +710,7 @@ def _check(
             return
         checks = []
         for path, text in files:
-            answer = registry.verify_decryption(path, text, key)
+            answer = vaults.verify_decryption(path, text, key)
             if answer is None:
                 result.decryption_error = f"no installed verifier understands {path.name}"
                 return

@@ -2,7 +2,8 @@
 
 A plugin returns ``Vault`` subclasses from ``envdrift_register_vaults()``. envdrift builds
 one instance per vault it talks to, from the ``[vault.<name>]`` table of the config plus
-command-line overrides, and calls ``fetch``/``fetch_many``/``store``/``list``/``check``.
+command-line overrides, and calls ``fetch``/``fetch_many``/``store``, and the optional
+``list``/``check`` where the backend supports them (``Vault.supports``).
 
 Constructing a backend is cheap: no network, no SDK import. SDKs are imported inside
 methods, so ``envdrift --help`` never pays for them.
@@ -10,6 +11,7 @@ methods, so ``envdrift --help`` never pays for them.
 
 from __future__ import annotations
 
+import abc
 import concurrent.futures
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,16 +19,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from envdrift._suggest import did_you_mean
-from envdrift.errors import ConfigError, EnvdriftError, VaultError
+from envdrift.errors import ConfigError, EnvdriftError, UnsupportedOperation, VaultError
 from envdrift.retry import DEFAULT_TIMEOUT, Deadline, Retrier, RetryPolicy
 from envdrift.secrets import scrub
 
 if TYPE_CHECKING:
+    from envdrift.config import SyncMapping
     from envdrift.secrets import Secret
 
 T = TypeVar("T")
 
-__all__ = ["Vault", "VaultContext", "require_str"]
+__all__ = ["OPTIONAL_OPERATIONS", "Vault", "VaultContext", "require_str"]
+
+#: The methods a backend may leave out; ``Vault.supports`` says which it has.
+OPTIONAL_OPERATIONS = ("list", "check")
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,8 @@ class VaultContext:
 
     Attributes:
         base_dir: The config file's folder; relative paths in options resolve against it.
-        vault_name: A mapping's ``vault_name`` (or ``[vault.sync] default_vault_name``),
-            for backends that have such a notion (``Vault.supports_vault_name``).
+        vault_name: The vault name ``Vault.route`` chose for the mappings this instance
+            serves (``None`` for backends without vault names).
         environment: The mappings' environment (``production``), for backends whose
             requests depend on it (``Vault.per_environment``); ``None`` otherwise.
         overrides: Command-line flags for this backend's options, already mapped to
@@ -59,19 +65,22 @@ class VaultContext:
     deadline: Deadline = field(default_factory=Deadline)
 
 
-class Vault:
+class Vault(abc.ABC):
     """Base class of vault backends.
 
     Subclasses set ``name`` (lower case, what ``[vault] provider`` and ``-p`` say) and
-    implement ``fetch``, ``store``, ``list`` and ``check``. They may override
-    ``fetch_many`` when the service has a batch read.
+    implement the abstract ``fetch`` and ``store``. The other methods are optional:
+
+    * ``list`` and ``check``: by default they raise ``UnsupportedOperation``, which
+      declares them unsupported (``supports``); commands and ``VaultContract`` honour it.
+    * ``fetch_many``: override it when the service has a batch read.
+    * ``route``: override it when a mapping's ``vault_name`` selects something (Azure:
+      ``https://<name>.vault.azure.net``).
+    * ``close`` and ``describe``.
 
     Class attributes:
         name: The provider name.
         description: One line for ``envdrift plugins``.
-        supports_vault_name: ``True`` when a mapping's ``vault_name`` selects something
-            (Azure: ``https://<name>.vault.azure.net``). When ``False``, a ``vault_name``
-            in the config is an error rather than silently ignored.
         cli_options: Maps generic CLI flags (``vault_url``, ``region``) to this
             backend's option names, e.g. ``{"vault_url": "url"}``.
         option_keys: The option names this backend accepts in ``[vault.<name>]``;
@@ -83,7 +92,6 @@ class Vault:
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
-    supports_vault_name: ClassVar[bool] = False
     cli_options: ClassVar[Mapping[str, str]] = {}
     option_keys: ClassVar[frozenset[str] | None] = None
     per_environment: ClassVar[bool] = False
@@ -104,16 +112,68 @@ class Vault:
                     f"unknown option {unknown[0]!r} in [vault.{self.name}].{hint} "
                     f"Allowed: {allowed}."
                 )
-        if context.vault_name is not None and not self.supports_vault_name:
-            raise ConfigError(
-                f"vault {self.name!r} has no notion of a vault name, but vault_name "
-                f"{context.vault_name!r} is set; remove vault_name (or default_vault_name)"
-            )
+        if context.vault_name is not None and not self.has_vault_names():
+            # Built directly (not through a session) with a name it cannot use.
+            raise ConfigError(_no_vault_names(self.name, context.vault_name))
         self.options: dict[str, Any] = merged
         self.context = context
         self._retrier = Retrier(
             context.retry, timeout=context.timeout, deadline=context.deadline, vault=self.describe
         )
+
+    @classmethod
+    def supports(cls, operation: str) -> bool:
+        """Whether this backend offers the optional ``operation`` (``"list"``, ``"check"``).
+
+        A backend supports an operation when it overrides the method. One that overrides
+        it but cannot always serve it raises ``UnsupportedOperation`` from it instead.
+
+        Raises:
+            ValueError: ``operation`` is not one of ``OPTIONAL_OPERATIONS``.
+        """
+        if operation not in OPTIONAL_OPERATIONS:
+            raise ValueError(
+                f"{operation!r} is not an optional vault operation "
+                f"({', '.join(OPTIONAL_OPERATIONS)})"
+            )
+        return getattr(cls, operation) is not getattr(Vault, operation)
+
+    @classmethod
+    def route(cls, mapping: SyncMapping, overrides: Mapping[str, Any]) -> tuple[str | None, str]:
+        """Return ``(vault_name, secret_name)``: which vault of this kind holds ``mapping``'s
+        secret, and the name to ask it for.
+
+        envdrift builds one instance per distinct vault name (``VaultContext.vault_name``).
+        This default is for backends without vault names: a ``pair.txt`` line's
+        ``prefix/secret`` is a path (``apps/api-key``), and a ``vault_name`` in the
+        config is an error rather than silently ignored, except a ``default_vault_name``
+        that a vault address on the command line (``--vault-url``) replaces for the run.
+        Backends whose vault name selects something (Azure) override it.
+
+        Args:
+            mapping: The mapping (``vault_name``, ``vault_name_is_default``,
+                ``name_prefix``, ``secret_name``).
+            overrides: This run's command-line overrides, by option name.
+
+        Raises:
+            ConfigError: the mapping names a vault this backend cannot select.
+        """
+        if mapping.name_prefix is not None:
+            return None, f"{mapping.name_prefix}/{mapping.secret_name}"
+        if mapping.vault_name is None or cls.address_overridden(mapping, overrides):
+            return None, mapping.secret_name
+        raise ConfigError(_no_vault_names(cls.name, mapping.vault_name))
+
+    @classmethod
+    def has_vault_names(cls) -> bool:
+        """Whether a vault name selects something here: the backend overrides ``route``."""
+        return cls.route.__func__ is not Vault.route.__func__  # type: ignore[attr-defined]
+
+    @classmethod
+    def address_overridden(cls, mapping: SyncMapping, overrides: Mapping[str, Any]) -> bool:
+        """The mapping's vault name is the config's default and ``--vault-url`` replaces it."""
+        address = cls.cli_options.get("vault_url")
+        return mapping.vault_name_is_default and address is not None and address in overrides
 
     def describe(self) -> str:
         """Name this vault in messages, e.g. ``vault 'aws' (region eu-west-1)``."""
@@ -133,6 +193,7 @@ class Vault:
         """
         return self._retrier.call(request, what=what)
 
+    @abc.abstractmethod
     def fetch(self, name: str) -> Secret:
         """Return the current value of secret ``name``.
 
@@ -141,7 +202,6 @@ class Vault:
             PermissionDeniedError: the identity may not read it.
             UnavailableError: the vault could not be reached (after retries).
         """
-        raise NotImplementedError
 
     def fetch_many(
         self, names: Iterable[str], *, jobs: int = 8
@@ -188,31 +248,49 @@ class Vault:
     def _fetch_retrying(self, name: str) -> Secret:
         return self.retrying(lambda: self.fetch(name), what=f"read secret {name!r}")
 
+    @abc.abstractmethod
     def store(self, name: str, value: Secret) -> None:
         """Store ``value`` as the new current version of secret ``name``.
 
         Creates the secret when it does not exist. The previous version stays reachable
         where the service keeps versions.
         """
-        raise NotImplementedError
 
     def list(self, prefix: str = "") -> list[str]:
-        """Return the names of the secrets that start with ``prefix``, sorted."""
-        raise NotImplementedError
+        """Return the names of the secrets that start with ``prefix``, sorted (optional).
+
+        Raises:
+            UnsupportedOperation: the backend cannot list (the default).
+        """
+        raise self.unsupported("list secrets")
 
     def check(self) -> None:
-        """Raise an ``EnvdriftError`` when this backend cannot work here.
+        """Raise an ``EnvdriftError`` when this backend cannot work here (optional).
 
         Checks that the SDK is importable and the credentials are usable, without
         needing permissions beyond reading secrets.
-        """
-        raise NotImplementedError
 
-    def close(self) -> None:
+        Raises:
+            UnsupportedOperation: the backend has no such check (the default).
+        """
+        raise self.unsupported("check its setup")
+
+    def unsupported(self, what: str) -> UnsupportedOperation:
+        """The ``UnsupportedOperation`` to raise for ``what`` (``list secrets``)."""
+        return UnsupportedOperation(f"{self.describe()} cannot {what}")
+
+    def close(self) -> None:  # noqa: B027 - optional: most backends hold nothing to release
         """Release clients and connections. Called once when envdrift is done."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()}>"
+
+
+def _no_vault_names(vault: str, vault_name: str) -> str:
+    return (
+        f"vault {vault!r} has no notion of a vault name, but vault_name {vault_name!r} is "
+        "set; remove vault_name (or default_vault_name)"
+    )
 
 
 def require_str(options: Mapping[str, Any], key: str, vault: str) -> str | None:

@@ -84,7 +84,6 @@ class HashicorpVault(Vault):
 
     name = "hashicorp"
     description = "HashiCorp Vault / OpenBao KV secrets engine (v1 or v2), through hvac"
-    supports_vault_name = False
     cli_options = {"vault_url": "url"}
     option_keys = OPTION_KEYS
 

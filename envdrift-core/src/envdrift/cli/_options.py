@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from envdrift.config import Config, Limits, VaultSet
+    from envdrift.config import Config, Limits
     from envdrift.plugins import PluginRegistry
+    from envdrift.session import VaultSet
     from envdrift.targets import Target
 
 __all__ = [
@@ -120,8 +121,12 @@ class VaultFlags:
         return Limits(self.timeout, self.retries, self.deadline)
 
     def open_vaults(self, config: Config, registry: PluginRegistry, ctx: click.Context) -> VaultSet:
-        """The run's backends for ``config``, these flags winning over the file."""
-        return config.open_vaults(
+        """The run's session for ``config`` (``envdrift.session.open_vaults``), these
+        flags winning over the file and ``--debug`` taken from ``ctx``."""
+        from envdrift.session import open_vaults
+
+        return open_vaults(
+            config,
             registry,
             provider=self.provider,
             flags=self.flags,

@@ -1,14 +1,39 @@
-"""All terminal output goes through ``Output``: one place decides streams and styles."""
+"""All terminal output goes through ``Output``: one place decides streams and styles,
+and builds every command's ``--format json`` document."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import click
 
-__all__ = ["Output"]
+from envdrift.errors import EnvdriftError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
+__all__ = ["JSON_VERSION", "Output", "json_document"]
+
+#: Version of the ``--format json`` documents (``docs/sync-json.md``).
+JSON_VERSION = 1
+
+
+def json_document(
+    command: str, body: Mapping[str, Any], *, exit_code: int, error: str | None = None
+) -> dict[str, Any]:
+    """Every command's JSON document: ``version`` and ``command``, the command's own
+    fields, then ``error`` (``None`` on success) and ``exit_code``."""
+    return {
+        "version": JSON_VERSION,
+        "command": command,
+        **body,
+        "error": error,
+        "exit_code": exit_code,
+    }
 
 
 class Output:
@@ -53,9 +78,34 @@ class Output:
         """Print ``Error: …`` to stderr."""
         click.echo(f"Error: {text}", err=True)
 
+    def notes(self, notes: Iterable[str], warnings: Iterable[str] = ()) -> None:
+        """Print ``notes`` as diagnostics, then ``warnings`` (as ``GitProtection.messages``
+        gives them)."""
+        for note in notes:
+            self.info(note)
+        for warning in warnings:
+            self.warn(warning)
+
     def json(self, document: Any) -> None:
         """Print one JSON document on stdout."""
         click.echo(json.dumps(document, indent=2, sort_keys=False))
+
+    def document(
+        self, command: str, body: Mapping[str, Any], *, exit_code: int, error: str | None = None
+    ) -> None:
+        """Print ``command``'s JSON document (``json_document``) on stdout."""
+        self.json(json_document(command, body, exit_code=exit_code, error=error))
+
+    @contextlib.contextmanager
+    def json_errors(self, command: str, body: Callable[[], Mapping[str, Any]]) -> Iterator[None]:
+        """In JSON mode, an ``EnvdriftError`` leaving the block still prints a document
+        (``body()`` plus the error and its exit code) before it propagates."""
+        try:
+            yield
+        except EnvdriftError as exc:
+            if self.json_mode:
+                self.document(command, body(), exit_code=exc.exit_code, error=str(exc))
+            raise
 
     def table(self, headers: list[str], rows: list[list[str]]) -> None:
         """Print aligned columns."""

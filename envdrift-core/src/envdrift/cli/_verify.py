@@ -6,6 +6,7 @@ verification, the optional repair, and the repair advice printed when neither wo
 
 from __future__ import annotations
 
+import os
 import shlex
 from typing import TYPE_CHECKING, Any
 
@@ -61,10 +62,10 @@ class VaultCheck:
         repaired: RepairResult | None = None
         no_key: NoLocalKeyError | None = None
         with flags.open_vaults(target.config, self.registry, self.ctx) as vaults:
-            result = verify_vault(path, target, vaults, self.registry)
+            result = verify_vault(path, target, vaults)
             if self.repair and not result.ok:
                 try:
-                    repaired = repair_file(path, target, vaults, self.registry)
+                    repaired = repair_file(path, target, vaults)
                 except NoLocalKeyError as exc:
                     no_key = exc
         if result.ok:
@@ -84,10 +85,12 @@ class VaultCheck:
         if not self.out.json_mode or not self.documents:
             return
         if not multiple:
-            self.out.json(self.documents[0])
+            body = dict(self.documents[0])
+            code, error = int(body.pop("exit_code")), body.pop("error", None)
+            self.out.document("decrypt", body, exit_code=code, error=error)
             return
         code = max(int(d["exit_code"]) for d in self.documents)
-        self.out.json({"files": self.documents, "exit_code": code})
+        self.out.document("decrypt", {"files": self.documents}, exit_code=code)
 
     # -- outcomes ----------------------------------------------------------------------
 
@@ -135,10 +138,13 @@ class VaultCheck:
         )
         out.line(f"  {public_key_name(file)} is now {repaired.public_key[:10]}… (the vault's)")
         if repaired.keys_changed:
-            kept = f" (the previous file is kept in {repaired.backup})" if repaired.backup else ""
-            out.line(f"  {repaired.keys_file}: {repaired.key_name} is the vault's key{kept}")
+            backup = repaired.backup
+            kept = f" (the previous file is kept in {_shown(backup)})" if backup else ""
+            out.line(
+                f"  {_shown(repaired.keys_file)}: {repaired.key_name} is the vault's key{kept}"
+            )
         out.line(f"  verified: the vault's key decrypts {file}; commit it")
-        _print_git(out, repaired)
+        out.notes(*repaired.git.messages())
         if repaired.git.tracked and _ci(self.ctx):
             return 1
         return 0
@@ -199,13 +205,9 @@ class VaultCheck:
         return " ".join(words)
 
 
+def _shown(path: Path) -> str:
+    return os.path.relpath(path)
+
+
 def _ci(ctx: click.Context) -> bool:
     return bool(ctx.params.get("ci"))
-
-
-def _print_git(out: Output, repaired: RepairResult) -> None:
-    notes, warnings = repaired.git.messages()
-    for note in notes:
-        out.info(note)
-    for warning in warnings:
-        out.warn(warning)

@@ -121,11 +121,7 @@ def encrypt(
 
 def _report_git(out: Output, git: GitProtection, *, ci: bool) -> int:
     """Print what ``protect`` did; 1 under ``--ci`` when git tracks a key file."""
-    notes, warnings = git.messages()
-    for note in notes:
-        out.info(note)
-    for warning in warnings:
-        out.warn(warning)
+    out.notes(*git.messages())
     return 1 if ci and git.tracked else 0
 
 
@@ -135,6 +131,7 @@ def _vault_key(ctx: click.Context, first_setup: list[str]) -> KeySource:
     def source(path: Path, name: str) -> tuple[Secret, str] | None:
         from envdrift.errors import EnvdriftError, NotFoundError
         from envdrift.keyvalue import normalize_private_key
+        from envdrift.session import open_vaults
         from envdrift.targets import covering_target
 
         target = covering_target(path)
@@ -146,12 +143,12 @@ def _vault_key(ctx: click.Context, first_setup: list[str]) -> KeySource:
         secret = mapping.secret_name
         where = f"secret {secret!r}"
         try:
-            with target.config.open_vaults(registry, debug=is_debug(ctx)) as vaults:
+            with open_vaults(target.config, registry, debug=is_debug(ctx)) as vaults:
                 vault, secret = vaults.for_mapping(mapping)
                 where = f"secret {secret!r} in {vault.describe()}"
                 key = normalize_private_key(vault.fetch(secret), mapping.environment, source=where)
         except NotFoundError:
-            push = target.push_command(secret, registry, provider=None, flags={})
+            push = target.push_command(secret, registry, provider=None, flags={}, force=False)
             first_setup.append(
                 f"{where} holds no key yet (first setup): run `{push}` to store it, so "
                 "that teammates and CI get it with `envdrift sync`"

@@ -18,7 +18,7 @@ from envdrift.cli._options import (
     vault_options,
 )
 from envdrift.cli._output import Output
-from envdrift.cli.sync import _error_document
+from envdrift.cli.sync import _failed_body
 
 if TYPE_CHECKING:
     from envdrift.config import Config
@@ -69,7 +69,6 @@ def lock(
     file failed or (--check) holds plaintext, 2 for configuration and usage errors.
     """
     from envdrift.config import load_config
-    from envdrift.errors import EnvdriftError
     from envdrift.lock import check_plaintext, encrypt_locked, preflight
     from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
 
@@ -77,7 +76,11 @@ def lock(
     registry = registry_from(ctx)
     config: Config | None = None
     warnings: list[str] = []
-    try:
+
+    def no_lock() -> dict[str, Any]:
+        return _failed_body(config, vault_flags.provider, profile, warnings)
+
+    with out.json_errors("lock", no_lock):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
         mappings = config.select(profile)
@@ -87,24 +90,19 @@ def lock(
         else:
             options = SyncOptions(verify=True, ci=True, jobs=workers)
             with vault_flags.open_vaults(config, registry, ctx) as vaults:
-                report = run_sync(config, mappings, vaults, registry, options)
+                report = run_sync(vaults, mappings, options)
             if report.interrupted:
                 raise KeyboardInterrupt
             locks = preflight(report, config.env_keys_filename)
             if not any(lock.problem for lock in locks):
                 encrypt_locked(locks, jobs=workers)
-    except EnvdriftError as exc:
-        if out.json_mode:
-            document = _error_document(config, vault_flags.provider, profile, warnings, exc)
-            out.json({**document, "command": "lock"})
-        raise
     stopped = not check and any(lock.problem for lock in locks)
     failed = any(f.outcome in {"error", "plaintext"} for lock in locks for f in lock.files)
     code = 1 if stopped or failed else 0
     fixes = {id(lock): "" if check else _fix(lock, config, registry, vault_flags) for lock in locks}
     if out.json_mode:
-        body = _document(config, locks, fixes, check, force, profile, warnings, code)
-        out.json({**body, "stopped": stopped})
+        body = _body(config, locks, fixes, check, force, profile, warnings, stopped)
+        out.document("lock", body, exit_code=code)
     else:
         _print_text(out, locks, fixes, check=check, stopped=stopped)
     ctx.exit(code)
@@ -190,7 +188,7 @@ def _print_text(
         out.line(line + (f", {failed} failed" if failed else ""))
 
 
-def _document(
+def _body(
     config: Config,
     locks: list[MappingLock],
     fixes: dict[int, str],
@@ -198,18 +196,14 @@ def _document(
     force: bool,
     profile: str | None,
     warnings: list[str],
-    code: int,
+    stopped: bool,
 ) -> dict[str, Any]:
-    from envdrift.sync import JSON_VERSION
-
     files = [f for lock in locks for f in lock.files]
     return {
-        "version": JSON_VERSION,
-        "command": "lock",
         "config": config.label,
         "profile": profile,
         "mode": {"check": check, "force": force},
-        "stopped": any(lock.problem for lock in locks),
+        "stopped": stopped,
         "mappings": [
             {
                 "index": lock.mapping.index,
@@ -235,6 +229,4 @@ def _document(
             },
         },
         "warnings": warnings,
-        "error": None,
-        "exit_code": code,
     }

@@ -3,6 +3,7 @@ codes), then decrypt every mapped env file in place (``envdrift.pull``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from envdrift.cli._options import (
     vault_options,
 )
 from envdrift.cli._output import Output
-from envdrift.cli.sync import _confirmer, _error_document, _Progress, _summary
+from envdrift.cli.sync import _confirmer, _failed_body, _Progress, _summary
 
 if TYPE_CHECKING:
     from envdrift.config import Config
@@ -62,7 +63,6 @@ def pull(
     2 for configuration and usage errors, 130 after Ctrl-C.
     """
     from envdrift.config import load_config
-    from envdrift.errors import EnvdriftError
     from envdrift.pull import decrypt_mapped
     from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
 
@@ -72,40 +72,30 @@ def pull(
     config: Config | None = None
     warnings: list[str] = []
     progress = _Progress(out, enabled=Output.stderr_is_tty())
-    try:
+
+    def failed() -> dict[str, Any]:
+        return _failed_body(config, vault_flags.provider, profile, warnings)
+
+    with out.json_errors("pull", failed), contextlib.closing(progress):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
         mappings = config.select(profile)
         options = SyncOptions(force=force, ci=ci, jobs=jobs or config.jobs or DEFAULT_JOBS)
         with vault_flags.open_vaults(config, registry, ctx) as vaults:
-            more = config.section_warnings(registry.vault_names())
-            warnings.extend(more)
+            warnings.extend(vaults.warnings)
             interactive = not (ci or force) and Output.stdin_is_tty()
             confirm = _confirmer(out, progress, salt) if interactive else None
-            report = run_sync(
-                config,
-                mappings,
-                vaults,
-                registry,
-                options,
-                confirm=confirm,
-                progress=progress.update,
-            )
+            report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
         progress.update("decrypting", 0, len(report.results))
         pulls = decrypt_mapped(report, config.env_keys_filename, jobs=options.jobs)
-    except EnvdriftError as exc:
-        progress.close()
-        if out.json_mode:
-            document = _error_document(config, vault_flags.provider, profile, warnings, exc)
-            out.json({**document, "command": "pull"})
-        raise
-    finally:
-        progress.close()
     code = _exit_code(report, pulls)
+    notes, git_warnings = report.git.messages()
+    warnings.extend(git_warnings)
     if out.json_mode:
-        out.json(_document(config, report, pulls, profile, warnings, salt, code))
+        out.document("pull", _body(config, report, pulls, profile, warnings, salt), exit_code=code)
     else:
         _print_text(out, report, pulls)
+    out.notes(notes, git_warnings)
     ctx.exit(code)
 
 
@@ -175,20 +165,15 @@ def _decrypt_summary(pulls: list[MappingPull]) -> str:
     return line
 
 
-def _document(
+def _body(
     config: Config,
     report: SyncReport,
     pulls: list[MappingPull],
     profile: str | None,
     warnings: list[str],
     salt: bytes,
-    code: int,
 ) -> dict[str, Any]:
-    from envdrift.sync import JSON_VERSION
-
     return {
-        "version": JSON_VERSION,
-        "command": "pull",
         "config": config.label,
         "provider": report.provider,
         "profile": profile,
@@ -207,6 +192,4 @@ def _document(
             **_file_counts(pulls),
         },
         "warnings": warnings,
-        "error": None,
-        "exit_code": code,
     }

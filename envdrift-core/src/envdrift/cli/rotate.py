@@ -44,7 +44,7 @@ def rotate(
         recover = target.push_command(
             secret_name, registry, provider=vault_flags.provider, flags=vault_flags.flags
         )
-        result = rotate_file(file, target, vaults, registry, recover=recover)
+        result = rotate_file(file, target, vaults, recover=recover)
     out.line(
         f"rotated {file}: {result.values} value{'s' if result.values != 1 else ''} "
         f"re-encrypted for {result.public_key[:10]}…, new key stored in secret "
@@ -52,10 +52,6 @@ def rotate(
     )
     if result.backup is not None:
         out.line(f"previous keys kept in {result.backup}")
-    notes, warnings = result.git.messages()
-    for note in notes:
-        out.info(note)
-    for warning in warnings:
-        out.warn(warning)
+    out.notes(*result.git.messages())
     sync = target.sync_command(registry, provider=vault_flags.provider, flags=vault_flags.flags)
     out.line(f"commit {shlex.quote(str(file))}; teammates then run: {sync}")

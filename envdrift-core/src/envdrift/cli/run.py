@@ -20,7 +20,8 @@ from envdrift.cli._output import Output
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from envdrift.config import Config, VaultSet
+    from envdrift.config import Config
+    from envdrift.session import VaultSet
 
 
 @click.command(context_settings={"allow_interspersed_args": False})

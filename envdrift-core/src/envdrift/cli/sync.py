@@ -95,17 +95,21 @@ def sync(
     if verify and force:
         raise click.UsageError("--verify and --force exclude each other")
     from envdrift.config import load_config
-    from envdrift.errors import EnvdriftError
     from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
 
     out = Output(json_mode=output_format == "json")
-    obj = ctx.find_root().obj if isinstance(ctx.find_root().obj, dict) else {}
     registry = registry_from(ctx)
     salt = os.urandom(16)  # fingerprints compare within this run only
     config: Config | None = None
     warnings: list[str] = []
     progress = _Progress(out, enabled=Output.stderr_is_tty())
-    try:
+
+    def failed() -> dict[str, Any]:
+        return _failed_body(config, vault_flags.provider, profile, warnings)
+
+    # Leaving the block closes the status line first (also on Ctrl-C, before the
+    # "interrupted" line), then prints the JSON error document.
+    with out.json_errors("sync", failed), contextlib.closing(progress):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
         mappings = config.select(profile)
@@ -118,48 +122,23 @@ def sync(
             allow_outside_root=allow_outside_root,
             keep_backups=keep_backups,
         )
-        with config.open_vaults(
-            registry,
-            provider=vault_flags.provider,
-            flags=vault_flags.flags,
-            debug=bool(obj.get("debug")),
-            limits=vault_flags.limits,
-        ) as vaults:
-            more = config.section_warnings(registry.vault_names())
-            warnings.extend(more)
+        with vault_flags.open_vaults(config, registry, ctx) as vaults:
+            warnings.extend(vaults.warnings)
             interactive = not (ci or verify or force) and Output.stdin_is_tty()
             confirm = _confirmer(out, progress, salt) if interactive else None
-            report = run_sync(
-                config,
-                mappings,
-                vaults,
-                registry,
-                options,
-                confirm=confirm,
-                progress=progress.update,
-            )
-    except EnvdriftError as exc:
-        progress.close()
-        if out.json_mode:
-            out.json(_error_document(config, vault_flags.provider, profile, warnings, exc))
-        raise
-    finally:
-        progress.close()  # also on Ctrl-C, before the "interrupted" line
+            report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
     notes, git_warnings = report.git.messages()
     warnings.extend(git_warnings)
     if out.json_mode:
-        out.json(_document(config, report, profile, warnings, salt))
+        out.document(
+            "sync",
+            _body(config, report, profile, warnings, salt),
+            exit_code=report.exit_code,
+        )
     else:
         _print_text(out, config, report, salt)
-    for note in notes:
-        out.info(note)
-    _warn(out, git_warnings)
+    out.notes(notes, git_warnings)
     ctx.exit(report.exit_code)
-
-
-def _warn(out: Output, warnings: tuple[str, ...] | list[str]) -> None:
-    for warning in warnings:
-        out.warn(warning)
 
 
 def _confirmer(out: Output, progress: _Progress, salt: bytes) -> ConfirmCallback:
@@ -252,16 +231,12 @@ def _summary(report: SyncReport) -> str:
 # -- JSON (docs/sync-json.md) ----------------------------------------------------------
 
 
-def _document(
+def _body(
     config: Config, report: SyncReport, profile: str | None, warnings: list[str], salt: bytes
 ) -> dict[str, Any]:
-    from envdrift.sync import JSON_VERSION
-
     counts = report.counts()
     options = report.options
     return {
-        "version": JSON_VERSION,
-        "command": "sync",
         "config": config.label,
         "provider": report.provider,
         "profile": profile,
@@ -275,23 +250,13 @@ def _document(
         "mappings": [result.as_dict(salt, config.root) for result in report.results],
         "summary": {"total": len(report.results), **counts},
         "warnings": warnings,
-        "error": None,
-        "exit_code": report.exit_code,
     }
 
 
-def _error_document(
-    config: Config | None,
-    provider: str | None,
-    profile: str | None,
-    warnings: list[str],
-    exc: Exception,
+def _failed_body(
+    config: Config | None, provider: str | None, profile: str | None, warnings: list[str]
 ) -> dict[str, Any]:
-    from envdrift.sync import JSON_VERSION
-
     return {
-        "version": JSON_VERSION,
-        "command": "sync",
         "config": config.label if config else None,
         "provider": provider or (config.provider if config else None),
         "profile": profile,
@@ -299,8 +264,6 @@ def _error_document(
         "mappings": [],
         "summary": None,
         "warnings": warnings,
-        "error": str(exc),
-        "exit_code": getattr(exc, "exit_code", 1),
     }
 
 

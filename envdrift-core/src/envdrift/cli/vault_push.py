@@ -63,29 +63,30 @@ def vault_push(
     out = Output(json_mode=output_format == "json")
     registry = registry_from(ctx)
     cwd = Path.cwd()
-    if folder is not None:
-        target = resolve_target(
-            folder,
-            cwd=cwd,
-            config_file=vault_flags.config_file,
-            secret=secret,
-            environment=environment,
-        )
-        config, mappings = target.config, [target.mapping]
-    else:
-        config = load_config(vault_flags.config_file, cwd)
-        mappings = config.select(profile)
-    with vault_flags.open_vaults(config, registry, ctx) as vaults:
-        report = run_push(config, mappings, vaults, force=force, verify=verify)
+    with out.json_errors("vault-push", lambda: {"verify": verify, "mappings": [], "summary": None}):
+        if folder is not None:
+            target = resolve_target(
+                folder,
+                cwd=cwd,
+                config_file=vault_flags.config_file,
+                secret=secret,
+                environment=environment,
+            )
+            config, mappings = target.config, [target.mapping]
+        else:
+            config = load_config(vault_flags.config_file, cwd)
+            mappings = config.select(profile)
+        with vault_flags.open_vaults(config, registry, ctx) as vaults:
+            report = run_push(vaults, mappings, force=force, verify=verify)
     if out.json_mode:
-        out.json(
+        out.document(
+            "vault-push",
             {
-                "command": "vault-push",
                 "verify": verify,
                 "mappings": [r.as_dict() for r in report.results],
                 "summary": report.counts(),
-                "exit_code": report.exit_code,
-            }
+            },
+            exit_code=report.exit_code,
         )
     else:
         out.table(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -12,13 +13,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 
-from envdrift.errors import EnvdriftError, NotFoundError
+from envdrift.errors import EnvdriftError, NotFoundError, UnsupportedOperation
 from envdrift.plugins import ENTRY_POINT_GROUP
 from envdrift.secrets import Secret
 from envdrift.vaults import Vault
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from envdrift.hookspecs import DecryptionCheck
 
@@ -45,6 +46,10 @@ class VaultContract:
     Subclasses provide the ``vault`` fixture (a working backend against a real or local
     server) and set the class attributes below. Secret names come from ``new_name``,
     which subclasses may override when their service restricts names.
+
+    The tests of an optional operation (``list``, ``check``) are skipped when the vault
+    declares it unsupported: it does not override the method (``Vault.supports``), or
+    the method raises ``UnsupportedOperation``.
     """
 
     #: The module the entry point loads (checked to import cheaply).
@@ -103,11 +108,13 @@ class VaultContract:
     def test_list_finds_stored_names_by_prefix(
         self, vault: Vault, new_name: Callable[[], str]
     ) -> None:
+        _skip_unless_supported(vault, "list")
         first, second = new_name(), new_name()
         vault.store(first, Secret("1"))
         vault.store(second, Secret("2"))
         common = first[: len(first) - 1]
-        listed = vault.list(common)
+        with _skip_if_unsupported("list"):
+            listed = vault.list(common)
         assert first in listed
         assert all(name.startswith(common) for name in listed)
 
@@ -124,7 +131,9 @@ class VaultContract:
         assert marker not in str(info.value)
 
     def test_check_passes(self, vault: Vault) -> None:
-        vault.check()
+        _skip_unless_supported(vault, "check")
+        with _skip_if_unsupported("check"):
+            vault.check()
 
     def test_plugin_module_imports_cheaply(self) -> None:
         if not self.plugin_module:
@@ -146,6 +155,19 @@ class VaultContract:
         eps = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
         assert self.entry_point_name in eps, f"no {ENTRY_POINT_GROUP!r} entry point"
         assert eps[self.entry_point_name].value.split(":")[0] == self.plugin_module
+
+
+def _skip_unless_supported(vault: Vault, operation: str) -> None:
+    if not vault.supports(operation):
+        pytest.skip(f"{type(vault).__name__} declares {operation!r} unsupported")
+
+
+@contextlib.contextmanager
+def _skip_if_unsupported(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except UnsupportedOperation as exc:
+        pytest.skip(f"{operation!r} is unsupported here: {exc}")
 
 
 class KeyVerifierContract:
