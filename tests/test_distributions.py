@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from envdrift.__about__ import __version__
 
-from tests.venvs import REPO_ROOT, Venv, copy_working_tree, pip_env
+from tests.venvs import REPO_ROOT, Venv, build_wheels, copy_working_tree, pip_env
 
 BACKENDS = ("aws", "azure", "hashicorp")
 DISTRIBUTIONS = ("envdrift", "envdrift-core", *(f"envdrift-{name}" for name in BACKENDS))
@@ -77,6 +77,14 @@ def test_every_wheel_and_sdist_carries_the_licence(release: Path) -> None:
             member = archive.extractfile(f"{top}/LICENSE")
             assert member is not None, sdist.name
             assert member.read() == licence, sdist.name
+
+
+def test_plain_pip_wheel_builds_each_folder_of_a_checkout(tmp_path: Path) -> None:
+    folders = [REPO_ROOT, *(REPO_ROOT / name for name in DISTRIBUTIONS if name != "envdrift")]
+    wheels = build_wheels(tmp_path, *folders)  # pip wheel --no-deps, one folder each
+    assert sorted(wheels) == sorted(DISTRIBUTIONS)
+    for name, wheel in wheels.items():
+        assert wheel.name == f"{name.replace('-', '_')}-{__version__}-py3-none-any.whl"
 
 
 def test_find_links_install_of_the_umbrella_is_this_project(release: Path, tmp_path: Path) -> None:

@@ -10,16 +10,20 @@
 - ``mixed_install``: files of envdrift 11.x and of envdrift-core in one ``envdrift``
   package folder, explained in one line instead of an ImportError.
 
-Only ``legacy_files_present`` runs on every start (a few ``stat`` calls); the rest runs on
-an error path or on request.
+Only ``legacy_files_present`` runs on every start (a few ``stat`` calls, and no import
+beyond ``os``); the rest runs on an error path or on request.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envdrift.__about__ import __version__
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "CORE",
@@ -32,7 +36,7 @@ __all__ = [
 
 CORE = "envdrift-core"
 UMBRELLA = "envdrift"
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: Files that only envdrift 11.x puts in the ``envdrift`` package folder. Ours has a
 #: ``cli/`` package, which would shadow 11.x's ``cli.py``; 11.x's ``sync/`` shadows our
 #: ``sync.py``: sharing the folder breaks both.
@@ -77,6 +81,7 @@ def _local_source(distribution: str) -> tuple[Path, bool] | None:
     import json
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import distribution as find
+    from pathlib import Path
     from urllib.parse import unquote, urlparse
 
     try:
@@ -145,12 +150,12 @@ def docs_url(page: str) -> str:
     return f"{FALLBACK_DOCS} ({page}.md)"
 
 
-def legacy_files_present(package_dir: Path = PACKAGE_DIR) -> bool:
+def legacy_files_present(package_dir: str | Path = PACKAGE_DIR) -> bool:
     """envdrift 11.x's files share the ``envdrift`` package folder with ours."""
-    return any((package_dir / name).exists() for name in LEGACY_FILES)
+    return any(os.path.exists(os.path.join(package_dir, name)) for name in LEGACY_FILES)
 
 
-def mixed_install(package_dir: Path = PACKAGE_DIR) -> str | None:
+def mixed_install(package_dir: str | Path = PACKAGE_DIR) -> str | None:
     """One line naming the two installs and the commands that fix it, or ``None``."""
     umbrella = _version(UMBRELLA)
     legacy = umbrella is not None and _major(umbrella) < _major(__version__)

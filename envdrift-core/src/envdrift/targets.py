@@ -67,14 +67,16 @@ class Target:
         *,
         provider: str | None,
         flags: Mapping[str, str | None],
+        force: bool = True,
     ) -> str:
         """The ``envdrift vault-push FOLDER SECRET --env ENV --force`` that stores this
         target's local key again, and no other mapping's (a bare ``vault-push --force``
         would force every configured mapping). ``-c`` and provider flags as in
-        ``sync_command``."""
+        ``sync_command``; ``force=False`` leaves out ``--force`` (a first push)."""
         mapping = self.mapping
         words = ["envdrift", "vault-push", shlex.quote(os.path.relpath(mapping.folder))]
-        words += [shlex.quote(secret), "--env", shlex.quote(mapping.environment), "--force"]
+        words += [shlex.quote(secret), "--env", shlex.quote(mapping.environment)]
+        words += ["--force"] if force else []
         return self._command(words, registry, provider, flags)
 
     def _command(

@@ -6,6 +6,7 @@ verification, the optional repair, and the repair advice printed when neither wo
 
 from __future__ import annotations
 
+import os
 import shlex
 from typing import TYPE_CHECKING, Any
 
@@ -137,8 +138,11 @@ class VaultCheck:
         )
         out.line(f"  {public_key_name(file)} is now {repaired.public_key[:10]}… (the vault's)")
         if repaired.keys_changed:
-            kept = f" (the previous file is kept in {repaired.backup})" if repaired.backup else ""
-            out.line(f"  {repaired.keys_file}: {repaired.key_name} is the vault's key{kept}")
+            backup = repaired.backup
+            kept = f" (the previous file is kept in {_shown(backup)})" if backup else ""
+            out.line(
+                f"  {_shown(repaired.keys_file)}: {repaired.key_name} is the vault's key{kept}"
+            )
         out.line(f"  verified: the vault's key decrypts {file}; commit it")
         out.notes(*repaired.git.messages())
         if repaired.git.tracked and _ci(self.ctx):
@@ -199,6 +203,10 @@ class VaultCheck:
             if value is not None:
                 words += [flag, shlex.quote(value)]
         return " ".join(words)
+
+
+def _shown(path: Path) -> str:
+    return os.path.relpath(path)
 
 
 def _ci(ctx: click.Context) -> bool:

@@ -35,7 +35,11 @@ if TYPE_CHECKING:
     help="Create a new key pair for a file without one even when its folder is mapped to "
     "a vault (the vault's key then no longer opens it).",
 )
-@click.option("--ci", is_flag=True, help="Never prompt; a key file git tracks fails the run.")
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Never prompt; a key file git tracks fails the run; an unread config key is an error.",
+)
 @click.pass_context
 def encrypt(
     ctx: click.Context,
@@ -144,7 +148,7 @@ def _vault_key(ctx: click.Context, first_setup: list[str]) -> KeySource:
                 where = f"secret {secret!r} in {vault.describe()}"
                 key = normalize_private_key(vault.fetch(secret), mapping.environment, source=where)
         except NotFoundError:
-            push = target.push_command(secret, registry, provider=None, flags={})
+            push = target.push_command(secret, registry, provider=None, flags={}, force=False)
             first_setup.append(
                 f"{where} holds no key yet (first setup): run `{push}` to store it, so "
                 "that teammates and CI get it with `envdrift sync`"
