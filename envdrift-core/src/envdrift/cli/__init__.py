@@ -209,12 +209,13 @@ def _explain_mixed_install() -> NoReturn:
     sys.exit(2)
 
 
-def __getattr__(name: str) -> Any:
-    # envdrift 11.x's console script runs `from envdrift.cli import app`. It reaches this
-    # package only when 11.x was installed over envdrift-core (our cli/ shadows its cli.py).
-    if name == "app":
-        return _explain_mixed_install
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def app() -> NoReturn:
+    """envdrift 11.x's console-script target (``envdrift.cli:app``), never ours.
+
+    11.x's script reaches this package only when 11.x was installed over envdrift-core:
+    our ``cli/`` package shadows its ``cli.py``. Explain that instead of an ImportError.
+    """
+    _explain_mixed_install()
 
 
 def main() -> None:
