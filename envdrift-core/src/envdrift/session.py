@@ -177,10 +177,14 @@ class VaultSet:
             raise ConfigError(f"{self.config.label}: {exc}") from None
 
     def verify_decryption(
-        self, path: Path, text: str, private_key: Secret
+        self, path: Path, text: str, private_key: Secret, *, environment: str | None = None
     ) -> DecryptionCheck | None:
-        """Ask the plugins whether ``private_key`` decrypts ``path``; first answer wins."""
-        return self.registry.verify_decryption(path, text, private_key)
+        """Ask the plugins whether ``private_key`` decrypts ``path``; first answer wins.
+
+        ``environment``: set when ``path`` is a candidate found in a mapping's folder
+        (see ``envdrift_verify_decryption``).
+        """
+        return self.registry.verify_decryption(path, text, private_key, environment=environment)
 
     @property
     def debug(self) -> bool:

@@ -46,7 +46,7 @@ def rotate(
     out.line(
         f"rotated {file}: {result.values} value{'s' if result.values != 1 else ''} "
         f"re-encrypted for {result.public_key[:10]}…, new key stored in secret "
-        f"{result.secret!r} ({result.vault}) and verified"
+        f"{result.secret!r} in {result.vault} and verified"
     )
     if result.backup is not None:
         out.line(f"previous keys kept in {result.backup}")
