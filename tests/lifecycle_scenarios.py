@@ -16,9 +16,7 @@ This module imports no SDK: each backend's module does that in its own ``VaultSe
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -29,6 +27,8 @@ import pytest
 from click.testing import Result
 from envdrift import PluginRegistry, Secret, Vault, hookimpl
 from envdrift.dotenvx.keysfile import KeysFile
+
+from tests.gitrepo import git
 
 PLAINTEXT = {"DATABASE_URL": "postgres://db/app", "API_TOKEN": "tok-123", "GREETING": "hello world"}
 FOLDER = "services/app"
@@ -152,20 +152,6 @@ def decrypted(envdrift_cli: RunCli) -> dict[str, str]:
         if sep and key in PLAINTEXT:
             values[key] = value.strip('"')
     return values
-
-
-def git(root: Path, *args: str) -> None:
-    """Run git in ``root`` (a throwaway identity; no user config is read)."""
-    env = {
-        **os.environ,
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    }
-    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
 class InterferingPlugin:

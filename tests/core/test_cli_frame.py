@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 from importlib.metadata import version
 
+import click
 import pytest
-from envdrift.cli import COMMANDS
+from envdrift.cli import COMMANDS, cli
 from envdrift.testing.fixtures import CliRunnerFixture
 
 
@@ -16,11 +18,16 @@ def test_version(envdrift_cli: CliRunnerFixture) -> None:
     assert result.stdout.strip() == f"envdrift {version('envdrift-core')}"
 
 
-def test_help_lists_every_command(envdrift_cli: CliRunnerFixture) -> None:
+def test_help_lists_each_command_by_its_own_summary(envdrift_cli: CliRunnerFixture) -> None:
     result = envdrift_cli("--help")
     assert result.exit_code == 0
+    listed = " ".join(result.stdout.split())  # write_dl wraps long summaries
     for name in COMMANDS:
-        assert name in result.stdout
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None
+        first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+        sentence = " ".join(first.split()).split(". ")[0].rstrip(".") + "."
+        assert f"{name} {sentence}" in listed, name
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

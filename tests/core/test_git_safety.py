@@ -13,41 +13,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 
-from tests.core.test_repair import FILE, KEYS, ORIGINAL, git, stray_edit
+from tests.core.stray_helpers import FILE, KEYS, ORIGINAL, RunCli, make_project, stray_edit
+from tests.gitrepo import git
 from tests.helpers import PRIVATE_KEY_SHAPE
-
-RunCli = Callable[..., Result]
-
-CONFIG = """\
-[vault]
-provider = "files"
-
-[vault.files]
-path = "../vault"
-
-[[vault.sync.mappings]]
-secret_name = "app-key"
-folder_path = "services/app"
-"""
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: RunCli) -> Path:
     """A committed project with an encrypted file, its key in the vault and in .env.keys,
     and no .gitignore anywhere."""
-    (tmp_path / "vault").mkdir()
-    root = tmp_path / "repo"
-    (root / "services/app").mkdir(parents=True)
-    (root / "envdrift.toml").write_text(CONFIG)
-    (root / FILE).write_text(ORIGINAL)
-    monkeypatch.chdir(root)
-    assert envdrift_cli("encrypt", FILE).exit_code == 0
-    assert envdrift_cli("vault-push").exit_code == 0
-    git(root, "init", "-q")
-    git(root, "add", FILE, "envdrift.toml")
-    git(root, "commit", "-q", "-m", "encrypted")
+    (tmp_path / "repo").mkdir()
+    monkeypatch.chdir(tmp_path / "repo")
+    root = make_project(tmp_path, envdrift_cli, git_first=False)
     assert not (root / ".gitignore").exists()
     return root
 

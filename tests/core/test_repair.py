@@ -9,98 +9,35 @@ the vault's key.
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from envdrift.dotenvx.crypto import Encryptor, generate_keypair
 from envdrift.dotenvx.keysfile import KeysFile
 
-RunCli = Callable[..., Result]
-
-CONFIG = """\
-[vault]
-provider = "files"
-
-[vault.files]
-path = "../vault"
-
-[[vault.sync.mappings]]
-secret_name = "app-key"
-folder_path = "services/app"
-"""
-FILE = "services/app/.env.production"
-KEYS = "services/app/.env.keys"
-KEY_NAME = "DOTENV_PRIVATE_KEY_PRODUCTION"
-ORIGINAL = (
-    '# database\nDATABASE_URL="postgres://db/app"\n\n# api\nAPI_TOKEN="tok-123"\nGREETING=hi\n'
+from tests.core.stray_helpers import (
+    EDITED,
+    FILE,
+    KEY_NAME,
+    KEYS,
+    ORIGINAL,
+    RunCli,
+    local_key,
+    make_project,
+    stray_edit,
+    vault_file,
+    vault_key,
 )
-EDITED = ORIGINAL.replace("tok-123", "tok-456-new")
-
-
-def git(root: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    done = subprocess.run(
-        ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout
+from tests.gitrepo import git
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: RunCli) -> Path:
-    """A git repo whose committed file opens with the vault's key (and that key is local).
-
-    The vault is a folder beside the repository, as a real one is elsewhere.
-    """
-    (tmp_path / "vault").mkdir()
-    root = tmp_path / "repo"
-    (root / "services/app").mkdir(parents=True)
-    (root / "envdrift.toml").write_text(CONFIG)
-    (root / FILE).write_text(ORIGINAL)
-    monkeypatch.chdir(root)
-    git(root, "init", "-q")
-    assert envdrift_cli("encrypt", FILE).exit_code == 0
-    assert envdrift_cli("vault-push").exit_code == 0
-    git(root, "add", FILE, "envdrift.toml")
-    git(root, "commit", "-q", "-m", "encrypted with the vault's key")
-    return root
-
-
-def vault_file(repo: Path) -> Path:
-    return repo.parent / "vault/app-key"
-
-
-def vault_key(repo: Path) -> str:
-    return vault_file(repo).read_text()
-
-
-def local_key(repo: Path) -> str | None:
-    key = KeysFile.read(repo / KEYS).get(KEY_NAME)
-    return None if key is None else key.reveal()
-
-
-def stray_edit(repo: Path, envdrift_cli: RunCli) -> str:
-    """A teammate without the vault's key edits a value and encrypts with a new pair."""
-    (repo / KEYS).unlink()
-    (repo / FILE).write_text(EDITED)
-    made = envdrift_cli("encrypt", "--new-key", FILE)
-    assert made.exit_code == 0, made.output
-    stray = local_key(repo)
-    assert stray is not None
-    assert stray != vault_key(repo)
-    return stray
+    """A git repo whose committed file opens with the vault's key (and that key is local)."""
+    (tmp_path / "repo").mkdir()
+    monkeypatch.chdir(tmp_path / "repo")
+    return make_project(tmp_path, envdrift_cli, git_first=True)
 
 
 def plaintext(envdrift_cli: RunCli, env: dict[str, str] | None = None) -> str:
