@@ -127,7 +127,9 @@ def fake_public_key(private_key: str) -> str:
 class FakeVerifier:
     """An ``envdrift_verify_decryption`` plugin for files whose public key is ``fake-…``.
 
-    It records every call, so tests can prove which files were checked with which key.
+    A candidate from a mapping's folder is its own only when it names the fake public
+    key of the mapping's environment. It records every call, so tests can prove which
+    files were checked with which key.
     """
 
     def __init__(self) -> None:
@@ -136,9 +138,14 @@ class FakeVerifier:
 
     @hookimpl
     def envdrift_verify_decryption(
-        self, path: Path, text: str, private_key: Secret
+        self, path: Path, text: str, private_key: Secret, environment: str | None
     ) -> DecryptionCheck | None:
-        match = re.search(r'DOTENV_PUBLIC_KEY\w*="?(fake-[0-9a-f]+)', text)
+        name = (
+            r"DOTENV_PUBLIC_KEY\w*"
+            if environment is None
+            else f"DOTENV_PUBLIC_KEY_{environment.upper()}"
+        )
+        match = re.search(rf'{name}="?(fake-[0-9a-f]+)', text)
         if match is None:
             return None
         with self._lock:

@@ -255,6 +255,9 @@ def test_rotate_end_to_end(repo: Path, run_cli: Callable[..., Result]) -> None:
     result = run_cli("rotate", "services/app/.env.production")
     assert result.exit_code == 0, result.output
     assert "envdrift sync --force" in result.stdout
+    # describe() already carries its own parentheses: not wrapped in a second pair.
+    assert "new key stored in secret 'app-key' in vault 'files' (" in result.stdout
+    assert "(vault 'files'" not in result.stdout
     new_key = local_key(repo)
     assert new_key != old_key
     assert vault_value(repo) == new_key

@@ -4,7 +4,8 @@
 ``Config``: the provider, each backend's ``[vault.<name>]`` table (passed through to the
 backend, which validates its own keys), and the sync mappings in file order. Problems
 with the file itself are ``ConfigError`` (exit 2) naming the file, the key path and what
-was expected; unknown keys only warn (``Config.warnings``), with a did-you-mean.
+was expected; unknown keys warn (``Config.warnings``), with a did-you-mean, or under
+``--ci``/``ENVDRIFT_STRICT=1`` are errors (``envdrift.strict``).
 
 This module imports pydantic, so the CLI imports it only inside commands that need it.
 The reference is ``docs/configuration.md``.
@@ -246,7 +247,13 @@ class Config:
         return selected
 
     def section_warnings(self, installed: Iterable[str]) -> list[str]:
-        """Warn about ``[vault.<name>]`` tables that match no installed or known vault."""
+        """Warn about ``[vault.<name>]`` tables that match no installed or known vault.
+
+        The warnings go through the run's ``envdrift.strict`` policy (printed, or an
+        error under strict config) and are returned for the JSON document.
+        """
+        from envdrift.strict import current_policy
+
         names = set(installed)
         warnings = []
         for table in self.vault_tables:
@@ -257,6 +264,7 @@ class Config:
                 f"{self.label}: [{self.key_prefix}vault.{table}] matches no installed vault "
                 f"and is ignored.{hint}"
             )
+        current_policy().check(warnings)
         return warnings
 
 
@@ -272,9 +280,21 @@ def load_config(path: Path | None, cwd: Path) -> Config:
             legacy ``pair.txt``. ``None`` discovers the file from ``cwd`` upwards.
         cwd: The directory a relative ``path`` and discovery start from.
 
+    Unknown keys are warnings (``Config.warnings``), printed through the run's
+    ``envdrift.strict`` policy, or, under ``--ci`` or ``ENVDRIFT_STRICT=1``, an error.
+
     Raises:
-        ConfigError: no file found, unreadable, malformed, or of the wrong types.
+        ConfigError: no file found, unreadable, malformed, or of the wrong types; or an
+            unknown key under strict config.
     """
+    from envdrift.strict import current_policy
+
+    config = _load(path, cwd)
+    current_policy().check(config.warnings)
+    return config
+
+
+def _load(path: Path | None, cwd: Path) -> Config:
     cwd = Path(os.path.abspath(cwd))
     if path is None:
         found = find_config(cwd)

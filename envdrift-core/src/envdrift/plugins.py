@@ -260,12 +260,16 @@ class PluginRegistry:
         return cls(options, context or VaultContext())
 
     def verify_decryption(
-        self, path: Path, text: str, private_key: Secret
+        self, path: Path, text: str, private_key: Secret, *, environment: str | None = None
     ) -> DecryptionCheck | None:
-        """Ask the plugins whether ``private_key`` decrypts the file; first answer wins."""
+        """Ask the plugins whether ``private_key`` decrypts the file; first answer wins.
+
+        ``environment``: set when ``path`` is a candidate found in a mapping's folder
+        (see ``envdrift_verify_decryption``).
+        """
         self.load()
         result: DecryptionCheck | None = self.pm.hook.envdrift_verify_decryption(
-            path=path, text=text, private_key=private_key
+            path=path, text=text, private_key=private_key, environment=environment
         )
         return result
 

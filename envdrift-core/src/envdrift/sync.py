@@ -23,7 +23,6 @@ from __future__ import annotations
 import concurrent.futures
 import enum
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -697,25 +696,23 @@ def _check(
         key = result.vault_key
         if key is None:  # pragma: no cover - filtered out above
             return
-        files, unread = _encrypted_env_files(
-            result.mapping.folder, result.mapping.environment, keys_filename
-        )
-        if not files:
-            result.decryption_error = (
-                "; ".join(unread) + "; nothing could be checked"
-                if unread
-                else f"no env file in {result.mapping.folder_path!r} declares "
-                f"{_public_key_name(result.mapping.environment)}; nothing to check"
-            )
-            return
+        environment = result.mapping.environment
+        files, unread = _env_files(result.mapping.folder, keys_filename)
         checks = []
         for path, text in files:
-            answer = vaults.verify_decryption(path, text, key)
-            if answer is None:
-                result.decryption_error = f"no installed verifier understands {path.name}"
-                return
-            checks.append(answer)
-        result.decryption = checks
+            # The verifiers decide which files are this environment's, in their format.
+            answer = vaults.verify_decryption(path, text, key, environment=environment)
+            if answer is not None:
+                checks.append(answer)
+        if checks:
+            result.decryption = checks
+        elif unread:
+            result.decryption_error = "; ".join(unread) + "; nothing could be checked"
+        else:
+            result.decryption_error = (
+                f"no env file in {result.mapping.folder_path!r} is encrypted for environment "
+                f"{environment!r} (none that an installed verifier recognises); nothing to check"
+            )
 
     _each(pool, todo, check, "checking", notify)
 
@@ -732,19 +729,10 @@ def _hold_failing_keys(results: list[MappingResult]) -> None:
             )
 
 
-def _public_key_name(environment: str) -> str:
-    return f"DOTENV_PUBLIC_KEY_{environment.upper()}" if environment else "DOTENV_PUBLIC_KEY"
-
-
-def _encrypted_env_files(
-    folder: Path, environment: str, keys_filename: str
-) -> tuple[list[tuple[Path, str]], list[str]]:
-    """The env files in ``folder`` that carry this environment's public key, read in memory,
-    and why each env file that could not be read was skipped."""
-    declares = re.compile(
-        rf"^[ \t\ufeff]*(?:export[ \t]+)?{re.escape(_public_key_name(environment))}[ \t]*=",
-        re.MULTILINE,
-    )
+def _env_files(folder: Path, keys_filename: str) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The env files in ``folder`` (not keys files, their backups, templates or our
+    temporary files), read in memory, and why each one that could not be read was
+    skipped. Which of them belong to an environment is for the verifiers to say."""
     found = []
     unread: list[str] = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
@@ -759,14 +747,11 @@ def _encrypted_env_files(
         ):
             continue
         try:
-            text = read_env_text(Path(entry.path))
+            found.append((Path(entry.path), read_env_text(Path(entry.path))))
         except FileNotFoundError:
             continue  # gone meanwhile
         except FormatError as exc:
             unread.append(str(exc))  # too large, unreadable or not text: say so
-            continue
-        if declares.search(text):
-            found.append((Path(entry.path), text))
     return found, unread
 
 

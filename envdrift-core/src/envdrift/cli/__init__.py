@@ -11,9 +11,11 @@ files, reaches ``app`` below and gets the same one-line explanation.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import click
@@ -98,6 +100,27 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
     ctx.exit()
 
 
+#: Marks a command callback that already applies the config policy.
+_POLICY_SET = "__envdrift_config_policy__"
+
+
+def _with_config_policy(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the command under ``envdrift.strict``'s policy: the config's warnings are
+    printed once, as ``Warning: …``, and its ``--ci`` (or ``ENVDRIFT_STRICT=1``) makes
+    them errors. Every command gets this here, so a new one cannot forget it."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from envdrift.cli._output import Output
+        from envdrift.strict import config_policy
+
+        with config_policy(ci=kwargs.get("ci") is True, warn=Output().warn):
+            return callback(*args, **kwargs)
+
+    setattr(run, _POLICY_SET, True)
+    return run
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
@@ -129,6 +152,8 @@ class LazyGroup(click.Group):
             raise TypeError(f"{target} is not a click command")
         if not any(param.name == "debug" for param in command.params):
             command.params.append(debug_option())
+        if command.callback is not None and not hasattr(command.callback, _POLICY_SET):
+            command.callback = _with_config_policy(command.callback)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -209,12 +234,13 @@ def _explain_mixed_install() -> NoReturn:
     sys.exit(2)
 
 
-def __getattr__(name: str) -> Any:
-    # envdrift 11.x's console script runs `from envdrift.cli import app`. It reaches this
-    # package only when 11.x was installed over envdrift-core (our cli/ shadows its cli.py).
-    if name == "app":
-        return _explain_mixed_install
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def app() -> NoReturn:
+    """envdrift 11.x's console-script target (``envdrift.cli:app``), never ours.
+
+    11.x's script reaches this package only when 11.x was installed over envdrift-core:
+    our ``cli/`` package shadows its ``cli.py``. Explain that instead of an ImportError.
+    """
+    _explain_mixed_install()
 
 
 def main() -> None:

@@ -35,7 +35,11 @@ if TYPE_CHECKING:
     help="Create a new key pair for a file without one even when its folder is mapped to "
     "a vault (the vault's key then no longer opens it).",
 )
-@click.option("--ci", is_flag=True, help="Never prompt; a key file git tracks fails the run.")
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Never prompt; a key file git tracks fails the run; an unread config key is an error.",
+)
 @click.pass_context
 def encrypt(
     ctx: click.Context,

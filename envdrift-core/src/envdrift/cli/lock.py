@@ -18,7 +18,7 @@ from envdrift.cli._options import (
     vault_options,
 )
 from envdrift.cli._output import Output
-from envdrift.cli.sync import _failed_body, _warn
+from envdrift.cli.sync import _failed_body
 
 if TYPE_CHECKING:
     from envdrift.config import Config
@@ -83,7 +83,6 @@ def lock(
     with out.json_errors("lock", no_lock):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
-        _warn(out, config.warnings)
         mappings = config.select(profile)
         workers = jobs or config.jobs or DEFAULT_JOBS
         if check:

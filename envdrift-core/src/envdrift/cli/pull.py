@@ -19,7 +19,7 @@ from envdrift.cli._options import (
     vault_options,
 )
 from envdrift.cli._output import Output
-from envdrift.cli.sync import _confirmer, _failed_body, _Progress, _summary, _warn
+from envdrift.cli.sync import _confirmer, _failed_body, _Progress, _summary
 
 if TYPE_CHECKING:
     from envdrift.config import Config
@@ -35,7 +35,11 @@ if TYPE_CHECKING:
     help="Also pull the mappings tagged with this profile.",
 )
 @click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
-@click.option("--ci", is_flag=True, help="Never prompt; a differing local key is an error.")
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Never prompt; a differing local key or an unread config key is an error.",
+)
 @jobs_option("Vault calls (and files decrypted)")
 @format_option("json: one document on stdout (docs/sync-json.md, with a decrypt step).")
 @click.pass_context
@@ -75,13 +79,10 @@ def pull(
     with out.json_errors("pull", failed), contextlib.closing(progress):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
-        _warn(out, config.warnings)
         mappings = config.select(profile)
         options = SyncOptions(force=force, ci=ci, jobs=jobs or config.jobs or DEFAULT_JOBS)
         with vault_flags.open_vaults(config, registry, ctx) as vaults:
-            more = config.section_warnings(registry.vault_names())
-            warnings.extend(more)
-            _warn(out, more)
+            warnings.extend(vaults.warnings)
             interactive = not (ci or force) and Output.stdin_is_tty()
             confirm = _confirmer(out, progress, salt) if interactive else None
             report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)

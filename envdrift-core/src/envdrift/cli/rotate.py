@@ -16,6 +16,7 @@ from envdrift.cli._output import Output
 @click.option("--secret", help="Vault secret for the key (default: the folder's mapping).")
 @click.option("--env", "environment", help="Environment of the key (default: from FILE's name).")
 @vault_options
+@click.option("--ci", is_flag=True, help="A config key envdrift does not read is an error.")
 @click.pass_context
 def rotate(
     ctx: click.Context,
@@ -23,6 +24,7 @@ def rotate(
     secret: str | None,
     environment: str | None,
     vault_flags: VaultFlags,
+    ci: bool,
 ) -> None:
     """Rotate FILE's key pair and the vault's copy of the private key, safely.
 
@@ -46,7 +48,7 @@ def rotate(
     out.line(
         f"rotated {file}: {result.values} value{'s' if result.values != 1 else ''} "
         f"re-encrypted for {result.public_key[:10]}…, new key stored in secret "
-        f"{result.secret!r} ({result.vault}) and verified"
+        f"{result.secret!r} in {result.vault} and verified"
     )
     if result.backup is not None:
         out.line(f"previous keys kept in {result.backup}")

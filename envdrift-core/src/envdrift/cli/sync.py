@@ -41,7 +41,11 @@ if TYPE_CHECKING:
 )
 @click.option("--verify", is_flag=True, help="Write nothing; exit 1 when any key has drifted.")
 @click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
-@click.option("--ci", is_flag=True, help="Never prompt; a differing local key is an error.")
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Never prompt; a differing local key or an unread config key is an error.",
+)
 @click.option(
     "--check-decryption",
     is_flag=True,
@@ -108,7 +112,6 @@ def sync(
     with out.json_errors("sync", failed), contextlib.closing(progress):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
-        _warn(out, config.warnings)
         mappings = config.select(profile)
         options = SyncOptions(
             verify=verify,
@@ -120,9 +123,7 @@ def sync(
             keep_backups=keep_backups,
         )
         with vault_flags.open_vaults(config, registry, ctx) as vaults:
-            more = config.section_warnings(registry.vault_names())
-            warnings.extend(more)
-            _warn(out, more)
+            warnings.extend(vaults.warnings)
             interactive = not (ci or verify or force) and Output.stdin_is_tty()
             confirm = _confirmer(out, progress, salt) if interactive else None
             report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
@@ -138,11 +139,6 @@ def sync(
         _print_text(out, config, report, salt)
     out.notes(notes, git_warnings)
     ctx.exit(report.exit_code)
-
-
-def _warn(out: Output, warnings: tuple[str, ...] | list[str]) -> None:
-    for warning in warnings:
-        out.warn(warning)
 
 
 def _confirmer(out: Output, progress: _Progress, salt: bytes) -> ConfirmCallback:
