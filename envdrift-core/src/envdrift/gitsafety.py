@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from envdrift._fs import ENV_FILE_LIMIT, TEMP_PREFIX, atomic_write, locked, read_limited
+from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
 
 __all__ = [
     "GitProtection",
@@ -40,7 +41,7 @@ _BACKUP_PROBE = ".backup.20000101T000000Z"
 _TEMP_PROBE = f"{TEMP_PREFIX}0-probe"
 #: A private key assigned on a line: what a keys file (under any name) holds.
 _KEY_LINE = re.compile(
-    r"^[ \t\ufeff]*(?:export[ \t]+)?(?P<name>DOTENV_PRIVATE_KEY[A-Za-z0-9_.-]*)[ \t]*="
+    rf"^[ \t\ufeff]*(?:export[ \t]+)?(?P<name>{PRIVATE_KEY_NAME}[A-Za-z0-9_.-]*)[ \t]*="
     r"[ \t]*[\"'`]?[0-9a-fA-F]{64}(?![0-9a-fA-F])",
     re.MULTILINE,
 )
