@@ -93,9 +93,6 @@ class TestBaoCommandContract(VaultContract):
     def vault(self, bao_env: OpenBao, tmp_path: Path) -> Vault:
         return command_vault(tmp_path, BAO_FETCH, BAO_STORE)
 
-    def test_list_finds_stored_names_by_prefix(self, vault: Vault, new_name: object) -> None:
-        pytest.skip("the command vault has no list command")
-
 
 def test_bao_sync_ci_writes_every_key(
     bao_env: OpenBao, project: Path, run_cli: Callable[..., Result]
@@ -318,9 +315,6 @@ class TestPassCommandContract(VaultContract):
     @pytest.fixture
     def vault(self, pass_store: None, tmp_path: Path) -> Vault:
         return command_vault(tmp_path, PASS_FETCH, PASS_STORE)
-
-    def test_list_finds_stored_names_by_prefix(self, vault: Vault, new_name: object) -> None:
-        pytest.skip("the command vault has no list command")
 
 
 def test_pass_sync_ci(pass_store: None, project: Path, run_cli: Callable[..., Result]) -> None:

@@ -97,12 +97,15 @@ def test_version_verbose_lists_every_envdrift_distribution(run_cli) -> None:  # 
 
 
 def test_a_clean_package_folder_is_not_mixed(tmp_path: Path) -> None:
+    ours = Path(install.PACKAGE_DIR)
+    taken = [name for name in install.LEGACY_FILES if (ours / name).exists()]
+    assert taken == [], f"envdrift 11.x's names in our package read as a mixed install: {taken}"
     assert not install.legacy_files_present()
     assert install.mixed_install() is None
     assert install.mixed_install(tmp_path) is None
 
 
-@pytest.mark.parametrize("leftover", ["cli.py", "cli_commands", "api.py"])
+@pytest.mark.parametrize("leftover", install.LEGACY_FILES)
 def test_envdrift_11_files_in_the_package_folder_are_named_with_the_fix(
     tmp_path: Path, leftover: str
 ) -> None:

@@ -126,5 +126,17 @@ def test_ephemeral_mapping_locks_to_the_vault_key_without_writing_it(
     assert opens_with(api, KEY_A)
 
 
+def test_11x_flags_are_accepted(run_cli: Run, project: Project) -> None:
+    # envdrift 11.x scripts: `lock -f --verify-vault`, `lock --check --force` (its
+    # pre-commit example), `pull -f`.
+    api = plain_service(project, "api", "api-key", KEY_A)
+    write_config(project)
+    assert run_cli("pull", "-f").exit_code == 0
+    assert run_cli("lock", "--check", "--force").exit_code == 1
+    assert run_cli("lock", "-f", "--verify-vault").exit_code == 0
+    assert opens_with(api, KEY_A)
+    assert run_cli("lock", "--check", "--force").exit_code == 0
+
+
 def test_help(run_cli: Run) -> None:
     assert "--check" in run_cli("lock", "--help").stdout

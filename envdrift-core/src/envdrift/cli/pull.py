@@ -34,7 +34,9 @@ if TYPE_CHECKING:
     shell_complete=complete_profile,
     help="Also pull the mappings tagged with this profile.",
 )
-@click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
+@click.option(
+    "-f", "--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept)."
+)
 @click.option(
     "--ci",
     is_flag=True,
