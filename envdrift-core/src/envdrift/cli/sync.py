@@ -284,8 +284,9 @@ class _Progress:
     DELAY = 0.5  # seconds before anything is drawn: quick runs stay quiet
     INTERVAL = 0.1
 
-    def __init__(self, out: Output, *, enabled: bool) -> None:
+    def __init__(self, out: Output, *, enabled: bool, command: str = "sync") -> None:
         self._out = out
+        self._command = command
         self._lock = threading.Lock()
         self._text = "starting"
         self._shown = False
@@ -308,7 +309,7 @@ class _Progress:
                 continue
             with self._lock:
                 if not self._paused:
-                    self._out.status(f"envdrift sync: {self._text} ({elapsed:.1f} s)")
+                    self._out.status(f"envdrift {self._command}: {self._text} ({elapsed:.1f} s)")
                     self._shown = True
 
     def _clear(self) -> None:
