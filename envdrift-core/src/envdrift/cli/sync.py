@@ -222,7 +222,15 @@ def _summary(report: SyncReport) -> str:
     if counts["decryption_failed"]:
         line += f"; {counts['decryption_failed']} failed the decryption check"
     if report.options.verify:
-        line += "; drift found" if counts["drift"] else "; no drift"
+        checked = total - counts["error"]
+        if counts["drift"]:
+            line += "; drift found"
+        elif not counts["error"]:
+            line += "; no drift"
+        elif checked:  # an error is not "no drift": those mappings were not compared
+            line += f"; no drift in the {checked} checked"
+        else:
+            line += "; nothing could be checked for drift"
     if report.interrupted:
         line += "; interrupted (Ctrl-C)"
     return f"{line} ({report.elapsed:.2f} s)"
