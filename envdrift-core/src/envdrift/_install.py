@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CORE",
+    "FIRST_PARTY_BACKENDS",
     "docs_url",
     "install_command",
     "installed_distributions",
@@ -36,6 +37,8 @@ __all__ = [
 
 CORE = "envdrift-core"
 UMBRELLA = "envdrift"
+#: Our own backends, by vault name: each is its own distribution, maybe not installed.
+FIRST_PARTY_BACKENDS = {name: f"envdrift-{name}" for name in ("aws", "azure", "hashicorp")}
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 #: Files that only envdrift 11.x puts in the ``envdrift`` package folder and ours can never
 #: have: our ``cli/`` package would shadow 11.x's ``cli.py`` (and 11.x's ``sync/`` shadows

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from envdrift._install import FIRST_PARTY_BACKENDS
 from envdrift._suggest import did_you_mean
 from envdrift.discovery import CONFIG_FILENAME, PYPROJECT_FILENAME, find_config, parse_toml
 from envdrift.errors import ConfigError
@@ -67,7 +68,7 @@ _UNSUPPORTED_MAPPING_KEYS = {
 }
 
 #: Backend tables that may appear without their plugin being installed here.
-_KNOWN_BACKEND_TABLES = frozenset({"aws", "azure", "hashicorp", "gcp", "files"})
+_KNOWN_BACKEND_TABLES = frozenset(FIRST_PARTY_BACKENDS)
 
 # -- the schema ------------------------------------------------------------------------
 

@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from envdrift._fs import ENV_FILE_LIMIT, TEMP_PREFIX, atomic_write, locked, read_limited
+from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
 
 __all__ = [
     "GitProtection",
+    "committed_text",
     "holds_private_key",
     "ignore_patterns",
     "protect",
@@ -40,7 +42,7 @@ _BACKUP_PROBE = ".backup.20000101T000000Z"
 _TEMP_PROBE = f"{TEMP_PREFIX}0-probe"
 #: A private key assigned on a line: what a keys file (under any name) holds.
 _KEY_LINE = re.compile(
-    r"^[ \t\ufeff]*(?:export[ \t]+)?(?P<name>DOTENV_PRIVATE_KEY[A-Za-z0-9_.-]*)[ \t]*="
+    rf"^[ \t\ufeff]*(?:export[ \t]+)?(?P<name>{PRIVATE_KEY_NAME}[A-Za-z0-9_.-]*)[ \t]*="
     r"[ \t]*[\"'`]?[0-9a-fA-F]{64}(?![0-9a-fA-F])",
     re.MULTILINE,
 )
@@ -80,8 +82,8 @@ class GitProtection:
             )
         warnings = [tracked_warning(path) for path in self.tracked]
         warnings += [
-            f"{_shown(path)} is still not ignored by git (a '!' rule in a .gitignore "
-            "re-includes it); remove that rule so that `git add -A` never takes it"
+            f"git does not ignore {_shown(path)}, so `git add -A` would take it: add "
+            f"{path.name} to a .gitignore (or remove the '!' rule that re-includes it)"
             for path in self.unignored
             if path not in self.tracked
         ]
@@ -123,6 +125,23 @@ def holds_private_key(path: Path, keys_filename: str = ".env.keys") -> str | Non
         return None
     line = text.count("\n", 0, found.start()) + 1
     return f"line {line}: {found.group('name')} holds a private key"
+
+
+def committed_text(path: Path) -> str | None:
+    """The text of ``path`` as git's ``HEAD`` holds it, or ``None`` (not in a work tree,
+    not committed, no git, not UTF-8)."""
+    tree = work_tree_of(path.parent)
+    git = shutil.which("git")
+    if tree is None or git is None:
+        return None
+    rel = os.path.relpath(os.path.abspath(path), tree).replace(os.sep, "/")
+    done = _git(git, tree, "show", f"HEAD:./{rel}")
+    if done.returncode != 0:
+        return None
+    try:
+        return done.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def tracked_files(tree: Path) -> list[Path]:

@@ -19,18 +19,12 @@ from __future__ import annotations
 import json
 import re
 
+from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME, key_name
 from envdrift.errors import FormatError
 from envdrift.secrets import Secret, scrub
 
-__all__ = [
-    "PRIVATE_KEY_PREFIX",
-    "is_private_key",
-    "normalize_private_key",
-    "private_key_name",
-    "public_fingerprint",
-]
+__all__ = ["is_private_key", "normalize_private_key", "private_key_name", "public_fingerprint"]
 
-PRIVATE_KEY_PREFIX = "DOTENV_PRIVATE_KEY"
 #: The longest value examined (characters): a whole .env.keys with many environments
 #: fits many times over.
 MAX_VALUE_LENGTH = 64 << 10
@@ -40,7 +34,7 @@ _CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD036414
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _ASSIGNMENT = re.compile(r"(?:export\s+)?([A-Za-z0-9_.-]+)\s*=(.*)")
-_LABEL = re.compile(r"DOTENV_PRIVATE_KEY[A-Z0-9_-]*")
+_LABEL = re.compile(rf"{PRIVATE_KEY_NAME}[A-Z0-9_-]*")
 _LABEL_SHOWN = 64  # longer labels are not quoted in messages
 _QUOTES = "\"'`"
 #: Python's str.strip() keeps U+FEFF; a BOM pasted into a vault is still whitespace to us.
@@ -49,7 +43,7 @@ _BLANK = " \t\r\n\v\f\ufeff\u00a0"
 
 def private_key_name(environment: str) -> str:
     """Return ``DOTENV_PRIVATE_KEY_<ENVIRONMENT>`` (``DOTENV_PRIVATE_KEY`` for ``""``)."""
-    return f"{PRIVATE_KEY_PREFIX}_{environment.upper()}" if environment else PRIVATE_KEY_PREFIX
+    return key_name(PRIVATE_KEY_NAME, environment)
 
 
 def is_private_key(text: str) -> bool:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from envdrift import hookspecs
+from envdrift._install import FIRST_PARTY_BACKENDS
 from envdrift._suggest import did_you_mean
 from envdrift.errors import PluginLoadError, UnknownVaultError
 from envdrift.vaults import Vault, VaultContext
@@ -33,7 +34,6 @@ __all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "PluginRegistry"]
 ENTRY_POINT_GROUP = "envdrift"
 CORE_DISTRIBUTION = "envdrift-core"
 #: Our own backends' distributions: an unknown name among these gets the install command.
-FIRST_PARTY_BACKENDS = {name: f"envdrift-{name}" for name in ("aws", "azure", "hashicorp")}
 
 
 @dataclass

@@ -24,6 +24,9 @@ from envdrift.__about__ import __version__
 
 __all__ = ["cli", "main"]
 
+#: Longest command summary in ``envdrift --help`` before Click shortens it.
+_SUMMARY_LIMIT = 200
+
 #: ``ctx.meta`` key: the group's own arguments, for ``--version --verbose``.
 _ARGV = "envdrift.argv"
 
@@ -39,20 +42,6 @@ COMMANDS: dict[str, str] = {
     "lock": "envdrift.cli.lock:lock",
     "check-keys": "envdrift.cli.check_keys:check_keys",
     "plugins": "envdrift.cli.plugins:plugins",
-}
-
-#: One-line help for each subcommand, so ``envdrift --help`` need not import them.
-SHORT_HELP: dict[str, str] = {
-    "sync": "Fetch each mapping's private key from the vault into its .env.keys.",
-    "encrypt": "Encrypt .env files in place (dotenvx-compatible).",
-    "decrypt": "Decrypt a .env file; --verify-vault checks the vault key opens it.",
-    "vault-push": "Store local private keys in the vault.",
-    "rotate": "Rotate an env file's key pair; update and verify the vault first.",
-    "pull": "Sync every key, then decrypt every mapped env file in place.",
-    "lock": "Check local keys against the vault, then encrypt every mapped env file.",
-    "run": "Run a command with env files decrypted in memory (like dotenvx run).",
-    "check-keys": "Fail when a file holds a private key (the pre-commit hook's check).",
-    "plugins": "List installed plugins, their vaults and load errors.",
 }
 
 
@@ -157,7 +146,14 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, SHORT_HELP[name]) for name in self.list_commands(ctx)]
+        # Each command's own first sentence, wrapped rather than cut at the terminal's
+        # width (Click's default ends it with "..."). Listing them imports the command
+        # modules, which import nothing heavy (test_startup.py).
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=_SUMMARY_LIMIT)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)

@@ -24,7 +24,7 @@ from envdrift.dotenvx.crypto import (
 from envdrift.dotenvx.envfile import Entry, EnvFile, Span, js_trim
 from envdrift.dotenvx.keyring import Keyring, file_public_key, keys_file_locations
 from envdrift.dotenvx.keysfile import KeysFile, project_root, update_keys_file
-from envdrift.dotenvx.suffix import private_key_name, public_key_name
+from envdrift.dotenvx.suffix import PUBLIC_KEY_NAME, private_key_name, public_key_name
 from envdrift.errors import ConfigError, DecryptionError, FormatError
 from envdrift.gitsafety import GitProtection
 from envdrift.secrets import Secret
@@ -144,7 +144,7 @@ class _Encrypted:
 
 
 def _encryptable(entry: Entry) -> bool:
-    return not entry.key.startswith("DOTENV_PUBLIC_KEY") and not entry.key.endswith("_PLAIN")
+    return not entry.key.startswith(PUBLIC_KEY_NAME) and not entry.key.endswith("_PLAIN")
 
 
 def encrypt_text(env: EnvFile, public_key: str) -> _Encrypted:
@@ -616,8 +616,7 @@ def decrypt_file(
         )
         raise DecryptionError(
             f"no private key for {path} (public key {public_key or 'unknown'}); "
-            f"looked in: {where}.{detail} Run `envdrift sync` or set DOTENV_PRIVATE_KEY"
-            f"{private_key_name(path)[len('DOTENV_PRIVATE_KEY') :]}"
+            f"looked in: {where}.{detail} Run `envdrift sync` or set {private_key_name(path)}"
         )
     decryptors = [Decryptor(c.key) for c in candidates]
     result = decrypt_text(env, decryptors)

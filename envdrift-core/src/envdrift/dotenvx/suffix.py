@@ -30,6 +30,7 @@ __all__ = [
     "public_key_name",
 ]
 
+#: dotenvx's key names, defined here once: every other module imports them.
 PUBLIC_KEY_NAME = "DOTENV_PUBLIC_KEY"
 PRIVATE_KEY_NAME = "DOTENV_PRIVATE_KEY"
 
