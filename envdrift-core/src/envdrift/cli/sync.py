@@ -222,7 +222,15 @@ def _summary(report: SyncReport) -> str:
     if counts["decryption_failed"]:
         line += f"; {counts['decryption_failed']} failed the decryption check"
     if report.options.verify:
-        line += "; drift found" if counts["drift"] else "; no drift"
+        checked = total - counts["error"]
+        if counts["drift"]:
+            line += "; drift found"
+        elif not counts["error"]:
+            line += "; no drift"
+        elif checked:  # an error is not "no drift": those mappings were not compared
+            line += f"; no drift in the {checked} checked"
+        else:
+            line += "; nothing could be checked for drift"
     if report.interrupted:
         line += "; interrupted (Ctrl-C)"
     return f"{line} ({report.elapsed:.2f} s)"
@@ -276,8 +284,9 @@ class _Progress:
     DELAY = 0.5  # seconds before anything is drawn: quick runs stay quiet
     INTERVAL = 0.1
 
-    def __init__(self, out: Output, *, enabled: bool) -> None:
+    def __init__(self, out: Output, *, enabled: bool, command: str = "sync") -> None:
         self._out = out
+        self._command = command
         self._lock = threading.Lock()
         self._text = "starting"
         self._shown = False
@@ -300,7 +309,7 @@ class _Progress:
                 continue
             with self._lock:
                 if not self._paused:
-                    self._out.status(f"envdrift sync: {self._text} ({elapsed:.1f} s)")
+                    self._out.status(f"envdrift {self._command}: {self._text} ({elapsed:.1f} s)")
                     self._shown = True
 
     def _clear(self) -> None:
