@@ -261,15 +261,15 @@ def test_no_git_restore_step_when_the_committed_file_does_not_open_either(
 
 
 def test_repair_of_a_tracked_keys_file_says_so_and_fails_under_ci(
-    repo: Path, run_cli: RunCli
+    repo: Path, envdrift_cli: RunCli
 ) -> None:
-    stray_edit(repo, run_cli)
+    stray_edit(repo, envdrift_cli)
     git(repo, "add", "-f", KEYS)
     git(repo, "commit", "-q", "-m", "the keys, by mistake")
 
-    result = run_cli("decrypt", FILE, "--verify-vault", "--repair", "--ci", "--format", "json")
+    result = envdrift_cli("decrypt", FILE, "--verify-vault", "--repair", "--ci", "--format", "json")
 
     assert result.exit_code == 1
     assert json.loads(result.stdout)["exit_code"] == 1
     assert f"Warning: {KEYS} is tracked by git" in result.stderr
-    assert run_cli("decrypt", FILE, "--verify-vault").exit_code == 0  # repaired all the same
+    assert envdrift_cli("decrypt", FILE, "--verify-vault").exit_code == 0  # repaired all the same
