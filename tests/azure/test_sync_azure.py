@@ -253,7 +253,7 @@ def test_the_vault_url_flag_replaces_the_default_vault_only(
     table = sync_rows(result)
     # myapp and auth used default_vault_name; the flag sends them to the (empty) other
     # vault. prod-key names its own vault and keeps it.
-    assert [row[3] for row in table] == ["drift", "drift", "drift"]
+    assert [row[3] for row in table] == ["error", "error", "drift"]
     assert "secret 'myapp-key'" in table[0][4]
     assert other in table[0][4]
     assert other in table[1][4]

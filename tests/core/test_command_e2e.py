@@ -130,8 +130,13 @@ def test_bao_vault_push_stores_a_key_the_real_cli_reads_back(
     assert (project / "services/api/.env.keys").read_text().endswith(keys_line("production", key))
 
 
+#: docs/guide.md's bao recipe names both the status and the message.
+BAO_RULE = 'not_found_exit_codes = [2]\nnot_found_stderr = "No value found"'
+
+
+@pytest.mark.parametrize("rule", ["", BAO_RULE], ids=["default-rule", "recipe-rule"])
 def test_bao_a_missing_secret_fails_only_its_mapping(
-    bao_env: OpenBao, project: Path, run_cli: Callable[..., Result]
+    bao_env: OpenBao, project: Path, run_cli: Callable[..., Result], rule: str
 ) -> None:
     uid = uuid.uuid4().hex[:8]
     bao_env.kv_put(f"secret/{uid}/present", value=make_key(uid))
@@ -142,6 +147,7 @@ def test_bao_a_missing_secret_fails_only_its_mapping(
             (f"{uid}/present", "services/present", "production"),
             (f"{uid}/missing", "services/missing", "production"),
         ],
+        extra=rule,
     )
     result = run_cli("sync", "--ci")
     assert result.exit_code == 1
@@ -154,6 +160,24 @@ def test_bao_a_missing_secret_fails_only_its_mapping(
         .read_text()
         .endswith(keys_line("production", make_key(uid)))
     )
+
+
+@pytest.mark.parametrize("rule", ["", BAO_RULE], ids=["default-rule", "recipe-rule"])
+def test_bao_a_refused_token_is_an_error_not_a_missing_secret(
+    bao_env: OpenBao,
+    project: Path,
+    run_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+    rule: str,
+) -> None:
+    # bao exits with 2 here too: only the message tells the two apart.
+    monkeypatch.setenv("VAULT_TOKEN", "not-a-token")
+    write_config(project, BAO_FETCH, mappings=[("api", "services/api", "production")], extra=rule)
+    result = run_cli("sync", "--ci")
+    assert result.exit_code == 1
+    reason = sync_errors(result)["services/api"]
+    assert reason.startswith("fetch command 'bao' for secret 'api' exited with status 2: ")
+    assert reason.endswith("Code: 403. Errors: * permission denied")
 
 
 @pytest.mark.parametrize(

@@ -176,3 +176,12 @@ def test_check_keys_without_files_checks_what_git_tracks(repo: Path, run_cli: Ru
     result = run_cli("check-keys")
     assert result.exit_code == 1
     assert f"Error: {KEYS} is a keys file" in result.stderr
+
+
+def test_a_rule_that_re_includes_the_keys_file_is_reported(repo: Path, run_cli: RunCli) -> None:
+    # A deeper .gitignore wins over the top-level one envdrift writes to.
+    (repo / "services/app/.gitignore").write_text("!.env.keys\n")
+    result = run_cli("sync", "--force")
+    assert result.exit_code == 0
+    assert f"Warning: git does not ignore {KEYS}, so `git add -A` would take it" in (result.stderr)
+    assert KEYS in key_bearing(repo)  # what the warning is about: it is really offered

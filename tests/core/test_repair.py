@@ -235,3 +235,37 @@ def test_decrypt_with_an_old_key_names_sync_force_for_a_mapped_file(
     assert "run `envdrift sync --force` to fetch the current key" in result.stderr
     assert run_cli("sync", "--force").exit_code == 0
     assert run_cli("decrypt", FILE).exit_code == 0
+
+
+def test_no_git_restore_step_when_the_committed_file_does_not_open_either(
+    repo: Path, run_cli: RunCli
+) -> None:
+    # The stray version was committed (and pushed): restoring it repairs nothing.
+    stray_edit(repo, run_cli)
+    git(repo, "commit", "-q", "-am", "teammate's edit, with a stray key")
+    (repo / KEYS).unlink()
+
+    result = run_cli("decrypt", FILE, "--verify-vault", "--ci", "--format", "json")
+
+    assert result.exit_code == 1
+    assert f"1. git restore {FILE}" not in result.stderr
+    assert f"The committed {FILE} does not open with the vault's key either" in result.stderr
+    assert f"  envdrift decrypt {FILE} --verify-vault --repair" in result.stderr
+    document = json.loads(result.stdout)
+    assert document["repair"] == []
+    assert document["warning"] is None
+
+
+def test_repair_of_a_tracked_keys_file_says_so_and_fails_under_ci(
+    repo: Path, run_cli: RunCli
+) -> None:
+    stray_edit(repo, run_cli)
+    git(repo, "add", "-f", KEYS)
+    git(repo, "commit", "-q", "-m", "the keys, by mistake")
+
+    result = run_cli("decrypt", FILE, "--verify-vault", "--repair", "--ci", "--format", "json")
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["exit_code"] == 1
+    assert f"Warning: {KEYS} is tracked by git" in result.stderr
+    assert run_cli("decrypt", FILE, "--verify-vault").exit_code == 0  # repaired all the same

@@ -1,7 +1,9 @@
 """Keeping private keys away from git: whatever envdrift writes that holds one is ignored.
 
-Every command that writes a keys file (``sync``, ``rotate``, ``encrypt``, ``decrypt
---repair``) hands the paths it wrote to ``protect``. Inside a git work tree it makes sure
+The one keys-file writer (``dotenvx.keysfile.update_keys_file``, behind ``encrypt``,
+``rotate`` and ``decrypt --repair``) hands each file it wrote, and its backup, to
+``protect``; ``sync`` (and ``pull``) call it once for all their keys files. Inside a git
+work tree it makes sure
 git ignores the keys file, its backups (``.env.keys.backup.<time>``, and any other
 ``.env.keys.*``) and envdrift's temporary files, by adding whichever of those patterns
 git does not already ignore to the work tree's top-level ``.gitignore`` (one file covers
@@ -28,6 +30,7 @@ from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
 
 __all__ = [
     "GitProtection",
+    "committed_text",
     "holds_private_key",
     "ignore_patterns",
     "protect",
@@ -81,8 +84,8 @@ class GitProtection:
             )
         warnings = [tracked_warning(path) for path in self.tracked]
         warnings += [
-            f"{_shown(path)} is still not ignored by git (a '!' rule in a .gitignore "
-            "re-includes it); remove that rule so that `git add -A` never takes it"
+            f"git does not ignore {_shown(path)}, so `git add -A` would take it: add "
+            f"{path.name} to a .gitignore (or remove the '!' rule that re-includes it)"
             for path in self.unignored
             if path not in self.tracked
         ]
@@ -124,6 +127,23 @@ def holds_private_key(path: Path, keys_filename: str = ".env.keys") -> str | Non
         return None
     line = text.count("\n", 0, found.start()) + 1
     return f"line {line}: {found.group('name')} holds a private key"
+
+
+def committed_text(path: Path) -> str | None:
+    """The text of ``path`` as git's ``HEAD`` holds it, or ``None`` (not in a work tree,
+    not committed, no git, not UTF-8)."""
+    tree = work_tree_of(path.parent)
+    git = shutil.which("git")
+    if tree is None or git is None:
+        return None
+    rel = os.path.relpath(os.path.abspath(path), tree).replace(os.sep, "/")
+    done = _git(git, tree, "show", f"HEAD:./{rel}")
+    if done.returncode != 0:
+        return None
+    try:
+        return done.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def tracked_files(tree: Path) -> list[Path]:

@@ -74,7 +74,7 @@ class Outcome(enum.StrEnum):
 
 
 class Drift(enum.StrEnum):
-    """Why a mapping is out of sync."""
+    """Why a mapping is out of sync (``missing_secret``: on an ``error`` outcome)."""
 
     MISMATCH = "mismatch"
     MISSING_KEY = "missing_key"
@@ -86,7 +86,8 @@ class SyncOptions:
     """How a run behaves.
 
     Attributes:
-        verify: Never write; report drift (mismatch, missing key, missing secret).
+        verify: Never write; report drift (mismatch, missing key). A secret missing
+            from the vault is an error, with or without it.
         force: Overwrite a differing local key without asking.
         ci: Never ask; an unresolved mismatch is an error.
         check_decryption: Afterwards, prove each key decrypts its folder's env files.
@@ -121,7 +122,7 @@ class MappingResult:
         mapping: The mapping.
         outcome: What happened (``None`` only while the run is in progress).
         reason: Why, for errors, drift and skips; empty otherwise.
-        drift: For ``Outcome.DRIFT``: which kind.
+        drift: For ``Outcome.DRIFT``: which kind; ``MISSING_SECRET`` on an error.
         keys_file: The keys file the mapping writes (``None`` if its folder is unusable).
         vault: How messages name the backend (``vault 'aws' (region eu-west-1)``).
         secret_name: The name asked of the backend.
@@ -170,6 +171,8 @@ class MappingResult:
 
     def as_dict(self, salt: bytes, root: Path) -> dict[str, Any]:
         """Return the JSON form documented in ``docs/sync-json.md``."""
+        from envdrift.keyvalue import public_fingerprint
+
         m = self.mapping
         return {
             "index": m.index,
@@ -187,6 +190,8 @@ class MappingResult:
             "backup": _relative(self.backup, root),
             "vault_value": self.vault_key.redacted(salt) if self.vault_key else None,
             "local_value": self.local_key.redacted(salt) if self.local_key else None,
+            "vault_public_key": public_fingerprint(self.vault_key) if self.vault_key else None,
+            "local_public_key": public_fingerprint(self.local_key) if self.local_key else None,
             "decryption": self._decryption_dict(root),
         }
 
@@ -492,8 +497,10 @@ def _take(result: MappingResult, answer: Secret | EnvdriftError | None) -> None:
     if answer is None:
         result.fail(f"{result.vault} returned nothing for secret {result.secret_name!r}")
     elif isinstance(answer, NotFoundError):
-        result.outcome, result.drift = Outcome.DRIFT, Drift.MISSING_SECRET
-        result.reason = str(answer)  # settled as drift here; _resolve turns it into an error
+        # An error, also under --verify (nothing to compare); `drift` says which kind,
+        # for `lock`'s advice and JSON readers.
+        result.fail(str(answer))
+        result.drift = Drift.MISSING_SECRET
     elif isinstance(answer, EnvdriftError):
         result.fail(str(answer))
     else:
@@ -560,8 +567,6 @@ def _resolve(
     results: list[MappingResult], options: SyncOptions, confirm: ConfirmCallback | None
 ) -> None:
     for result in results:
-        if result.drift is Drift.MISSING_SECRET and not options.verify:
-            result.outcome, result.drift = Outcome.ERROR, None
         if not result.pending:
             continue
         if result.local_key is None:

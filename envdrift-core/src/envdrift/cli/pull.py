@@ -73,7 +73,7 @@ def pull(
     salt = os.urandom(16)
     config: Config | None = None
     warnings: list[str] = []
-    progress = _Progress(out, enabled=Output.stderr_is_tty())
+    progress = _Progress(out, enabled=Output.stderr_is_tty(), command="pull")
 
     def failed() -> dict[str, Any]:
         return _failed_body(config, vault_flags.provider, profile, warnings)
@@ -81,6 +81,7 @@ def pull(
     with out.json_errors("pull", failed), contextlib.closing(progress):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
+        config.refuse_file_commands("pull")
         mappings = config.select(profile)
         options = SyncOptions(force=force, ci=ci, jobs=jobs or config.jobs or DEFAULT_JOBS)
         with vault_flags.open_vaults(config, registry, ctx) as vaults:
@@ -88,8 +89,9 @@ def pull(
             interactive = not (ci or force) and Output.stdin_is_tty()
             confirm = _confirmer(out, progress, salt) if interactive else None
             report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
-        progress.update("decrypting", 0, len(report.results))
-        pulls = decrypt_mapped(report, config.env_keys_filename, jobs=options.jobs)
+        pulls = decrypt_mapped(
+            report, config.env_keys_filename, jobs=options.jobs, progress=progress.update
+        )
     code = _exit_code(report, pulls)
     notes, git_warnings = report.git.messages()
     warnings.extend(git_warnings)

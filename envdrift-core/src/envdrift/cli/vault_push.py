@@ -84,13 +84,13 @@ def vault_push(
             {
                 "verify": verify,
                 "mappings": [r.as_dict() for r in report.results],
-                "summary": report.counts(),
+                "summary": {"total": len(report.results), **report.counts()},
             },
             exit_code=report.exit_code,
         )
     else:
         out.table(
-            ["FOLDER", "SECRET", "ENV", "OUTCOME", "REASON"],
+            ["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"],
             [
                 [
                     r.mapping.folder_path,
