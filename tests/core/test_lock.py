@@ -140,3 +140,27 @@ def test_11x_flags_are_accepted(run_cli: Run, project: Project) -> None:
 
 def test_help(run_cli: Run) -> None:
     assert "--check" in run_cli("lock", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("section", "named"),
+    [
+        ('[encryption]\nbackend = "sops"\n', "backend = 'sops'"),
+        ("[partial_encryption]\nenabled = true\n", "[partial_encryption] enabled = true"),
+    ],
+)
+def test_11x_settings_that_move_secrets_stop_lock_and_pull(
+    run_cli: Run, project: Project, section: str, named: str
+) -> None:
+    plain_service(project, "api", "api-key", KEY_A)
+    (project.root / "api" / ".env.keys").write_text(keys_line("production", KEY_A))
+    config = write_config(project)
+    config.write_text(section + config.read_text())
+    before = snapshot(project.root)
+    for command in ("lock", "pull"):
+        result = run_cli(command)
+        assert result.exit_code == 2
+        assert named in result.stderr
+        assert f"envdrift {command} cannot honour" in result.stderr
+    assert snapshot(project.root) == before
+    assert run_cli("sync", "--verify").exit_code == 0  # the key job itself is unaffected

@@ -254,3 +254,18 @@ def test_no_git_restore_step_when_the_committed_file_does_not_open_either(
     document = json.loads(result.stdout)
     assert document["repair"] == []
     assert document["warning"] is None
+
+
+def test_repair_of_a_tracked_keys_file_says_so_and_fails_under_ci(
+    repo: Path, run_cli: RunCli
+) -> None:
+    stray_edit(repo, run_cli)
+    git(repo, "add", "-f", KEYS)
+    git(repo, "commit", "-q", "-m", "the keys, by mistake")
+
+    result = run_cli("decrypt", FILE, "--verify-vault", "--repair", "--ci", "--format", "json")
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["exit_code"] == 1
+    assert f"Warning: {KEYS} is tracked by git" in result.stderr
+    assert run_cli("decrypt", FILE, "--verify-vault").exit_code == 0  # repaired all the same

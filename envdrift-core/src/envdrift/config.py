@@ -198,6 +198,10 @@ class Config:
         limits: ``[vault] timeout``, ``retries`` and ``deadline`` (``None`` where unset).
         mappings: Every mapping, in file order.
         warnings: Unknown keys, one line each; the CLI prints them.
+        file_blockers: envdrift 11.x settings that change which files hold secrets or
+            how they are encrypted (a SOPS backend, partial encryption), which this
+            release does not implement: ``pull`` and ``lock`` refuse to run
+            (``refuse_file_commands``) rather than put secrets elsewhere.
         key_prefix: ``"tool.envdrift."`` for pyproject.toml, so messages give full paths.
         label: How messages name the file (relative to the working directory).
     """
@@ -214,7 +218,22 @@ class Config:
     limits: Limits = field(default_factory=lambda: Limits())
     mappings: tuple[SyncMapping, ...] = ()
     warnings: tuple[str, ...] = ()
+    file_blockers: tuple[str, ...] = ()
     key_prefix: str = ""
+
+    def refuse_file_commands(self, command: str) -> None:
+        """Stop ``command`` (``pull``, ``lock``) when ``file_blockers`` is not empty.
+
+        Raises:
+            ConfigError: naming each setting, exit 2.
+        """
+        if self.file_blockers:
+            raise ConfigError(
+                f"{self.label}: envdrift {command} cannot honour "
+                + "; ".join(self.file_blockers)
+                + f". Nothing was changed: keep envdrift 11.x for {command} in this project, "
+                "or remove the setting"
+            )
 
     def select(self, profile: str | None) -> list[SyncMapping]:
         """Return the mappings a run includes, in file order.
@@ -448,9 +467,28 @@ def _from_toml(
         limits=Limits(vault.timeout, vault.retries, vault.deadline),
         mappings=tuple(mappings),
         warnings=tuple(warnings),
+        file_blockers=_file_blockers(data, prefix),
         key_prefix=prefix,
         label=label,
     )
+
+
+def _file_blockers(data: Mapping[str, Any], prefix: str) -> tuple[str, ...]:
+    """envdrift 11.x settings that change which files hold secrets, or how."""
+    found = []
+    encryption = data.get("encryption")
+    backend = encryption.get("backend") if isinstance(encryption, Mapping) else None
+    if backend is not None and backend != "dotenvx":
+        found.append(
+            f"[{prefix}encryption] backend = {backend!r} (this envdrift encrypts with dotenvx only)"
+        )
+    partial = data.get("partial_encryption")
+    if isinstance(partial, Mapping) and partial.get("enabled") is True:
+        found.append(
+            f"[{prefix}partial_encryption] enabled = true (secrets in .secret files, "
+            "combined files: not implemented here)"
+        )
+    return tuple(found)
 
 
 def _check_keys_filename(label: str, prefix: str, name: str) -> None:

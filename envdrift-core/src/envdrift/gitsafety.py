@@ -1,7 +1,9 @@
 """Keeping private keys away from git: whatever envdrift writes that holds one is ignored.
 
-Every command that writes a keys file (``sync``, ``rotate``, ``encrypt``, ``decrypt
---repair``) hands the paths it wrote to ``protect``. Inside a git work tree it makes sure
+The one keys-file writer (``dotenvx.keysfile.update_keys_file``, behind ``encrypt``,
+``rotate`` and ``decrypt --repair``) hands each file it wrote, and its backup, to
+``protect``; ``sync`` (and ``pull``) call it once for all their keys files. Inside a git
+work tree it makes sure
 git ignores the keys file, its backups (``.env.keys.backup.<time>``, and any other
 ``.env.keys.*``) and envdrift's temporary files, by adding whichever of those patterns
 git does not already ignore to the work tree's top-level ``.gitignore`` (one file covers

@@ -23,7 +23,7 @@ from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME, key_name
 from envdrift.errors import FormatError
 from envdrift.secrets import Secret, scrub
 
-__all__ = ["is_private_key", "normalize_private_key", "private_key_name"]
+__all__ = ["is_private_key", "normalize_private_key", "private_key_name", "public_fingerprint"]
 
 #: The longest value examined (characters): a whole .env.keys with many environments
 #: fits many times over.
@@ -49,6 +49,25 @@ def private_key_name(environment: str) -> str:
 def is_private_key(text: str) -> bool:
     """Whether ``text`` is exactly a valid private key: 64 hex characters, 0 < d < n."""
     return bool(_HEX64.fullmatch(text)) and 0 < int(text, 16) < _CURVE_ORDER
+
+
+#: Hex digits of the public key shown by ``public_fingerprint``: ``02``/``03`` and ten more.
+PUBLIC_PREFIX_LENGTH = 12
+
+
+def public_fingerprint(private_key: Secret) -> str | None:
+    """Return the first hex digits of ``private_key``'s public key, e.g. ``03a1b2c3d4e5``.
+
+    Safe to print: the public key is public by design (every encrypted env file commits
+    it as ``DOTENV_PUBLIC_KEY_<ENV>``) and says nothing about the private key, so the
+    prefix is the same in every run, on every teammate's machine and in the file's own
+    header. ``None`` when the value is not a usable private key.
+    """
+    if not is_private_key(private_key.reveal()):
+        return None
+    from envdrift.dotenvx.crypto import public_key_of
+
+    return public_key_of(private_key)[:PUBLIC_PREFIX_LENGTH]
 
 
 def normalize_private_key(value: Secret, environment: str, *, source: str) -> Secret:

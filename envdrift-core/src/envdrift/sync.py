@@ -171,6 +171,8 @@ class MappingResult:
 
     def as_dict(self, salt: bytes, root: Path) -> dict[str, Any]:
         """Return the JSON form documented in ``docs/sync-json.md``."""
+        from envdrift.keyvalue import public_fingerprint
+
         m = self.mapping
         return {
             "index": m.index,
@@ -188,6 +190,8 @@ class MappingResult:
             "backup": _relative(self.backup, root),
             "vault_value": self.vault_key.redacted(salt) if self.vault_key else None,
             "local_value": self.local_key.redacted(salt) if self.local_key else None,
+            "vault_public_key": public_fingerprint(self.vault_key) if self.vault_key else None,
+            "local_public_key": public_fingerprint(self.local_key) if self.local_key else None,
             "decryption": self._decryption_dict(root),
         }
 

@@ -111,6 +111,8 @@ class VaultCheck:
 
         out = self.out
         names = repaired.reencrypted
+        # A keys file git tracks fails a CI run (the key is in the repository's history).
+        code = 1 if repaired.git.tracked and _ci(self.ctx) else 0
         self.documents.append(
             {
                 **result.as_dict(),
@@ -126,7 +128,7 @@ class VaultCheck:
                     "gitignore": str(repaired.git.gitignore) if repaired.git.gitignore else None,
                 },
                 "repair": [],
-                "exit_code": 0,
+                "exit_code": code,
             }
         )
         file = repaired.file
@@ -148,9 +150,7 @@ class VaultCheck:
             )
         out.line(f"  verified: the vault's key decrypts {file}; commit it")
         out.notes(*repaired.git.messages())
-        if repaired.git.tracked and _ci(self.ctx):
-            return 1
-        return 0
+        return code
 
     def _failed(
         self,

@@ -92,6 +92,7 @@ def lock(
     with out.json_errors("lock", no_lock):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
+        config.refuse_file_commands("lock")
         mappings = config.select(profile)
         workers = jobs or config.jobs or DEFAULT_JOBS
         if check:

@@ -81,6 +81,7 @@ def pull(
     with out.json_errors("pull", failed), contextlib.closing(progress):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
+        config.refuse_file_commands("pull")
         mappings = config.select(profile)
         options = SyncOptions(force=force, ci=ci, jobs=jobs or config.jobs or DEFAULT_JOBS)
         with vault_flags.open_vaults(config, registry, ctx) as vaults:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from envdrift.config import Config
+    from envdrift.secrets import Secret
     from envdrift.sync import ConfirmCallback, MappingResult, SyncReport
 
 
@@ -155,9 +156,23 @@ def _confirmer(out: Output, progress: _Progress, salt: bytes) -> ConfirmCallback
 
 
 def _fingerprints(result: MappingResult, salt: bytes) -> str:
-    local = result.local_key.redacted(salt) if result.local_key else "none"
-    vault = result.vault_key.redacted(salt) if result.vault_key else "none"
+    """``local key 03a1b2c3d4e5…, vault key 02f0e1d2c3b4…``: each key's public-key prefix.
+
+    The prefix is public (the env file commits the whole public key) and the same in
+    every run and checkout, so teammates can compare theirs; a value that is not a
+    usable key falls back to this run's salted fingerprint.
+    """
+    local, vault = (_fingerprint(key, salt) for key in (result.local_key, result.vault_key))
     return f"local {local}, vault {vault}"
+
+
+def _fingerprint(key: Secret | None, salt: bytes) -> str:
+    from envdrift.keyvalue import public_fingerprint
+
+    if key is None:
+        return "none"
+    prefix = public_fingerprint(key)
+    return f"key {prefix}…" if prefix else key.redacted(salt)
 
 
 # -- text ------------------------------------------------------------------------------
