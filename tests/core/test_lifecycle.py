@@ -112,6 +112,28 @@ def test_push_without_a_local_key_is_an_error_naming_the_file(
     assert not (repo / "vault/app-key").exists()
 
 
+def test_push_of_a_folder_holding_only_another_environments_key_names_its_env(
+    repo: Path, run_cli: Callable[..., Result]
+) -> None:
+    staging = repo / "services/staging"
+    staging.mkdir()
+    (staging / ".env.staging").write_text('TOKEN="t0k"\n')
+    assert run_cli("encrypt", "services/staging/.env.staging").exit_code == 0
+    result = run_cli("vault-push", "services/staging", "staging-key")
+    assert result.exit_code == 1
+    assert "it holds DOTENV_PRIVATE_KEY_STAGING: to push that key, pass --env staging" in (
+        result.stdout
+    )
+    assert (
+        run_cli("vault-push", "services/staging", "staging-key", "--env", "staging").exit_code == 0
+    )
+    # A configured mapping is told which `environment` to set instead.
+    (repo / "services/app/.env.keys").write_text((staging / ".env.keys").read_text())
+    mapped = run_cli("vault-push")
+    assert mapped.exit_code == 1
+    assert 'to push that key, set environment = "staging" in the mapping' in mapped.stdout
+
+
 def test_push_then_sync_on_a_fresh_clone_reproduces_the_keys(
     repo: Path, run_cli: Callable[..., Result]
 ) -> None:

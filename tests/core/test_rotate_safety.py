@@ -205,3 +205,28 @@ def test_killed_between_the_two_local_writes_the_keys_file_is_behind(
     assert run_cli("sync", "--force", "--check-decryption").exit_code == 0  # the repair
     assert decrypted(run_cli) == PLAINTEXT
     assert local_key(repo) == (repo / "vault" / "app-key").read_text()
+
+
+# -- advice ----------------------------------------------------------------------------
+
+
+def test_rotate_without_a_config_prints_the_mapping_sync_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Run
+) -> None:
+    """`sync` reads only mappings: the printed envdrift.toml lines are what makes it work."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENVDRIFT_FILES_PATH", str(tmp_path / "vault"))
+    app = tmp_path / "services" / "app"
+    app.mkdir(parents=True)
+    (app / ".env.staging").write_text('TOKEN="t0k"\n')
+    assert run_cli("encrypt", "services/app/.env.staging").exit_code == 0
+    rotated = run_cli("rotate", "services/app/.env.staging", "-p", "files", "--secret", "k")
+    assert rotated.exit_code == 0, rotated.output
+    assert "teammates then run: envdrift sync --force\n" in rotated.stdout
+    lines = rotated.stdout.split("holding:\n")[1].split("teammates then run")[0]
+    (tmp_path / "envdrift.toml").write_text("".join(line[4:] + "\n" for line in lines.splitlines()))
+    (app / ".env.keys").unlink()  # a teammate's clone
+    assert run_cli("sync", "--force").exit_code == 0
+    shown = run_cli("decrypt", "services/app/.env.staging", "--stdout")
+    assert shown.exit_code == 0
+    assert shown.stdout.endswith('\nTOKEN="t0k"\n')

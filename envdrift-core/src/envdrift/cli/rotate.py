@@ -54,4 +54,16 @@ def rotate(
         out.line(f"previous keys kept in {result.backup}")
     out.notes(*result.git.messages())
     sync = target.sync_command(registry, provider=vault_flags.provider, flags=vault_flags.flags)
-    out.line(f"commit {shlex.quote(str(file))}; teammates then run: {sync}")
+    if target.config_found:
+        out.line(f"commit {shlex.quote(str(file))}; teammates then run: {sync}")
+        return
+    # `envdrift sync` reads only mappings: without a config file, say which one to add.
+    out.line(
+        f"commit {shlex.quote(str(file))}; `envdrift sync` needs a mapping to fetch the new "
+        "key, so also commit an envdrift.toml here holding:"
+    )
+    for line in target.mapping_lines(
+        registry, provider=vault_flags.provider, flags=vault_flags.flags
+    ):
+        out.line(f"    {line}" if line else "")
+    out.line("teammates then run: envdrift sync --force")
