@@ -30,8 +30,8 @@ import yaml
 from click.testing import Result
 from envdrift.cli import cli
 
-from tests.conftest import PRIVATE_KEY_SHAPE
 from tests.gitrepo import git, git_env
+from tests.helpers import PRIVATE_KEY_SHAPE
 from tests.venvs import REPO_ROOT, copy_working_tree, pip_env
 
 HOOKS = yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml").read_text())
@@ -76,7 +76,7 @@ def pre_commit(
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: RunCli) -> Path:
     """A scratch repository with two encrypted env files in two services, staged."""
     root = tmp_path / "project"
     for folder, name in (("a", ".env.production"), ("b", ".env.staging")):
@@ -84,7 +84,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli) ->
         (root / folder / name).write_text(f"DATABASE_URL=postgres://{folder}\nTOKEN=t-{folder}\n")
     git(root, "init", "-q")
     monkeypatch.chdir(root)
-    result = run_cli("encrypt", "a/.env.production", "b/.env.staging")
+    result = envdrift_cli("encrypt", "a/.env.production", "b/.env.staging")
     assert result.exit_code == 0, result.output
     git(root, "add", "a/.env.production", "b/.env.staging", ".gitignore")
     return root

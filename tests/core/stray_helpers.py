@@ -50,7 +50,7 @@ ORIGINAL = (
 EDITED = ORIGINAL.replace("tok-123", "tok-456-new")
 
 
-def make_project(tmp_path: Path, run_cli: RunCli, *, git_first: bool) -> Path:
+def make_project(tmp_path: Path, envdrift_cli: RunCli, *, git_first: bool) -> Path:
     """``tmp_path/repo``, with FILE encrypted, its key pushed to ``tmp_path/vault`` and
     committed. The caller has made ``tmp_path/repo`` the current directory. With
     ``git_first`` the repository exists when encrypt runs (so encrypt writes a
@@ -62,8 +62,8 @@ def make_project(tmp_path: Path, run_cli: RunCli, *, git_first: bool) -> Path:
     (root / FILE).write_text(ORIGINAL)
     if git_first:
         git(root, "init", "-q")
-    assert run_cli("encrypt", FILE).exit_code == 0
-    assert run_cli("vault-push").exit_code == 0
+    assert envdrift_cli("encrypt", FILE).exit_code == 0
+    assert envdrift_cli("vault-push").exit_code == 0
     if not git_first:
         git(root, "init", "-q")
     git(root, "add", FILE, "envdrift.toml")
@@ -84,11 +84,11 @@ def local_key(repo: Path) -> str | None:
     return None if key is None else key.reveal()
 
 
-def stray_edit(repo: Path, run_cli: RunCli) -> str:
+def stray_edit(repo: Path, envdrift_cli: RunCli) -> str:
     """A teammate without the vault's key edits a value and encrypts with a new pair."""
     (repo / KEYS).unlink()
     (repo / FILE).write_text(EDITED)
-    made = run_cli("encrypt", "--new-key", FILE)
+    made = envdrift_cli("encrypt", "--new-key", FILE)
     assert made.exit_code == 0, made.output
     stray = local_key(repo)
     assert stray is not None

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from tests.conftest import SYNC_HEADER
 from tests.core.sync_helpers import KEY_A, keys_line
+from tests.helpers import SYNC_HEADER
 
 #: Every command with --format json, as run in the project below.
 COMMANDS = {
@@ -34,7 +34,7 @@ VAULT_COMMANDS = [name for name in COMMANDS if name != "plugins"]
 
 @pytest.fixture
 def project(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Callable[..., Result]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: Callable[..., Result]
 ) -> Path:
     """A files vault and one service whose key and encrypted file match it."""
     root = tmp_path / "repo"
@@ -49,7 +49,7 @@ def project(
     (root / "services" / "api" / ".env.keys").write_text(keys_line("production", KEY_A))
     env_file = root / "services" / "api" / ".env.production"
     env_file.write_text("HELLO=world\n")
-    assert run_cli("encrypt", str(env_file), allow_keys=True).exit_code == 0
+    assert envdrift_cli("encrypt", str(env_file), allow_keys=True).exit_code == 0
     return root
 
 
@@ -68,9 +68,9 @@ def document(result: Result) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_every_command_writes_the_shared_shape(
-    project: Path, run_cli: Callable[..., Result], name: str
+    project: Path, envdrift_cli: Callable[..., Result], name: str
 ) -> None:
-    result = run_cli(*COMMANDS[name], "--format", "json")
+    result = envdrift_cli(*COMMANDS[name], "--format", "json")
     doc = document(result)
     assert doc["command"] == name
     assert (doc["error"], doc["exit_code"]) == (None, 0), result.output
@@ -78,9 +78,9 @@ def test_every_command_writes_the_shared_shape(
 
 @pytest.mark.parametrize("name", VAULT_COMMANDS)
 def test_an_unknown_provider_is_still_one_document(
-    project: Path, run_cli: Callable[..., Result], name: str
+    project: Path, envdrift_cli: Callable[..., Result], name: str
 ) -> None:
-    result = run_cli(*COMMANDS[name], "-p", "nosuchvault", "--format", "json")
+    result = envdrift_cli(*COMMANDS[name], "-p", "nosuchvault", "--format", "json")
     assert result.exit_code == 2, result.output
     doc = document(result)
     assert doc["command"] == name
@@ -89,10 +89,10 @@ def test_an_unknown_provider_is_still_one_document(
 
 @pytest.mark.parametrize("name", VAULT_COMMANDS)
 def test_a_config_that_does_not_parse_is_still_one_document(
-    project: Path, run_cli: Callable[..., Result], name: str
+    project: Path, envdrift_cli: Callable[..., Result], name: str
 ) -> None:
     (project / "broken.toml").write_text("[vault\nprovider = 'files'\n")
-    result = run_cli(*COMMANDS[name], "-c", "broken.toml", "--format", "json")
+    result = envdrift_cli(*COMMANDS[name], "-c", "broken.toml", "--format", "json")
     assert result.exit_code == 2, result.output
     doc = document(result)
     assert doc["command"] == name
@@ -100,11 +100,11 @@ def test_a_config_that_does_not_parse_is_still_one_document(
 
 
 def test_a_secret_missing_from_the_vault_is_an_error_not_drift(
-    project: Path, run_cli: Callable[..., Result]
+    project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     (project.parent / "vault" / "api-key").unlink()
     for args in (("sync", "--verify"), ("sync", "--ci")):
-        doc = document(run_cli(*args, "--format", "json"))
+        doc = document(envdrift_cli(*args, "--format", "json"))
         (mapping,) = doc["mappings"]
         assert (mapping["outcome"], mapping["ok"]) == ("error", False), args
         assert mapping["drift"] == "missing_secret"
@@ -113,10 +113,10 @@ def test_a_secret_missing_from_the_vault_is_an_error_not_drift(
 
 
 def test_a_verify_run_where_every_mapping_failed_does_not_say_no_drift(
-    project: Path, run_cli: Callable[..., Result]
+    project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     (project.parent / "vault" / "api-key").unlink()
-    result = run_cli("sync", "--verify")
+    result = envdrift_cli("sync", "--verify")
     assert result.exit_code == 1
     summary = result.stdout.splitlines()[-1]
     assert "no drift" not in summary
@@ -124,10 +124,10 @@ def test_a_verify_run_where_every_mapping_failed_does_not_say_no_drift(
 
 
 def test_tables_name_the_environment_column_alike(
-    project: Path, run_cli: Callable[..., Result]
+    project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     headers = {
-        name: run_cli(*COMMANDS[name]).stdout.splitlines()[0].split()
+        name: envdrift_cli(*COMMANDS[name]).stdout.splitlines()[0].split()
         for name in ("sync", "vault-push", "pull", "lock")
     }
     assert headers["sync"] == SYNC_HEADER

@@ -49,35 +49,35 @@ def assert_refused(result: Result, switch: str = "--ci") -> None:
 
 
 def test_sync_without_ci_warns_once_and_goes_on(
-    project: Path, run_cli: Callable[..., Result]
+    project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
-    result = run_cli("sync")
+    result = envdrift_cli("sync")
     assert result.exit_code == 0, result.output
     assert result.stderr.count(f"Warning: {MISSPELT} is ignored. {HINT}") == 1
     assert keys_line("production", KEY_A) in keys_file(project).read_text()
 
 
 def test_sync_ci_refuses_the_misspelt_key_and_writes_nothing(
-    project: Path, run_cli: Callable[..., Result]
+    project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
-    assert_refused(run_cli("sync", "--ci"))
+    assert_refused(envdrift_cli("sync", "--ci"))
     assert not keys_file(project).exists()
 
 
 def test_envdrift_strict_does_the_same_without_ci(
-    project: Path, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    project: Path, envdrift_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ENVDRIFT_STRICT", "1")
-    assert_refused(run_cli("sync", "--force"), "ENVDRIFT_STRICT=1")
+    assert_refused(envdrift_cli("sync", "--force"), "ENVDRIFT_STRICT=1")
     assert not keys_file(project).exists()
     monkeypatch.setenv("ENVDRIFT_STRICT", "0")
-    assert run_cli("sync").exit_code == 0
+    assert envdrift_cli("sync").exit_code == 0
 
 
 def test_sync_ci_json_is_one_document_with_the_error(
-    project: Path, run_cli: Callable[..., Result]
+    project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
-    result = run_cli("sync", "--ci", "--format", "json")
+    result = envdrift_cli("sync", "--ci", "--format", "json")
     assert result.exit_code == 2
     document = json.loads(result.stdout)
     assert document["exit_code"] == 2
@@ -85,22 +85,24 @@ def test_sync_ci_json_is_one_document_with_the_error(
     assert HINT in document["error"]
 
 
-def test_decrypt_verify_vault_ci_refuses_it(project: Path, run_cli: Callable[..., Result]) -> None:
+def test_decrypt_verify_vault_ci_refuses_it(
+    project: Path, envdrift_cli: Callable[..., Result]
+) -> None:
     env_file = project / "services" / "api" / ".env.production"
     env_file.write_text("HELLO=world\n")
-    assert run_cli("encrypt", str(env_file), allow_keys=True).exit_code == 0
+    assert envdrift_cli("encrypt", str(env_file), allow_keys=True).exit_code == 0
     before = env_file.read_bytes()
-    assert_refused(run_cli("decrypt", str(env_file), "--verify-vault", "--ci"))
+    assert_refused(envdrift_cli("decrypt", str(env_file), "--verify-vault", "--ci"))
     assert env_file.read_bytes() == before
 
 
 def test_decrypt_verify_vault_without_ci_prints_the_warning(
-    project: Path, run_cli: Callable[..., Result]
+    project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     env_file = project / "services" / "api" / ".env.production"
     env_file.write_text("HELLO=world\n")
-    run_cli("encrypt", str(env_file), allow_keys=True)
-    result = run_cli("decrypt", str(env_file), "--verify-vault")
+    envdrift_cli("encrypt", str(env_file), allow_keys=True)
+    result = envdrift_cli("decrypt", str(env_file), "--verify-vault")
     assert result.stderr.count(f"Warning: {MISSPELT} is ignored. {HINT}") == 1
 
 
@@ -114,12 +116,12 @@ def test_decrypt_verify_vault_without_ci_prints_the_warning(
     ids=lambda argv: argv[0],
 )
 def test_every_other_command_reading_the_config_refuses_it_under_ci(
-    project: Path, run_cli: Callable[..., Result], argv: tuple[str, ...]
+    project: Path, envdrift_cli: Callable[..., Result], argv: tuple[str, ...]
 ) -> None:
     keys_file(project).write_text(keys_line("production", KEY_B))
     (project / "services" / "api" / ".env.production").write_text("A=1\n")
     vault_before = (project.parent / "vault" / "api-key").read_text()
-    assert_refused(run_cli(*argv))
+    assert_refused(envdrift_cli(*argv))
     assert (project.parent / "vault" / "api-key").read_text() == vault_before
     assert keys_file(project).read_text() == keys_line("production", KEY_B)
 
@@ -129,40 +131,40 @@ def test_every_other_command_reading_the_config_refuses_it_under_ci(
 )
 def test_commands_without_ci_follow_envdrift_strict(
     project: Path,
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
     monkeypatch: pytest.MonkeyPatch,
     argv: tuple[str, ...],
 ) -> None:
     keys_file(project).write_text(keys_line("production", KEY_B))
     monkeypatch.setenv("ENVDRIFT_STRICT", "true")
-    assert_refused(run_cli(*argv), "ENVDRIFT_STRICT=1")
+    assert_refused(envdrift_cli(*argv), "ENVDRIFT_STRICT=1")
 
 
-def test_vault_push_prints_the_warning(project: Path, run_cli: Callable[..., Result]) -> None:
+def test_vault_push_prints_the_warning(project: Path, envdrift_cli: Callable[..., Result]) -> None:
     keys_file(project).write_text(keys_line("production", KEY_A))
-    result = run_cli("vault-push", "--verify")
+    result = envdrift_cli("vault-push", "--verify")
     assert result.stderr.count(f"Warning: {MISSPELT} is ignored. {HINT}") == 1
 
 
 def test_an_unknown_vault_table_is_refused_under_ci(
-    project: Path, run_cli: Callable[..., Result]
+    project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     config = project / "envdrift.toml"
     config.write_text(config.read_text().replace("enviroment", "environment") + "[vault.filez]\n")
-    result = run_cli("sync", "--ci")
+    result = envdrift_cli("sync", "--ci")
     assert result.exit_code == 2, result.output
     assert "[vault.filez] matches no installed vault. Did you mean 'files'?" in result.stderr
     assert not keys_file(project).exists()
 
 
 def test_vault_push_refuses_an_unknown_vault_table_too(
-    project: Path, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    project: Path, envdrift_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = project / "envdrift.toml"
     config.write_text(config.read_text().replace("enviroment", "environment") + "[vault.filez]\n")
     keys_file(project).write_text(keys_line("production", KEY_B))
-    warned = run_cli("vault-push", "--verify")
+    warned = envdrift_cli("vault-push", "--verify")
     assert warned.stderr.count("[vault.filez] matches no installed vault and is ignored") == 1
-    refused = run_cli("vault-push", "--ci", "--force")
+    refused = envdrift_cli("vault-push", "--ci", "--force")
     assert refused.exit_code == 2, refused.output
     assert (project.parent / "vault" / "api-key").read_text() == KEY_A

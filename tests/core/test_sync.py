@@ -24,7 +24,6 @@ from envdrift.sync import (
     run_sync,
 )
 
-from tests.conftest import assert_no_private_key
 from tests.core.sync_helpers import (
     KEY_A,
     KEY_B,
@@ -37,6 +36,7 @@ from tests.core.sync_helpers import (
     make_key,
     registry_with,
 )
+from tests.helpers import assert_no_private_key
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from envdrift.dotenvx.crypto import public_key_of
 from envdrift.secrets import Secret
 from envdrift.sync import Outcome
 
-from tests.conftest import assert_no_private_key, sync_rows
 from tests.core.sync_helpers import (
     KEY_A,
     KEY_B,
@@ -29,6 +28,7 @@ from tests.core.sync_helpers import (
     keys_line,
     registry_with,
 )
+from tests.helpers import assert_no_private_key, sync_rows
 
 REDACTED = re.compile(r"<redacted len=64 sha=[0-9a-f]{8}>")
 
@@ -42,12 +42,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
 
 
 @pytest.fixture
-def sync(run_cli: Callable[..., Result]) -> Callable[..., Result]:
+def sync(envdrift_cli: Callable[..., Result]) -> Callable[..., Result]:
     """Run ``envdrift sync ARGS`` with a fresh registry that has the test plugins."""
 
     def run(*args: str, plugins: tuple[object, ...] = ()) -> Result:
         registry = registry_with(LatencyPlugin(), *plugins)
-        return run_cli("sync", *args, obj={"registry": registry})
+        return envdrift_cli("sync", *args, registry=registry)
 
     return run
 
