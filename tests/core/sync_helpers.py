@@ -213,3 +213,17 @@ def registry_with(*plugins: object) -> PluginRegistry:
 
 def keys_line(environment: str, key: str) -> str:
     return f"DOTENV_PRIVATE_KEY_{environment.upper()}={key}\n"
+
+
+def one_service_on_files(tmp_path: Path, mapping: str = "") -> Path:
+    """``tmp_path/repo``, mapping secret ``api-key`` (``KEY_A`` in the files vault at
+    ``tmp_path/vault``) to ``services/api``; ``mapping`` adds lines to the mapping."""
+    root = tmp_path / "repo"
+    (root / "services" / "api").mkdir(parents=True)
+    (tmp_path / "vault").mkdir()
+    (tmp_path / "vault" / "api-key").write_text(KEY_A)
+    (root / "envdrift.toml").write_text(
+        '[vault]\nprovider = "files"\n\n[vault.files]\npath = "../vault"\n\n'
+        '[[vault.sync.mappings]]\nsecret_name = "api-key"\nfolder_path = "services/api"\n' + mapping
+    )
+    return root

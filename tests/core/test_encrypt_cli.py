@@ -112,6 +112,30 @@ def test_check_reports_plaintext_and_changes_nothing(envdrift_cli: Run, tmp_path
     assert env.read_bytes() == snapshot
 
 
+def test_check_without_files_checks_every_env_file_dotenvx_would_encrypt(
+    envdrift_cli: Run, tmp_path: Path
+) -> None:
+    (tmp_path / ".env.production").write_text("A=1\n")
+    assert envdrift_cli("encrypt", ".env.production").exit_code == 0
+    (tmp_path / ".env.staging").write_text("B=2\n")  # plaintext, not .env: was never checked
+    for skipped in (".env.example", ".env.vault", ".env.keys.backup.1", "notes.txt"):
+        (tmp_path / skipped).write_text("PLAIN=1\n")
+    result = envdrift_cli("encrypt", "--check")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        ".env.production: all values encrypted",
+        ".env.staging: 1 plaintext value: B",
+    ]
+    assert (tmp_path / ".env.staging").read_text() == "B=2\n"
+    assert envdrift_cli("encrypt", ".env.staging").exit_code == 0
+    assert envdrift_cli("encrypt", "--check").exit_code == 0
+
+
+def test_check_in_a_folder_without_env_files_says_so(envdrift_cli: Run) -> None:
+    result = envdrift_cli("encrypt", "--check")
+    assert (result.exit_code, result.stdout) == (0, "no .env* file here to check\n")
+
+
 def test_reuses_private_key_already_in_keys_file(envdrift_cli: Run, tmp_path: Path) -> None:
     # e.g. `envdrift sync` fetched the team's key before the file was first encrypted
     pair = generate_keypair()

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from tests.core.sync_helpers import KEY_A, keys_line
+from tests.core.sync_helpers import KEY_A, keys_line, one_service_on_files
 from tests.helpers import SYNC_HEADER
 
 #: Every command with --format json, as run in the project below.
@@ -37,14 +37,7 @@ def project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: Callable[..., Result]
 ) -> Path:
     """A files vault and one service whose key and encrypted file match it."""
-    root = tmp_path / "repo"
-    (root / "services" / "api").mkdir(parents=True)
-    (tmp_path / "vault").mkdir()
-    (tmp_path / "vault" / "api-key").write_text(KEY_A)
-    (root / "envdrift.toml").write_text(
-        '[vault]\nprovider = "files"\n\n[vault.files]\npath = "../vault"\n\n'
-        '[[vault.sync.mappings]]\nsecret_name = "api-key"\nfolder_path = "services/api"\n'
-    )
+    root = one_service_on_files(tmp_path)
     monkeypatch.chdir(root)
     (root / "services" / "api" / ".env.keys").write_text(keys_line("production", KEY_A))
     env_file = root / "services" / "api" / ".env.production"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.core.sync_helpers import KEY_A, KEY_B, keys_line
+from tests.core.sync_helpers import KEY_A, KEY_B, keys_line, one_service_on_files
 
 MISSPELT = "envdrift.toml: unknown key vault.sync.mappings[1].enviroment"
 HINT = "Did you mean 'environment'?"
@@ -24,15 +24,7 @@ HINT = "Did you mean 'environment'?"
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A files vault holding the staging key; the mapping misspells ``environment``."""
-    root = tmp_path / "repo"
-    (root / "services" / "api").mkdir(parents=True)
-    (tmp_path / "vault").mkdir()
-    (tmp_path / "vault" / "api-key").write_text(KEY_A)
-    (root / "envdrift.toml").write_text(
-        '[vault]\nprovider = "files"\n\n[vault.files]\npath = "../vault"\n\n'
-        '[[vault.sync.mappings]]\nsecret_name = "api-key"\nfolder_path = "services/api"\n'
-        'enviroment = "staging"\n'
-    )
+    root = one_service_on_files(tmp_path, 'enviroment = "staging"\n')
     monkeypatch.chdir(root)
     return root
 

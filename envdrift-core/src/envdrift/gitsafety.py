@@ -27,6 +27,7 @@ from pathlib import Path
 
 from envdrift._fs import ENV_FILE_LIMIT, TEMP_PREFIX, atomic_write, locked, read_limited
 from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
+from envdrift.errors import EnvdriftError
 
 __all__ = [
     "GitProtection",
@@ -208,7 +209,10 @@ def _protect_tree(tree: Path, paths: list[Path]) -> GitProtection:
     ignored = _ignored(git, tree, [*probes, *rels]) if git else set()
     missing = list(dict.fromkeys(p for probe, p in probes.items() if probe not in ignored))
     if missing:
-        with locked(tree):
+        added = []
+        # The keys file is written by now: a .gitignore that cannot be changed is
+        # reported (as unignored), never an error that would hide what was written.
+        with contextlib.suppress(EnvdriftError), locked(tree):
             added = _append(gitignore, missing)
         if added:
             result.gitignore, result.added = gitignore, added
@@ -230,13 +234,23 @@ def _rel(tree: Path, paths: list[Path]) -> list[str]:
     return [os.path.relpath(path, tree) for path in paths]
 
 
+#: Variables that point git at another repository or index (set inside git hooks).
+_GIT_LOCATION = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
+
+
 def _git(git: str, tree: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [git, "-C", str(tree), *args],
-        input=stdin.encode("utf-8", "surrogateescape"),
-        capture_output=True,
-        check=False,
-    )
+    """Run git in ``tree``; a git that cannot run answers like one that found nothing."""
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION}
+    try:
+        return subprocess.run(
+            [git, "-C", str(tree), *args],
+            input=stdin.encode("utf-8", "surrogateescape"),
+            capture_output=True,
+            check=False,
+            env=env,
+        )
+    except OSError:
+        return subprocess.CompletedProcess([git, *args], 128, b"", b"")
 
 
 def _ignored(git: str, tree: Path, rels: list[str]) -> set[str]:

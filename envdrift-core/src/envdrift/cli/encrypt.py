@@ -51,6 +51,9 @@ def encrypt(
 ) -> None:
     """Encrypt the plaintext values of FILES (default: .env) like `dotenvx encrypt`.
 
+    With --check and no FILES, checks every .env* file of the current folder that
+    dotenvx would encrypt (not .env.keys, backups, templates or .env.vault).
+
     A file without a DOTENV_PUBLIC_KEY line gets one: the private key named for the
     file (DOTENV_PRIVATE_KEY_<ENV>) is reused from the environment or the keys file,
     or a new pair is generated and the private key appended to the keys file. Values
@@ -70,7 +73,11 @@ def encrypt(
     git = GitProtection()
     first_setup: list[str] = []
     source = None if new_key or keys_file is not None else _vault_key(ctx, first_setup)
-    for path in files or (Path(".env"),):
+    if check and not files:
+        files = _check_candidates()
+        if not files:
+            out.line("no .env* file here to check")
+    for path in files if files or check else (Path(".env"),):
         first_setup.clear()
         try:
             outcome = encrypt_file(path, keys_file=keys_file, check=check, key_source=source)
@@ -117,6 +124,22 @@ def encrypt(
     exit_code = max(exit_code, _report_git(out, git, ci=ci))
     if exit_code:
         ctx.exit(exit_code)
+
+
+#: ``.env*`` names dotenvx itself never expects encrypted (its precommit check skips them).
+_DOTENVX_EXEMPT = frozenset({".env.vault", ".env.x"})
+
+
+def _check_candidates() -> tuple[Path, ...]:
+    """What ``encrypt --check`` checks without FILES: every ``.env*`` file here that
+    dotenvx would encrypt (not keys files, their backups, templates or ``.env.vault``)."""
+    from envdrift.mapfiles import folder_env_files
+
+    return tuple(
+        path
+        for path in folder_env_files(Path("."))
+        if path.name.startswith(".env") and path.name not in _DOTENVX_EXEMPT
+    )
 
 
 def _report_git(out: Output, git: GitProtection, *, ci: bool) -> int:
