@@ -16,6 +16,8 @@ from envdrift.dotenvx.keysfile import KEYS_HEADER, KeysFile, update_keys_file
 from envdrift.dotenvx.operations import public_key_header
 from envdrift.secrets import Secret
 
+from tests.gitrepo import git
+
 Run = Callable[..., Result]
 
 PLAIN = 'export A="hello world" # c\nB=x#y\nEMPTY=\nX_PLAIN=visible\n'
@@ -134,6 +136,59 @@ def test_check_without_files_checks_every_env_file_dotenvx_would_encrypt(
 def test_check_in_a_folder_without_env_files_says_so(envdrift_cli: Run) -> None:
     result = envdrift_cli("encrypt", "--check")
     assert (result.exit_code, result.stdout) == (0, "no .env* file here to check\n")
+
+
+def test_a_round_trip_keeps_the_committed_ciphertext_of_every_unchanged_value(
+    envdrift_cli: Run, tmp_path: Path
+) -> None:
+    git(tmp_path, "init", "-q")
+    env = tmp_path / ".env.production"
+    env.write_text('A=1\nB="two"\nC=three # note\n')
+    assert envdrift_cli("encrypt", ".env.production").exit_code == 0
+    git(tmp_path, "add", ".env.production")
+    git(tmp_path, "commit", "-q", "-m", "encrypted")
+    committed = env.read_text()
+    assert envdrift_cli("decrypt", ".env.production").exit_code == 0
+    assert envdrift_cli("encrypt", ".env.production").exit_code == 0
+    assert env.read_text() == committed  # nothing changed: not one line differs
+    assert envdrift_cli("decrypt", ".env.production").exit_code == 0
+    env.write_text(env.read_text().replace('B="two"', 'B="2"'))
+    result = envdrift_cli("encrypt", ".env.production")
+    assert "(3 values; 2 unchanged, committed ciphertext kept)" in result.stdout
+    before, after = committed.splitlines(), env.read_text().splitlines()
+    changed = [old.split("=")[0] for old, new in zip(before, after, strict=True) if old != new]
+    assert changed == ["B"]
+    private = KeysFile.read(tmp_path / ".env.keys").get("DOTENV_PRIVATE_KEY_PRODUCTION")
+    assert private is not None
+    assert values_of(env, private) | {"DOTENV_PUBLIC_KEY_PRODUCTION": ""} == {
+        "DOTENV_PUBLIC_KEY_PRODUCTION": "",
+        "A": "1",
+        "B": "2",
+        "C": "three",
+    }
+
+
+def test_without_the_private_key_no_committed_ciphertext_is_reused(
+    envdrift_cli: Run, tmp_path: Path
+) -> None:
+    git(tmp_path, "init", "-q")
+    env = tmp_path / ".env"
+    env.write_text("A=1\n")
+    assert envdrift_cli("encrypt").exit_code == 0
+    git(tmp_path, "add", ".env")
+    git(tmp_path, "commit", "-q", "-m", "encrypted")
+    committed = env.read_text()
+    # Without the private key the committed values cannot be read, so none is reused.
+    keys = tmp_path / ".env.keys"
+    saved = keys.read_text()
+    keys.unlink()
+    env.write_text(committed.replace(committed.splitlines()[-1], "A=1"))
+    assert envdrift_cli("encrypt").exit_code == 0
+    assert env.read_text() != committed
+    keys.write_text(saved)
+    private = KeysFile.read(keys).get("DOTENV_PRIVATE_KEY")
+    assert private is not None
+    assert values_of(env, private)["A"] == "1"
 
 
 def test_reuses_private_key_already_in_keys_file(envdrift_cli: Run, tmp_path: Path) -> None:

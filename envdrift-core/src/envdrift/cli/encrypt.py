@@ -57,7 +57,9 @@ def encrypt(
     A file without a DOTENV_PUBLIC_KEY line gets one: the private key named for the
     file (DOTENV_PRIVATE_KEY_<ENV>) is reused from the environment or the keys file,
     or a new pair is generated and the private key appended to the keys file. Values
-    already encrypted are left as they are, so running it again changes nothing.
+    already encrypted are left as they are, so running it again changes nothing; a value
+    that decrypts to the same text in the file git committed gets that ciphertext back,
+    so a decrypt/encrypt round trip shows in `git diff` only the values that changed.
 
     In a folder that envdrift.toml maps to a vault, a file without a key gets the
     vault's key for that mapping (fetched as `envdrift sync` would), never a stray new
@@ -117,8 +119,9 @@ def encrypt(
         if outcome.git is not None:
             git.merge(outcome.git)
         if outcome.changed:
-            count = len(outcome.encrypted)
-            out.line(f"encrypted {path} ({count} value{_s(count)})")
+            count, kept = len(outcome.encrypted), len(outcome.kept)
+            unchanged = f"; {kept} unchanged, committed ciphertext kept" if kept else ""
+            out.line(f"encrypted {path} ({count} value{_s(count)}{unchanged})")
         else:
             out.line(f"no change to {path}")
     exit_code = max(exit_code, _report_git(out, git, ci=ci))
