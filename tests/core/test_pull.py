@@ -68,6 +68,19 @@ def test_pull_syncs_keys_and_decrypts_every_mapped_file(
     assert "2 env files: 0 decrypted, 2 unchanged" in again.stdout
 
 
+def test_pull_says_how_the_plaintext_goes_back_before_a_commit(
+    envdrift_cli: Run, project: Project
+) -> None:
+    service(project, "api", "api-key")
+    service(project, "web", "web-key")
+    write_config(project)
+    first = envdrift_cli("pull")
+    assert first.exit_code == 0, first.output
+    assert "2 env files now hold plaintext: run 'envdrift lock' before you commit" in first.stderr
+    again = envdrift_cli("pull")
+    assert "plaintext" not in again.stderr
+
+
 def test_ephemeral_pull_writes_no_key(envdrift_cli: Run, project: Project) -> None:
     api = service(project, "api", "api-key", ephemeral_keys=True)
     write_config(project)

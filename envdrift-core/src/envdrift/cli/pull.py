@@ -95,6 +95,9 @@ def pull(
     code = _exit_code(report, pulls)
     notes, git_warnings = report.git.messages()
     warnings.extend(git_warnings)
+    reminder = _plaintext_reminder(pulls)
+    if reminder:
+        notes.append(reminder)
     if out.json_mode:
         out.document("pull", _body(config, report, pulls, profile, warnings, salt), exit_code=code)
     else:
@@ -107,6 +110,18 @@ def _exit_code(report: SyncReport, pulls: list[MappingPull]) -> int:
     if report.exit_code:
         return report.exit_code
     return 0 if all(p.ok for p in pulls) else 1
+
+
+def _plaintext_reminder(pulls: list[MappingPull]) -> str | None:
+    # pull leaves plaintext in files git tracks; say how it goes back before a commit.
+    decrypted = _file_counts(pulls)["files_decrypted"]
+    if not decrypted:
+        return None
+    files = "1 env file now holds" if decrypted == 1 else f"{decrypted} env files now hold"
+    return (
+        f"{files} plaintext: run 'envdrift lock' before you commit "
+        "(the envdrift-encrypted pre-commit hook refuses plaintext)"
+    )
 
 
 def _decrypt_cell(pull: MappingPull) -> str:
