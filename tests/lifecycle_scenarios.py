@@ -16,9 +16,7 @@ This module imports no SDK: each backend's module does that in its own ``VaultSe
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -29,6 +27,8 @@ import pytest
 from click.testing import Result
 from envdrift import PluginRegistry, Secret, Vault, hookimpl
 from envdrift.dotenvx.keysfile import KeysFile
+
+from tests.gitrepo import git
 
 PLAINTEXT = {"DATABASE_URL": "postgres://db/app", "API_TOKEN": "tok-123", "GREETING": "hello world"}
 FOLDER = "services/app"
@@ -130,21 +130,21 @@ def write_config(root: Path, provider: str, options: Mapping[str, str], secret: 
     )
 
 
-def make_project(root: Path, service: VaultService, run_cli: RunCli) -> Project:
+def make_project(root: Path, service: VaultService, envdrift_cli: RunCli) -> Project:
     """Write the config and the service, then encrypt it with a new key (in ``.env.keys``)."""
     root.mkdir(parents=True, exist_ok=True)
     project = Project(root, service.secret())
     write_config(root, service.provider, service.options(), project.secret)
     project.env.parent.mkdir(parents=True)
     project.env.write_text("".join(f'{k}="{v}"\n' for k, v in PLAINTEXT.items()))
-    encrypted = run_cli("encrypt", ENV_FILE)
+    encrypted = envdrift_cli("encrypt", ENV_FILE)
     assert encrypted.exit_code == 0, encrypted.output
     return project
 
 
-def decrypted(run_cli: RunCli) -> dict[str, str]:
+def decrypted(envdrift_cli: RunCli) -> dict[str, str]:
     """The project's values, as ``envdrift decrypt --stdout`` prints them."""
-    result = run_cli("decrypt", ENV_FILE, "--stdout")
+    result = envdrift_cli("decrypt", ENV_FILE, "--stdout")
     assert result.exit_code == 0, result.output
     values = {}
     for line in result.stdout.splitlines():
@@ -152,20 +152,6 @@ def decrypted(run_cli: RunCli) -> dict[str, str]:
         if sep and key in PLAINTEXT:
             values[key] = value.strip('"')
     return values
-
-
-def git(root: Path, *args: str) -> None:
-    """Run git in ``root`` (a throwaway identity; no user config is read)."""
-    env = {
-        **os.environ,
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-    }
-    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
 
 
 class InterferingPlugin:
@@ -205,37 +191,37 @@ class LifecycleScenarios:
         service: VaultService,
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
-        run_cli: RunCli,
+        envdrift_cli: RunCli,
     ) -> Project:
         root = tmp_path / "checkout"
         root.mkdir()
         monkeypatch.chdir(root)
-        return make_project(root, service, run_cli)
+        return make_project(root, service, envdrift_cli)
 
     # -- decrypt --verify-vault ------------------------------------------------------
 
     def test_verify_vault_passes_for_each_stored_form_and_push_finds_it_equal(
-        self, service: VaultService, project: Project, run_cli: RunCli, form: str
+        self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
         key = project.local_key()
         assert key is not None
         service.write_form(project.secret, form, key)
         stored, before = service.current(project.secret), project.env.read_bytes()
-        result = run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci")
+        result = envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci")
         assert result.exit_code == 0, result.output
         assert result.stdout.count("\n") == 1
         assert result.stdout.startswith(f"ok: the key in vault '{service.provider}'")
         assert f"decrypts {ENV_FILE} (3 values)" in result.stdout
         assert project.env.read_bytes() == before
         # The same key in another form is not a change: nothing new is stored.
-        pushed = run_cli("vault-push")
+        pushed = envdrift_cli("vault-push")
         assert pushed.exit_code == 0, pushed.output
         assert "unchanged" in pushed.stdout
         assert service.current(project.secret) == stored
         assert service.older(project.secret) == []
 
     def test_verify_vault_failure_prints_repair_steps_that_work(
-        self, service: VaultService, project: Project, run_cli: RunCli, form: str
+        self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
         key = project.local_key()
         assert key is not None
@@ -246,10 +232,10 @@ class LifecycleScenarios:
         # A teammate without the key re-encrypts: a new pair, not the vault's.
         project.keys.unlink()
         project.env.write_text("".join(f'{k}="{v}"\n' for k, v in PLAINTEXT.items()))
-        assert run_cli("encrypt", "--new-key", ENV_FILE).exit_code == 0
+        assert envdrift_cli("encrypt", "--new-key", ENV_FILE).exit_code == 0
         stray = project.snapshot()
 
-        failed = run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci")
+        failed = envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci")
         assert failed.exit_code == 1
         assert failed.stdout == ""
         assert (
@@ -258,7 +244,7 @@ class LifecycleScenarios:
         )
         assert failed.stderr.splitlines()[-4:] == REPAIR_STEPS
         assert project.snapshot() == stray
-        as_json = run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci", "--format", "json")
+        as_json = envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci", "--format", "json")
         assert as_json.exit_code == 1
         document = json.loads(as_json.stdout)
         assert (document["ok"], document["key_matches"]) == (False, False)
@@ -271,14 +257,14 @@ class LifecycleScenarios:
                 git(project.root, *command[1:])
             else:
                 assert command[0] == "envdrift"
-                done = run_cli(*command[1:])
+                done = envdrift_cli(*command[1:])
                 assert done.exit_code == 0, f"{step}: {done.output}"
         assert project.local_key() == key
-        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
-        assert decrypted(run_cli) == PLAINTEXT
+        assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
+        assert decrypted(envdrift_cli) == PLAINTEXT
 
     def test_repair_keeps_a_stray_key_edit_and_the_vault_key_then_opens_it(
-        self, service: VaultService, project: Project, run_cli: RunCli, form: str
+        self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
         key = project.local_key()
         assert key is not None
@@ -288,16 +274,16 @@ class LifecycleScenarios:
         project.keys.unlink()
         edited = {**PLAINTEXT, "API_TOKEN": "tok-edited"}
         project.env.write_text("".join(f'{k}="{v}"\n' for k, v in edited.items()))
-        assert run_cli("encrypt", "--new-key", ENV_FILE).exit_code == 0
-        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 1
+        assert envdrift_cli("encrypt", "--new-key", ENV_FILE).exit_code == 0
+        assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 1
 
-        repaired = run_cli("decrypt", ENV_FILE, "--verify-vault", "--repair", "--ci")
+        repaired = envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--repair", "--ci")
 
         assert repaired.exit_code == 0, repaired.output
         assert "tok-edited" not in repaired.output
         assert project.local_key() == key
-        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
-        assert decrypted(run_cli) == edited
+        assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
+        assert decrypted(envdrift_cli) == edited
         assert len(project.backups()) == 1  # the stray key, kept (and ignored by git)
 
     # -- vault-push ------------------------------------------------------------------
@@ -306,12 +292,12 @@ class LifecycleScenarios:
         self,
         service: VaultService,
         project: Project,
-        run_cli: RunCli,
+        envdrift_cli: RunCli,
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         key = project.local_key()
-        pushed = run_cli("vault-push")
+        pushed = envdrift_cli("vault-push")
         assert pushed.exit_code == 0, pushed.output
         assert "created" in pushed.stdout
         assert service.current(project.secret) == key  # the bare key
@@ -321,25 +307,25 @@ class LifecycleScenarios:
         for name in ("envdrift.toml", ENV_FILE):
             (clone / name).write_bytes((project.root / name).read_bytes())
         monkeypatch.chdir(clone)
-        synced = run_cli("sync")
+        synced = envdrift_cli("sync")
         assert synced.exit_code == 0, synced.output
         assert Project(clone, project.secret).local_key() == key
-        assert decrypted(run_cli) == PLAINTEXT
-        assert run_cli("decrypt", ENV_FILE, "--verify-vault").exit_code == 0
+        assert decrypted(envdrift_cli) == PLAINTEXT
+        assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault").exit_code == 0
 
     def test_push_keeps_a_different_value_unless_forced_and_the_old_version_stays(
-        self, service: VaultService, project: Project, run_cli: RunCli
+        self, service: VaultService, project: Project, envdrift_cli: RunCli
     ) -> None:
         service.put(project.secret, OTHER_KEY)
-        refused = run_cli("vault-push")
+        refused = envdrift_cli("vault-push")
         assert refused.exit_code == 1
         assert "pass --force to store the local key as a new version" in refused.stdout
         assert service.current(project.secret) == OTHER_KEY
-        verify = run_cli("vault-push", "--verify", "--format", "json")
+        verify = envdrift_cli("vault-push", "--verify", "--format", "json")
         assert verify.exit_code == 1
         assert json.loads(verify.stdout)["mappings"][0]["outcome"] == "would-update"
         assert service.current(project.secret) == OTHER_KEY
-        forced = run_cli("vault-push", "--force")
+        forced = envdrift_cli("vault-push", "--force")
         assert forced.exit_code == 0, forced.output
         assert "updated" in forced.stdout
         assert service.current(project.secret) == project.local_key()
@@ -348,14 +334,14 @@ class LifecycleScenarios:
     # -- rotate ----------------------------------------------------------------------
 
     def test_rotate_end_to_end(
-        self, service: VaultService, project: Project, run_cli: RunCli, form: str
+        self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
         old = project.local_key()
         assert old is not None
         service.write_form(project.secret, form, old)
         before = service.current(project.secret)
         old_text = project.env.read_text()
-        result = run_cli("rotate", ENV_FILE)
+        result = envdrift_cli("rotate", ENV_FILE)
         assert result.exit_code == 0, result.output
         assert "3 values re-encrypted" in result.stdout
         assert result.stdout.splitlines()[-1] == (
@@ -367,14 +353,14 @@ class LifecycleScenarios:
         assert _key_in(service.current(project.secret)) == new  # a new version …
         assert before in service.older(project.secret)  # … on top of the old one
         assert project.env.read_text() != old_text
-        assert decrypted(run_cli) == PLAINTEXT
+        assert decrypted(envdrift_cli) == PLAINTEXT
         (backup,) = project.backups()
         assert old in backup.read_text()
-        assert run_cli("sync", "--verify").exit_code == 0
-        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
+        assert envdrift_cli("sync", "--verify").exit_code == 0
+        assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
 
     def test_rotate_without_a_key_that_decrypts_the_file_touches_nothing(
-        self, service: VaultService, project: Project, run_cli: RunCli, form: str
+        self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
         key = project.local_key()
         assert key is not None
@@ -382,7 +368,7 @@ class LifecycleScenarios:
         stored = service.current(project.secret)
         project.keys.write_text(f"{KEY_NAME}={OTHER_KEY}\n")  # a stale local key
         files = project.snapshot()
-        result = run_cli("rotate", ENV_FILE)
+        result = envdrift_cli("rotate", ENV_FILE)
         assert result.exit_code == 1
         assert result.stderr == (
             f"Error: {ENV_FILE}: the current key does not decrypt DATABASE_URL, API_TOKEN, "
@@ -393,14 +379,14 @@ class LifecycleScenarios:
         assert service.older(project.secret) == []
 
     def test_rotate_with_the_write_refused_changes_nothing(
-        self, service: VaultService, project: Project, run_cli: RunCli, form: str
+        self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
         key = project.local_key()
         assert key is not None
         service.write_form(project.secret, form, key)
         files, stored = project.snapshot(), service.current(project.secret)
         with service.read_only():
-            result = run_cli("rotate", ENV_FILE)
+            result = envdrift_cli("rotate", ENV_FILE)
         assert result.exit_code == 1
         (message,) = result.stderr.splitlines()
         assert message.startswith("Error: rotation stopped: "), repr(message)
@@ -414,14 +400,14 @@ class LifecycleScenarios:
         assert project.backups() == []
         assert service.current(project.secret) == stored
         assert service.older(project.secret) == []
-        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
-        assert run_cli("sync", "--verify").exit_code == 0
+        assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
+        assert envdrift_cli("sync", "--verify").exit_code == 0
 
     def test_rotate_whose_read_back_differs_restores_the_previous_value(
         self,
         service: VaultService,
         project: Project,
-        run_cli: RunCli,
+        envdrift_cli: RunCli,
         form: str,
     ) -> None:
         key = project.local_key()
@@ -432,7 +418,7 @@ class LifecycleScenarios:
         name = f"{service.provider}-racy"
         write_config(project.root, name, service.options(), project.secret)
         registry = PluginRegistry(plugins=[racy])
-        result = run_cli("rotate", ENV_FILE, obj={"registry": registry})
+        result = envdrift_cli("rotate", ENV_FILE, registry=registry)
         assert racy.interfered == 1
         assert result.exit_code == 1
         (message,) = result.stderr.splitlines()
@@ -447,17 +433,17 @@ class LifecycleScenarios:
         # The previous value is current again, exactly as it was stored.
         assert service.current(project.secret) == stored
         write_config(project.root, service.provider, service.options(), project.secret)
-        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
-        assert run_cli("sync", "--verify").exit_code == 0
+        assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
+        assert envdrift_cli("sync", "--verify").exit_code == 0
 
     def test_rotate_of_a_new_secret_whose_read_back_differs_says_how_to_recover(
-        self, service: VaultService, project: Project, run_cli: RunCli, form: str
+        self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
         files = project.snapshot()
         racy = InterferingPlugin(service, form)
         write_config(project.root, f"{service.provider}-racy", service.options(), project.secret)
         registry = PluginRegistry(plugins=[racy])
-        result = run_cli("rotate", ENV_FILE, obj={"registry": registry})
+        result = envdrift_cli("rotate", ENV_FILE, registry=registry)
         assert result.exit_code == 1
         (message,) = result.stderr.splitlines()
         recover = f"envdrift vault-push {FOLDER} {project.secret} --env production --force"
@@ -469,9 +455,9 @@ class LifecycleScenarios:
         assert project.backups() == []
         # The advice, followed, makes the vault agree with the unchanged files.
         write_config(project.root, service.provider, service.options(), project.secret)
-        assert run_cli(*shlex.split(recover)[1:]).exit_code == 0
+        assert envdrift_cli(*shlex.split(recover)[1:]).exit_code == 0
         assert _key_in(service.current(project.secret)) == project.local_key()
-        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
+        assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
 
 
 def _described(message: str) -> str:

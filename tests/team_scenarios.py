@@ -43,43 +43,43 @@ class TeamScenarios:
         service: VaultService,
         tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch,
-        run_cli: RunCli,
+        envdrift_cli: RunCli,
     ) -> Project:
         """A checkout whose key is in the vault (stored as the service's users store it)."""
         root = tmp_path / "checkout"
         root.mkdir()
         monkeypatch.chdir(root)
-        project = make_project(root, service, run_cli)
+        project = make_project(root, service, envdrift_cli)
         key = project.local_key()
         assert key is not None
         service.put(project.secret, key)
         return project
 
     def test_lock_encrypts_to_the_vault_key_and_check_passes_after(
-        self, project: Project, run_cli: RunCli
+        self, project: Project, envdrift_cli: RunCli
     ) -> None:
         with project.env.open("a") as env:
             env.writelines(f'{name}="{value}"\n' for name, value in ADDED.items())
-        check = run_cli("lock", "--check")
+        check = envdrift_cli("lock", "--check")
         assert check.exit_code == 1
         assert "plaintext ADDED_LATER" in check.stdout
-        locked = run_cli("lock")
+        locked = envdrift_cli("lock")
         assert locked.exit_code == 0, locked.output
-        assert run_cli("lock", "--check").exit_code == 0
+        assert envdrift_cli("lock", "--check").exit_code == 0
         # The vault's key, fetched as verify-vault does, opens every value.
-        assert run_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
-        assert decrypted(run_cli) == PLAINTEXT
-        shown = run_cli("decrypt", ENV_FILE, "--stdout").stdout
+        assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 0
+        assert decrypted(envdrift_cli) == PLAINTEXT
+        shown = envdrift_cli("decrypt", ENV_FILE, "--stdout").stdout
         assert 'ADDED_LATER="new value"' in shown
 
     def test_a_local_key_that_differs_stops_lock_force_with_nothing_changed(
-        self, service: VaultService, project: Project, run_cli: RunCli
+        self, service: VaultService, project: Project, envdrift_cli: RunCli
     ) -> None:
         service.put(project.secret, OTHER_KEY)
         with project.env.open("a") as env:
             env.write('ADDED_LATER="new value"\n')
         before = snapshot(project.root)
-        result = run_cli("lock", "--force")
+        result = envdrift_cli("lock", "--force")
         assert result.exit_code == 1
         assert snapshot(project.root) == before
         assert "differs from the vault's" in result.stderr
@@ -88,7 +88,7 @@ class TeamScenarios:
         )
 
     def test_clone_without_keys_run_gets_the_values_and_ephemeral_pull_writes_no_key(
-        self, service: VaultService, project: Project, run_cli: RunCli, tmp_path: Path
+        self, service: VaultService, project: Project, envdrift_cli: RunCli, tmp_path: Path
     ) -> None:
         extra = self.reachable_from_a_process(project, service)
         project.keys.unlink()
@@ -101,11 +101,11 @@ class TeamScenarios:
         assert snapshot(project.root) == before
         config = project.root / "envdrift.toml"
         config.write_text(config.read_text() + "ephemeral_keys = true\n")  # on the mapping
-        pulled = run_cli("pull", "--format", "json")
+        pulled = envdrift_cli("pull", "--format", "json")
         assert pulled.exit_code == 0, pulled.output
         assert not project.keys.exists()
         assert "encrypted:" not in project.env.read_text()
         assert '"outcome": "ephemeral"' in pulled.stdout
-        synced = run_cli("sync", "--check-decryption", "--ci")
+        synced = envdrift_cli("sync", "--check-decryption", "--ci")
         assert synced.exit_code == 0, synced.output
         assert not project.keys.exists()

@@ -30,3 +30,11 @@ def test_mkdocs_build_is_clean(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "plugins" / "hooks" / "index.html").is_file()
+
+
+def test_every_command_has_its_section_in_the_cli_reference() -> None:
+    from envdrift.cli import COMMANDS
+
+    reference = (REPO_ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    missing = [name for name in COMMANDS if f'cli_help("{name}")' not in reference]
+    assert missing == [], f"docs/cli.md has no section for: {', '.join(missing)}"

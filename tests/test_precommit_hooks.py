@@ -17,9 +17,7 @@ config file and one ``PRE_COMMIT_HOME``.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -32,8 +30,9 @@ import yaml
 from click.testing import Result
 from envdrift.cli import cli
 
-from tests.conftest import PRIVATE_KEY_SHAPE
-from tests.venvs import _PIP_ENV, REPO_ROOT
+from tests.gitrepo import git, git_env
+from tests.helpers import PRIVATE_KEY_SHAPE
+from tests.venvs import REPO_ROOT, copy_working_tree, pip_env
 
 HOOKS = yaml.safe_load((REPO_ROOT / ".pre-commit-hooks.yaml").read_text())
 
@@ -41,40 +40,10 @@ RunCli = Callable[..., Result]
 SECRET_VALUE = "s3cr3t-plaintext-value"
 
 
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=root, env=_git_env(), capture_output=True, text=True, check=True
-    )
-    return done.stdout
-
-
-def _git_env() -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DOTENV_PRIVATE_KEY")},
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-
-
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """This working tree's files as a committed repository: ``(path, commit)``."""
-    root = tmp_path_factory.mktemp("checkout")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for rel in filter(None, listed.split("\0")):
-        source = REPO_ROOT / rel
-        if source.is_file():
-            (root / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, root / rel)
+    root = copy_working_tree(tmp_path_factory.mktemp("checkout"))
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "checkout")
@@ -90,7 +59,8 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pre_commit(
     project: Path, *args: str, home: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**_git_env(), **_PIP_ENV, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "NO_COLOR": "1"}
+    env = {**git_env(), **pip_env(), "NO_COLOR": "1"}
+    env = {k: v for k, v in env.items() if not k.startswith("DOTENV_PRIVATE_KEY")}
     if home is not None:
         env["PRE_COMMIT_HOME"] = str(home)
     else:
@@ -106,7 +76,7 @@ def pre_commit(
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: RunCli) -> Path:
     """A scratch repository with two encrypted env files in two services, staged."""
     root = tmp_path / "project"
     for folder, name in (("a", ".env.production"), ("b", ".env.staging")):
@@ -114,7 +84,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli) ->
         (root / folder / name).write_text(f"DATABASE_URL=postgres://{folder}\nTOKEN=t-{folder}\n")
     git(root, "init", "-q")
     monkeypatch.chdir(root)
-    result = run_cli("encrypt", "a/.env.production", "b/.env.staging")
+    result = envdrift_cli("encrypt", "a/.env.production", "b/.env.staging")
     assert result.exit_code == 0, result.output
     git(root, "add", "a/.env.production", "b/.env.staging", ".gitignore")
     return root

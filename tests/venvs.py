@@ -85,7 +85,7 @@ def build_wheels(out: Path, *projects: Path) -> dict[str, Path]:
     _check(result, "building wheels")
     wheels = {}
     for wheel in out.glob("*.whl"):
-        # envdrift_core-1.0.0-py3-none-any.whl -> envdrift-core
+        # envdrift_core-12.0.0-py3-none-any.whl -> envdrift-core
         wheels[wheel.name.split("-")[0].replace("_", "-")] = wheel
     return wheels
 

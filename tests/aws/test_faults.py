@@ -20,7 +20,7 @@ import pytest
 from click.testing import Result
 
 from tests.aws.conftest import use_keys
-from tests.conftest import sync_errors
+from tests.helpers import sync_errors
 from tests.servers import free_port
 from tests.servers.monorepo import ScratchRepo, interrupt_hung_sync
 from tests.servers.proxy import Faults, TcpProxy
@@ -81,11 +81,11 @@ def through_proxy(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Callab
 
 
 def test_batch_reads_survive_throttling_errors_and_resets(
-    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], envdrift_cli: Callable[..., Result]
 ) -> None:
     # Seed 4: the one BatchGetSecretValue is reset, then throttled, then answered.
     with through_proxy(Faults(**MIX, seed=4)) as proxy:
-        result = run_cli("--debug", "sync", *FAST)
+        result = envdrift_cli("--debug", "sync", *FAST)
     assert result.exit_code == 0, result.output
     assert repo.wrong() == []
     assert (proxy.stats.resets, proxy.stats.errors, proxy.stats.requests) == (1, 1, 3)
@@ -97,11 +97,11 @@ def test_single_reads_survive_every_kind_of_fault(
     repo: ScratchRepo,
     guide_policy: None,
     through_proxy: Callable[[Faults], Any],
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
 ) -> None:
     # The user guide's policy: no BatchGetSecretValue, so one GetSecretValue per secret.
     with through_proxy(Faults(**MIX, seed=28)) as proxy:
-        result = run_cli("sync", *FAST)
+        result = envdrift_cli("sync", *FAST)
     assert result.exit_code == 0, result.output
     assert repo.wrong() == []
     stats = proxy.stats
@@ -115,12 +115,12 @@ def test_without_retries_each_failed_mapping_is_named_with_its_reason(
     repo: ScratchRepo,
     guide_policy: None,
     through_proxy: Callable[[Faults], Any],
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
 ) -> None:
     # Seed 0: the first request (the batch, refused by IAM) passes; later ones draw 503s.
     faults = Faults(error_rate=0.3, error_statuses=(503,), seed=0)
     with through_proxy(faults) as proxy:
-        result = run_cli("sync", "--retries", "0", "--format", "text")
+        result = envdrift_cli("sync", "--retries", "0", "--format", "text")
     assert result.exit_code == 1
     failed = sync_errors(result)
     assert 0 < len(failed) < MAPPINGS
@@ -135,17 +135,17 @@ def test_without_retries_each_failed_mapping_is_named_with_its_reason(
     assert repo.missing() == wrong
     assert proxy.stats.errors >= len(failed)  # the batch denial could draw one too
     # Once the vault is healthy, a re-run completes the rest.
-    again = run_cli("sync")
+    again = envdrift_cli("sync")
     assert again.exit_code == 0, again.output
     assert repo.wrong() == []
 
 
 def test_a_hung_vault_ends_the_run_within_its_bound(
-    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], envdrift_cli: Callable[..., Result]
 ) -> None:
     with through_proxy(Faults(hang_rate=1.0)) as proxy:
         started = time.monotonic()
-        result = run_cli("sync", "--timeout", "0.5", "--retries", "1", "--deadline", "10")
+        result = envdrift_cli("sync", "--timeout", "0.5", "--retries", "1", "--deadline", "10")
         elapsed = time.monotonic() - started
     assert result.exit_code == 1
     failed = sync_errors(result)
@@ -160,12 +160,12 @@ def test_a_hung_vault_ends_the_run_within_its_bound(
 
 
 def test_an_unreachable_vault_gives_one_clear_error_per_mapping(
-    repo: ScratchRepo, run_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    repo: ScratchRepo, envdrift_cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("AWS_ENDPOINT_URL", closed)
     started = time.monotonic()
-    result = run_cli("sync", "--retries", "2", "--jobs", "4")
+    result = envdrift_cli("sync", "--retries", "2", "--jobs", "4")
     elapsed = time.monotonic() - started
     assert result.exit_code == 1
     failed = sync_errors(result)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.helpers import REPO_ROOT
 from tests.servers import wait_for_http
 from tests.servers.moto import enforce_auth, reset
 

@@ -20,7 +20,7 @@ import pytest
 from click.testing import Result
 
 from tests.azure.conftest import APP
-from tests.conftest import sync_errors
+from tests.helpers import sync_errors
 from tests.servers.azure_keyvault import KeyVaultEndpoint
 from tests.servers.monorepo import ScratchRepo
 from tests.servers.proxy import Faults, TcpProxy
@@ -71,7 +71,7 @@ def test_resets_hangs_throttling_and_5xx_are_all_retried(
     repo: ScratchRepo,
     through_proxy: Callable[[Faults], Any],
     keyvault: KeyVaultEndpoint,
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
 ) -> None:
     names = list(repo.keys)
     keyvault.add_fault(names[0], 429, count=2, retry_after="0.2")
@@ -81,7 +81,7 @@ def test_resets_hangs_throttling_and_5xx_are_all_retried(
     # messages too), so a request meets two or three draws: rates per draw stay low.
     faults = Faults(reset_rate=0.08, hang_rate=0.02, seed=4)
     with through_proxy(faults) as proxy:
-        result = run_cli("--debug", "sync", "--timeout", "2", "--retries", "8")
+        result = envdrift_cli("--debug", "sync", "--timeout", "2", "--retries", "8")
     assert result.exit_code == 0, result.output
     assert repo.wrong() == []
     assert keyvault.stats().get("faults", 0) - before == 3  # every server fault was hit
@@ -95,13 +95,13 @@ def test_a_secret_that_keeps_failing_is_named_and_the_others_complete(
     repo: ScratchRepo,
     through_proxy: Callable[[Faults], Any],
     keyvault: KeyVaultEndpoint,
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
 ) -> None:
     broken = list(repo.keys)[3]
     keyvault.add_fault(broken, 503, count=None)
     try:
         with through_proxy(Faults()):
-            result = run_cli("sync", "--retries", "2")
+            result = envdrift_cli("sync", "--retries", "2")
     finally:
         keyvault.add_fault(broken, 503, count=0)
     assert result.exit_code == 1
@@ -116,11 +116,11 @@ def test_a_secret_that_keeps_failing_is_named_and_the_others_complete(
 
 
 def test_a_hung_vault_ends_within_its_bound(
-    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], envdrift_cli: Callable[..., Result]
 ) -> None:
     with through_proxy(Faults(hang_rate=1.0)):
         started = time.monotonic()
-        result = run_cli("sync", "--timeout", "0.5", "--retries", "1", "--deadline", "10")
+        result = envdrift_cli("sync", "--timeout", "0.5", "--retries", "1", "--deadline", "10")
         elapsed = time.monotonic() - started
     assert result.exit_code == 1
     failed = sync_errors(result)

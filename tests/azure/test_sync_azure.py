@@ -30,7 +30,7 @@ import pytest
 from click.testing import Result
 
 from tests.azure.conftest import APP, LISTER, READER
-from tests.conftest import assert_no_private_key, sync_rows
+from tests.helpers import assert_no_private_key, sync_rows
 from tests.servers.azure_keyvault import KeyVaultEndpoint
 
 
@@ -128,8 +128,8 @@ def project(
 
 
 @pytest.fixture
-def sync(run_cli: Callable[..., Result]) -> Callable[..., Result]:
-    return lambda *args: run_cli("sync", *args)
+def sync(envdrift_cli: Callable[..., Result]) -> Callable[..., Result]:
+    return lambda *args: envdrift_cli("sync", *args)
 
 
 def test_the_user_guides_config_syncs_from_two_vaults(
@@ -253,7 +253,7 @@ def test_the_vault_url_flag_replaces_the_default_vault_only(
     table = sync_rows(result)
     # myapp and auth used default_vault_name; the flag sends them to the (empty) other
     # vault. prod-key names its own vault and keeps it.
-    assert [row[3] for row in table] == ["drift", "drift", "drift"]
+    assert [row[3] for row in table] == ["error", "error", "drift"]
     assert "secret 'myapp-key'" in table[0][4]
     assert other in table[0][4]
     assert other in table[1][4]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, assert_no_private_key
+from tests.helpers import REPO_ROOT, assert_no_private_key
 from tests.servers.azure_keyvault import DEFAULT_TENANT
 
 HOSTS = (

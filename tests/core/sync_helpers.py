@@ -127,7 +127,9 @@ def fake_public_key(private_key: str) -> str:
 class FakeVerifier:
     """An ``envdrift_verify_decryption`` plugin for files whose public key is ``fake-…``.
 
-    It records every call, so tests can prove which files were checked with which key.
+    A candidate from a mapping's folder is its own only when it names the fake public
+    key of the mapping's environment. It records every call, so tests can prove which
+    files were checked with which key.
     """
 
     def __init__(self) -> None:
@@ -136,9 +138,14 @@ class FakeVerifier:
 
     @hookimpl
     def envdrift_verify_decryption(
-        self, path: Path, text: str, private_key: Secret
+        self, path: Path, text: str, private_key: Secret, environment: str | None
     ) -> DecryptionCheck | None:
-        match = re.search(r'DOTENV_PUBLIC_KEY\w*="?(fake-[0-9a-f]+)', text)
+        name = (
+            r"DOTENV_PUBLIC_KEY\w*"
+            if environment is None
+            else f"DOTENV_PUBLIC_KEY_{environment.upper()}"
+        )
+        match = re.search(rf'{name}="?(fake-[0-9a-f]+)', text)
         if match is None:
             return None
         with self._lock:
@@ -206,3 +213,17 @@ def registry_with(*plugins: object) -> PluginRegistry:
 
 def keys_line(environment: str, key: str) -> str:
     return f"DOTENV_PRIVATE_KEY_{environment.upper()}={key}\n"
+
+
+def one_service_on_files(tmp_path: Path, mapping: str = "") -> Path:
+    """``tmp_path/repo``, mapping secret ``api-key`` (``KEY_A`` in the files vault at
+    ``tmp_path/vault``) to ``services/api``; ``mapping`` adds lines to the mapping."""
+    root = tmp_path / "repo"
+    (root / "services" / "api").mkdir(parents=True)
+    (tmp_path / "vault").mkdir()
+    (tmp_path / "vault" / "api-key").write_text(KEY_A)
+    (root / "envdrift.toml").write_text(
+        '[vault]\nprovider = "files"\n\n[vault.files]\npath = "../vault"\n\n'
+        '[[vault.sync.mappings]]\nsecret_name = "api-key"\nfolder_path = "services/api"\n' + mapping
+    )
+    return root

@@ -1,36 +1,45 @@
+"""The ``envdrift`` command itself: ``--version``, ``--help`` and every subcommand's help."""
+
 from __future__ import annotations
 
+import inspect
 from importlib.metadata import version
 
+import click
 import pytest
-from click.testing import CliRunner
 from envdrift.cli import COMMANDS, cli
+from envdrift.testing.fixtures import CliRunnerFixture
 
 
-def test_version(run_cli) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("--version")
+def test_version(envdrift_cli: CliRunnerFixture) -> None:
+    result = envdrift_cli("--version")
     assert result.exit_code == 0
     # What pip shows for the installed distribution, not a constant the test repeats.
     assert result.stdout.strip() == f"envdrift {version('envdrift-core')}"
 
 
-def test_help_lists_every_command(run_cli) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("--help")
+def test_help_lists_each_command_by_its_own_summary(envdrift_cli: CliRunnerFixture) -> None:
+    result = envdrift_cli("--help")
     assert result.exit_code == 0
+    listed = " ".join(result.stdout.split())  # write_dl wraps long summaries
     for name in COMMANDS:
-        assert name in result.stdout
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None
+        first = inspect.cleandoc(command.help or "").split("\n\n")[0]
+        sentence = " ".join(first.split()).split(". ")[0].rstrip(".") + "."
+        assert f"{name} {sentence}" in listed, name
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
-def test_every_subcommand_has_working_help(name: str) -> None:
+def test_every_subcommand_has_working_help(name: str, envdrift_cli: CliRunnerFixture) -> None:
     # Lazy loading hides import errors until a command runs; --help makes each one load.
-    result = CliRunner().invoke(cli, [name, "--help"])
+    result = envdrift_cli(name, "--help")
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.stdout
 
 
-def test_unknown_command_is_a_usage_error(run_cli) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("frobnicate")
+def test_unknown_command_is_a_usage_error(envdrift_cli: CliRunnerFixture) -> None:
+    result = envdrift_cli("frobnicate")
     assert result.exit_code == 2
 
 
@@ -38,9 +47,9 @@ def test_unknown_command_is_a_usage_error(run_cli) -> None:  # type: ignore[no-u
 @pytest.mark.parametrize("value", ["nan", "NaN", "-nan", "inf"])
 @pytest.mark.parametrize("command", ["sync", "vault-push", "rotate .env"])
 def test_seconds_that_are_not_numbers_are_usage_errors(
-    run_cli, command: str, option: str, value: str
+    envdrift_cli, command: str, option: str, value: str
 ) -> None:  # type: ignore[no-untyped-def]
     # nan passes every range check; the config already refused it, the flags did not.
-    result = run_cli(*command.split(), option, value)
+    result = envdrift_cli(*command.split(), option, value)
     assert result.exit_code == 2, result.output
     assert f"Invalid value for '{option}'" in result.stderr

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.conftest import sync_errors, sync_rows
 from tests.core.command_helpers import install_fake_cli, runs, write_config
 from tests.core.sync_helpers import KEY_A, KEY_B, keys_line
+from tests.helpers import sync_errors, sync_rows
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ PUT = ["./fake-cli", "put", "{environment}/{secret}"]
 
 
 def test_sync_ci_writes_every_key_per_environment(
-    root: Path, run_cli: Callable[..., Result]
+    root: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     # As CLIs print them: a trailing newline, a labelled line. Normalised like any vault's.
     put(root, "production/app-key", KEY_A + "\n")
@@ -51,7 +51,7 @@ def test_sync_ci_writes_every_key_per_environment(
             ("app-key", "services/app-staging", "staging"),
         ],
     )
-    result = run_cli("sync", "--ci")
+    result = envdrift_cli("sync", "--ci")
     assert result.exit_code == 0, result.output
     assert sync_rows(result) == [
         ["services/app", "app-key", "production", "created"],
@@ -63,7 +63,7 @@ def test_sync_ci_writes_every_key_per_environment(
 
 
 def test_a_missing_secret_fails_only_its_mapping(
-    root: Path, run_cli: Callable[..., Result]
+    root: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     put(root, "production/app-key", KEY_A)
     write_config(
@@ -74,7 +74,7 @@ def test_a_missing_secret_fails_only_its_mapping(
             ("gone-key", "services/gone", "production"),
         ],
     )
-    result = run_cli("sync", "--ci")
+    result = envdrift_cli("sync", "--ci")
     assert result.exit_code == 1
     assert sync_errors(result) == {
         "services/gone": "secret 'gone-key' not found: fetch command 'fake-cli' exited with "
@@ -83,52 +83,52 @@ def test_a_missing_secret_fails_only_its_mapping(
     assert (root / "services/app/.env.keys").read_text().endswith(keys_line("production", KEY_A))
 
 
-def test_vault_push_stores_through_stdin(root: Path, run_cli: Callable[..., Result]) -> None:
+def test_vault_push_stores_through_stdin(root: Path, envdrift_cli: Callable[..., Result]) -> None:
     write_config(root, GET, PUT, mappings=[("app-key", "services/app", "production")])
     (root / "services/app/.env.keys").write_text(keys_line("production", KEY_A))
-    result = run_cli("vault-push")
+    result = envdrift_cli("vault-push")
     assert result.exit_code == 0, result.output
     assert (root / "store/production/app-key").read_text() == KEY_A
     assert all(KEY_A not in " ".join(run["argv"]) for run in runs(root))
-    again = run_cli("vault-push")
+    again = envdrift_cli("vault-push")
     assert again.exit_code == 0, again.output
     assert "unchanged" in again.stdout
 
 
 def test_vault_push_without_store_says_it_is_not_configured(
-    root: Path, run_cli: Callable[..., Result]
+    root: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     write_config(root, GET, mappings=[("app-key", "services/app", "production")])
     (root / "services/app/.env.keys").write_text(keys_line("production", KEY_A))
-    result = run_cli("vault-push")
+    result = envdrift_cli("vault-push")
     assert result.exit_code == 1
     assert "vault 'command' has no store command" in result.output
     assert "add store = [" in result.output
 
 
 def test_rotate_without_store_says_it_is_not_configured_and_changes_nothing(
-    root: Path, run_cli: Callable[..., Result]
+    root: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     write_config(root, GET, mappings=[("app-key", "services/app", "production")])
     env = root / "services/app/.env.production"
     env.write_text("HELLO=world\n")
-    assert run_cli("encrypt", str(env)).exit_code == 0
+    assert envdrift_cli("encrypt", str(env)).exit_code == 0
     before = {p: p.read_bytes() for p in (root / "services/app").iterdir()}
-    result = run_cli("rotate", str(env))
+    result = envdrift_cli("rotate", str(env))
     assert result.exit_code == 1
     assert "vault 'command' has no store command" in result.output
     assert {p: p.read_bytes() for p in (root / "services/app").iterdir()} == before
 
 
 def test_a_string_command_is_exit_2_with_the_list_form(
-    root: Path, run_cli: Callable[..., Result]
+    root: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     (root / "envdrift.toml").write_text(
         '[vault]\nprovider = "command"\n\n[vault.command]\n'
         "fetch = \"op read 'op://Engineering/{secret}/private key'\"\n\n"
         '[[vault.sync.mappings]]\nsecret_name = "app"\nfolder_path = "."\n'
     )
-    result = run_cli("sync", "--ci")
+    result = envdrift_cli("sync", "--ci")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         "Error: envdrift.toml: [vault.command] fetch must be a list of arguments, not a "
@@ -138,14 +138,14 @@ def test_a_string_command_is_exit_2_with_the_list_form(
 
 
 def test_a_missing_program_is_one_line_for_the_whole_run(
-    root: Path, run_cli: Callable[..., Result]
+    root: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     write_config(
         root,
         ["op-not-installed", "read", "{secret}"],
         mappings=[("a", "services/a", "production"), ("b", "services/b", "production")],
     )
-    result = run_cli("sync", "--ci")
+    result = envdrift_cli("sync", "--ci")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         "Error: envdrift.toml: vault 'command': the fetch command 'op-not-installed' is not "
@@ -154,7 +154,7 @@ def test_a_missing_program_is_one_line_for_the_whole_run(
 
 
 def test_timeout_stops_a_hanging_fetch_within_seconds(
-    root: Path, run_cli: Callable[..., Result]
+    root: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     write_config(
         root,
@@ -162,7 +162,7 @@ def test_timeout_stops_a_hanging_fetch_within_seconds(
         mappings=[("app-key", "services/app", "production")],
     )
     started = time.monotonic()
-    result = run_cli("sync", "--ci", "--timeout", "2")
+    result = envdrift_cli("sync", "--ci", "--timeout", "2")
     elapsed = time.monotonic() - started
     assert result.exit_code == 1
     assert sync_errors(result)["services/app"] == (
@@ -172,13 +172,15 @@ def test_timeout_stops_a_hanging_fetch_within_seconds(
     assert elapsed < 15, elapsed
 
 
-def test_jobs_bounds_the_commands_in_flight(root: Path, run_cli: Callable[..., Result]) -> None:
+def test_jobs_bounds_the_commands_in_flight(
+    root: Path, envdrift_cli: Callable[..., Result]
+) -> None:
     import itertools
     import json
 
     mappings = [(f"k{i}", f"services/{env}{i}", env) for i in range(3) for env in ("dev", "prod")]
     write_config(root, ["./fake-cli", "slowget", "{secret}"], mappings=mappings)
-    result = run_cli("sync", "--ci", "--jobs", "1")
+    result = envdrift_cli("sync", "--ci", "--jobs", "1")
     # The values are no keys: every mapping fails to normalise, after its fetch ran.
     assert result.exit_code == 1
     assert len(sync_errors(result)) == 6

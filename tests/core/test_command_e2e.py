@@ -28,9 +28,9 @@ from click.testing import Result
 from envdrift import PluginRegistry, Secret, Vault, VaultContext
 from envdrift.testing import VaultContract
 
-from tests.conftest import sync_errors, sync_rows
 from tests.core.command_helpers import write_config
 from tests.core.sync_helpers import keys_line
+from tests.helpers import sync_errors, sync_rows
 from tests.servers.moto import moto_server
 from tests.servers.moto import reset as moto_reset
 from tests.servers.openbao import OpenBao, bao_binary, openbao_server
@@ -93,12 +93,9 @@ class TestBaoCommandContract(VaultContract):
     def vault(self, bao_env: OpenBao, tmp_path: Path) -> Vault:
         return command_vault(tmp_path, BAO_FETCH, BAO_STORE)
 
-    def test_list_finds_stored_names_by_prefix(self, vault: Vault, new_name: object) -> None:
-        pytest.skip("the command vault has no list command")
-
 
 def test_bao_sync_ci_writes_every_key(
-    bao_env: OpenBao, project: Path, run_cli: Callable[..., Result]
+    bao_env: OpenBao, project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     uid = uuid.uuid4().hex[:8]
     mappings = [
@@ -109,7 +106,7 @@ def test_bao_sync_ci_writes_every_key(
     for secret, _, environment in mappings:
         bao_env.kv_put(f"secret/{secret}", value=make_key(secret + environment))
     write_config(project, BAO_FETCH, BAO_STORE, mappings=mappings)
-    result = run_cli("sync", "--ci")
+    result = envdrift_cli("sync", "--ci")
     assert result.exit_code == 0, result.output
     assert [row[3] for row in sync_rows(result)] == ["created"] * 3
     for secret, folder, environment in mappings:
@@ -118,23 +115,28 @@ def test_bao_sync_ci_writes_every_key(
 
 
 def test_bao_vault_push_stores_a_key_the_real_cli_reads_back(
-    bao_env: OpenBao, project: Path, run_cli: Callable[..., Result]
+    bao_env: OpenBao, project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     secret = f"{uuid.uuid4().hex[:8]}/pushed"
     key = make_key(secret)
     write_config(project, BAO_FETCH, BAO_STORE, mappings=[(secret, "services/api", "production")])
     (project / "services/api/.env.keys").write_text(keys_line("production", key))
-    result = run_cli("vault-push")
+    result = envdrift_cli("vault-push")
     assert result.exit_code == 0, result.output
     assert bao_env.cli("kv", "get", "-field=value", f"secret/{secret}") == key
     # A fresh checkout gets it back through the same command vault.
     (project / "services/api/.env.keys").unlink()
-    assert run_cli("sync", "--ci").exit_code == 0
+    assert envdrift_cli("sync", "--ci").exit_code == 0
     assert (project / "services/api/.env.keys").read_text().endswith(keys_line("production", key))
 
 
+#: docs/guide.md's bao recipe names both the status and the message.
+BAO_RULE = 'not_found_exit_codes = [2]\nnot_found_stderr = "No value found"'
+
+
+@pytest.mark.parametrize("rule", ["", BAO_RULE], ids=["default-rule", "recipe-rule"])
 def test_bao_a_missing_secret_fails_only_its_mapping(
-    bao_env: OpenBao, project: Path, run_cli: Callable[..., Result]
+    bao_env: OpenBao, project: Path, envdrift_cli: Callable[..., Result], rule: str
 ) -> None:
     uid = uuid.uuid4().hex[:8]
     bao_env.kv_put(f"secret/{uid}/present", value=make_key(uid))
@@ -145,8 +147,9 @@ def test_bao_a_missing_secret_fails_only_its_mapping(
             (f"{uid}/present", "services/present", "production"),
             (f"{uid}/missing", "services/missing", "production"),
         ],
+        extra=rule,
     )
-    result = run_cli("sync", "--ci")
+    result = envdrift_cli("sync", "--ci")
     assert result.exit_code == 1
     assert sync_errors(result) == {
         "services/missing": f"secret '{uid}/missing' not found: fetch command 'bao' exited "
@@ -159,15 +162,33 @@ def test_bao_a_missing_secret_fails_only_its_mapping(
     )
 
 
+@pytest.mark.parametrize("rule", ["", BAO_RULE], ids=["default-rule", "recipe-rule"])
+def test_bao_a_refused_token_is_an_error_not_a_missing_secret(
+    bao_env: OpenBao,
+    project: Path,
+    envdrift_cli: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+    rule: str,
+) -> None:
+    # bao exits with 2 here too: only the message tells the two apart.
+    monkeypatch.setenv("VAULT_TOKEN", "not-a-token")
+    write_config(project, BAO_FETCH, mappings=[("api", "services/api", "production")], extra=rule)
+    result = envdrift_cli("sync", "--ci")
+    assert result.exit_code == 1
+    reason = sync_errors(result)["services/api"]
+    assert reason.startswith("fetch command 'bao' for secret 'api' exited with status 2: ")
+    assert reason.endswith("Code: 403. Errors: * permission denied")
+
+
 @pytest.mark.parametrize(
     "name",
     ["x$(touch PWNED)", "x`touch PWNED`", "x; touch PWNED", "x && touch PWNED", "x|touch PWNED"],
 )
 def test_bao_shell_syntax_in_a_secret_name_runs_nothing(
-    bao_env: OpenBao, project: Path, run_cli: Callable[..., Result], name: str
+    bao_env: OpenBao, project: Path, envdrift_cli: Callable[..., Result], name: str
 ) -> None:
     write_config(project, BAO_FETCH, mappings=[(name, "services/api", "production")])
-    result = run_cli("sync", "--ci")
+    result = envdrift_cli("sync", "--ci")
     assert result.exit_code == 1
     # bao got the name, as written, inside its one argument.
     assert (
@@ -190,13 +211,13 @@ def test_bao_a_hanging_fetch_is_stopped_by_timeout_2(
     bao_env: OpenBao,
     silent_server: str,
     project: Path,
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("VAULT_ADDR", silent_server)  # bao itself would wait 60 s
     write_config(project, BAO_FETCH, mappings=[("api", "services/api", "production")])
     started = time.monotonic()
-    result = run_cli("sync", "--ci", "--timeout", "2")
+    result = envdrift_cli("sync", "--ci", "--timeout", "2")
     elapsed = time.monotonic() - started
     assert result.exit_code == 1
     assert sync_errors(result)["services/api"] == (
@@ -238,7 +259,7 @@ def aws_env(moto: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
 
 @pytest.mark.slow  # awscli starts in about a second, five times
 def test_aws_sync_and_push_through_the_real_cli(
-    aws_env: Callable[..., str], project: Path, run_cli: Callable[..., Result]
+    aws_env: Callable[..., str], project: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     present, created = make_key("aws-present"), make_key("aws-created")
     aws_env("secretsmanager", "create-secret", "--name", "app/prod", "--secret-string", present)
@@ -255,7 +276,7 @@ def test_aws_sync_and_push_through_the_real_cli(
         ],
     )
     (project / "services/auth/.env.keys").write_text(keys_line("production", created))
-    pushed = run_cli("vault-push", "services/auth", "auth/prod")
+    pushed = envdrift_cli("vault-push", "services/auth", "auth/prod")
     assert pushed.exit_code == 0, pushed.output
     read_back = aws_env(
         "secretsmanager", "get-secret-value", "--secret-id", "auth/prod",
@@ -263,7 +284,7 @@ def test_aws_sync_and_push_through_the_real_cli(
     )  # fmt: skip
     assert read_back == created + "\n"
 
-    result = run_cli("sync", "--ci")
+    result = envdrift_cli("sync", "--ci")
     assert result.exit_code == 1
     assert sync_errors(result) == {
         "services/gone": "secret 'gone/prod' not found: fetch command 'aws' exited with "
@@ -319,15 +340,12 @@ class TestPassCommandContract(VaultContract):
     def vault(self, pass_store: None, tmp_path: Path) -> Vault:
         return command_vault(tmp_path, PASS_FETCH, PASS_STORE)
 
-    def test_list_finds_stored_names_by_prefix(self, vault: Vault, new_name: object) -> None:
-        pytest.skip("the command vault has no list command")
 
-
-def test_pass_sync_ci(pass_store: None, project: Path, run_cli: Callable[..., Result]) -> None:
+def test_pass_sync_ci(pass_store: None, project: Path, envdrift_cli: Callable[..., Result]) -> None:
     key = make_key("pass")
     vault = command_vault(project, PASS_FETCH, PASS_STORE)
     vault.store("envdrift/api", Secret(f"DOTENV_PRIVATE_KEY_PRODUCTION={key}\n"))
     write_config(project, PASS_FETCH, mappings=[("envdrift/api", "services/api", "production")])
-    result = run_cli("sync", "--ci")
+    result = envdrift_cli("sync", "--ci")
     assert result.exit_code == 0, result.output
     assert (project / "services/api/.env.keys").read_text().endswith(keys_line("production", key))

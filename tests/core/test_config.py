@@ -410,6 +410,16 @@ def test_backend_tables_pass_through_untouched(tmp_path: Path) -> None:
     ]
 
 
+def test_only_our_own_backends_tables_pass_without_their_plugin(tmp_path: Path) -> None:
+    # [vault.aws] waits for `pip install envdrift-aws` (asking for the vault says how);
+    # no plugin of ours provides gcp, so its table is as unknown as any other.
+    config = load(tmp_path, "[vault.aws]\nregion = 'eu-west-1'\n[vault.gcp]\nproject = 'p'\n")
+    assert config.section_warnings(["files"]) == [
+        "envdrift.toml: [vault.gcp] matches no installed vault and is ignored."
+    ]
+    assert config.section_warnings(["files", "gcp"]) == []  # a plugin provides it
+
+
 def test_max_workers_is_the_jobs_default(tmp_path: Path) -> None:
     assert load(tmp_path, "[vault.sync]\nmax_workers = 4\n").jobs == 4
 

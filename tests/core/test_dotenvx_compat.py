@@ -105,9 +105,9 @@ def in_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
     return monkeypatch.chdir
 
 
-def envdrift_encrypt(run_cli: Run, directory: Path, in_dir: Callable[[Path], None]) -> Result:
+def envdrift_encrypt(envdrift_cli: Run, directory: Path, in_dir: Callable[[Path], None]) -> Result:
     in_dir(directory)
-    result = run_cli("encrypt", *NAMES)
+    result = envdrift_cli("encrypt", *NAMES)
     # The YAML-style and \' lines stay readable: envdrift says so and exits 1.
     assert result.exit_code == 1, result.output
     assert "line 25: YAML cannot be encrypted in place" in result.stderr
@@ -116,11 +116,11 @@ def envdrift_encrypt(run_cli: Run, directory: Path, in_dir: Callable[[Path], Non
 
 
 def test_dotenvx_reads_what_envdrift_encrypts(
-    dotenvx: DotenvxCli, run_cli: Run, tmp_path: Path, in_dir: Callable[[Path], None]
+    dotenvx: DotenvxCli, envdrift_cli: Run, tmp_path: Path, in_dir: Callable[[Path], None]
 ) -> None:
     work = tmp_path / "envdrift"
     write_fixtures(work)
-    envdrift_encrypt(run_cli, work, in_dir)
+    envdrift_encrypt(envdrift_cli, work, in_dir)
     ours = [decrypt_file(work / name, write=False).text for name in NAMES]
     for name, text in zip(NAMES, ours, strict=True):
         assert "encrypted:" not in text
@@ -153,11 +153,11 @@ def dotenvx_encrypted(dotenvx: DotenvxCli, tmp_path_factory: pytest.TempPathFact
 
 
 def test_envdrift_writes_what_dotenvx_writes(
-    dotenvx_encrypted: Path, run_cli: Run, tmp_path: Path, in_dir: Callable[[Path], None]
+    dotenvx_encrypted: Path, envdrift_cli: Run, tmp_path: Path, in_dir: Callable[[Path], None]
 ) -> None:
     ours = tmp_path / "envdrift"
     write_fixtures(ours)
-    envdrift_encrypt(run_cli, ours, in_dir)
+    envdrift_encrypt(envdrift_cli, ours, in_dir)
     for name in [*NAMES, ".env.keys"]:
         theirs_path, ours_path = dotenvx_encrypted / name, ours / name
         assert mask(ours_path.read_bytes()) == mask(theirs_path.read_bytes()), name
@@ -193,7 +193,7 @@ def test_envdrift_decrypts_what_dotenvx_encrypts(
 def test_shared_keys_file_and_each_others_public_keys(
     dotenvx: DotenvxCli,
     dotenvx_encrypted: Path,
-    run_cli: Run,
+    envdrift_cli: Run,
     tmp_path: Path,
     in_dir: Callable[[Path], None],
 ) -> None:
@@ -203,7 +203,7 @@ def test_shared_keys_file_and_each_others_public_keys(
     keys_before = (work / ".env.keys").read_bytes()
     (work / ".env.extra").write_text("EXTRA='added by envdrift'\n")
     in_dir(work)
-    assert run_cli("encrypt", ".env.extra").exit_code == 0
+    assert envdrift_cli("encrypt", ".env.extra").exit_code == 0
     keys_after = (work / ".env.keys").read_bytes()
     assert keys_after.startswith(keys_before)
     assert keys_after[len(keys_before) :].startswith(b"\n# .env.extra\nDOTENV_PRIVATE_KEY_EXTRA=")

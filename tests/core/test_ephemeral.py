@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from click.testing import Result
 
-from tests.conftest import sync_rows
 from tests.core.run_helpers import (
     encrypted_file,
     snapshot,
@@ -21,6 +20,7 @@ from tests.core.run_helpers import (
     write_config,
 )
 from tests.core.sync_helpers import KEY_A, Project, keys_line
+from tests.helpers import sync_rows
 
 Run = Callable[..., Result]
 
@@ -46,10 +46,12 @@ def ephemeral_project(project: Project, *, central: bool) -> str:
     return api_key
 
 
-def test_mapping_switch_fetches_checks_and_writes_nothing(run_cli: Run, project: Project) -> None:
+def test_mapping_switch_fetches_checks_and_writes_nothing(
+    envdrift_cli: Run, project: Project
+) -> None:
     ephemeral_project(project, central=False)
     before = snapshot(project.root / "api")
-    result = run_cli("sync", "--check-decryption", "--format", "json")
+    result = envdrift_cli("sync", "--check-decryption", "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     api, web = document["mappings"]
@@ -62,9 +64,9 @@ def test_mapping_switch_fetches_checks_and_writes_nothing(run_cli: Run, project:
     assert (project.root / "web" / ".env.keys").exists()
 
 
-def test_central_switch_and_table(run_cli: Run, project: Project) -> None:
+def test_central_switch_and_table(envdrift_cli: Run, project: Project) -> None:
     ephemeral_project(project, central=True)
-    result = run_cli("sync", "--force")
+    result = envdrift_cli("sync", "--force")
     assert result.exit_code == 0, result.output
     rows = sync_rows(result)
     assert [row[3] for row in rows] == ["ephemeral", "ephemeral"]
@@ -73,10 +75,12 @@ def test_central_switch_and_table(run_cli: Run, project: Project) -> None:
     assert not (project.root / "web" / ".env.keys").exists()
 
 
-def test_ephemeral_key_for_another_environment_is_an_error(run_cli: Run, project: Project) -> None:
+def test_ephemeral_key_for_another_environment_is_an_error(
+    envdrift_cli: Run, project: Project
+) -> None:
     ephemeral_project(project, central=True)
     project.secret("api-key", keys_line("staging", KEY_A))
-    result = run_cli("sync", "--format", "json")
+    result = envdrift_cli("sync", "--format", "json")
     assert result.exit_code == 1
     api = json.loads(result.stdout)["mappings"][0]
     assert api["outcome"] == "error"
@@ -85,18 +89,18 @@ def test_ephemeral_key_for_another_environment_is_an_error(run_cli: Run, project
 
 
 def test_ephemeral_key_that_does_not_decrypt_fails_the_check(
-    run_cli: Run, project: Project
+    envdrift_cli: Run, project: Project
 ) -> None:
     ephemeral_project(project, central=True)
     project.secret("api-key", KEY_A)  # a valid key, not the file's
-    result = run_cli("sync", "--check-decryption", "--format", "json")
+    result = envdrift_cli("sync", "--check-decryption", "--format", "json")
     assert result.exit_code == 1
     api = json.loads(result.stdout)["mappings"][0]
     assert (api["outcome"], api["decryption"]["ok"]) == ("ephemeral", False)
 
 
-def test_verify_reports_ephemeral_not_drift(run_cli: Run, project: Project) -> None:
+def test_verify_reports_ephemeral_not_drift(envdrift_cli: Run, project: Project) -> None:
     ephemeral_project(project, central=True)
-    result = run_cli("sync", "--verify")
+    result = envdrift_cli("sync", "--verify")
     assert result.exit_code == 0, result.output
     assert "no drift" in result.stdout

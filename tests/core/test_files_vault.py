@@ -1,3 +1,5 @@
+"""The built-in ``files`` vault: the contract, paths and modes, refused names, clear errors."""
+
 from __future__ import annotations
 
 import os

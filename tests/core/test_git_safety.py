@@ -13,41 +13,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 
-from tests.conftest import PRIVATE_KEY_SHAPE
-from tests.core.test_repair import FILE, KEYS, ORIGINAL, git, stray_edit
-
-RunCli = Callable[..., Result]
-
-CONFIG = """\
-[vault]
-provider = "files"
-
-[vault.files]
-path = "../vault"
-
-[[vault.sync.mappings]]
-secret_name = "app-key"
-folder_path = "services/app"
-"""
+from tests.core.stray_helpers import FILE, KEYS, ORIGINAL, RunCli, make_project, stray_edit
+from tests.gitrepo import git
+from tests.helpers import PRIVATE_KEY_SHAPE
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli) -> Path:
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: RunCli) -> Path:
     """A committed project with an encrypted file, its key in the vault and in .env.keys,
     and no .gitignore anywhere."""
-    (tmp_path / "vault").mkdir()
-    root = tmp_path / "repo"
-    (root / "services/app").mkdir(parents=True)
-    (root / "envdrift.toml").write_text(CONFIG)
-    (root / FILE).write_text(ORIGINAL)
-    monkeypatch.chdir(root)
-    assert run_cli("encrypt", FILE).exit_code == 0
-    assert run_cli("vault-push").exit_code == 0
-    git(root, "init", "-q")
-    git(root, "add", FILE, "envdrift.toml")
-    git(root, "commit", "-q", "-m", "encrypted")
+    (tmp_path / "repo").mkdir()
+    monkeypatch.chdir(tmp_path / "repo")
+    root = make_project(tmp_path, envdrift_cli, git_first=False)
     assert not (root / ".gitignore").exists()
     return root
 
@@ -69,29 +47,29 @@ def key_bearing(root: Path) -> list[str]:
     return found
 
 
-def other_vault_key(repo: Path, run_cli: RunCli) -> None:
+def other_vault_key(repo: Path, envdrift_cli: RunCli) -> None:
     """The vault's key changed (a rotation elsewhere): ``sync --force`` replaces ours."""
     (repo.parent / "vault/app-key").write_text("cd" * 32)
 
 
-def fresh_clone(repo: Path, run_cli: RunCli) -> None:
+def fresh_clone(repo: Path, envdrift_cli: RunCli) -> None:
     """No local keys at all: what a teammate's clone starts with."""
     (repo / KEYS).unlink()
 
 
-def fresh_clone_with_plaintext(repo: Path, run_cli: RunCli) -> None:
+def fresh_clone_with_plaintext(repo: Path, envdrift_cli: RunCli) -> None:
     """A clone whose file is plaintext again: ``encrypt`` must find it a key."""
-    fresh_clone(repo, run_cli)
+    fresh_clone(repo, envdrift_cli)
     (repo / FILE).write_text(ORIGINAL)
 
 
-def stray_key(repo: Path, run_cli: RunCli) -> None:
+def stray_key(repo: Path, envdrift_cli: RunCli) -> None:
     """A teammate's edit encrypted with a stray key (that encrypt protected its own key)."""
-    stray_edit(repo, run_cli)
+    stray_edit(repo, envdrift_cli)
     (repo / ".gitignore").unlink()
 
 
-def nothing(repo: Path, run_cli: RunCli) -> None:
+def nothing(repo: Path, envdrift_cli: RunCli) -> None:
     pass
 
 
@@ -107,12 +85,14 @@ SCENARIOS: dict[str, tuple[Callable[[Path, RunCli], None], tuple[str, ...]]] = {
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_no_writing_command_offers_a_key_to_git_add(repo: Path, run_cli: RunCli, name: str) -> None:
+def test_no_writing_command_offers_a_key_to_git_add(
+    repo: Path, envdrift_cli: RunCli, name: str
+) -> None:
     prepare, args = SCENARIOS[name]
-    prepare(repo, run_cli)
+    prepare(repo, envdrift_cli)
     assert not (repo / ".gitignore").exists()
 
-    result = run_cli(*args)
+    result = envdrift_cli(*args)
 
     assert result.exit_code == 0, result.output
     assert key_bearing(repo) == []
@@ -124,44 +104,44 @@ def test_no_writing_command_offers_a_key_to_git_add(repo: Path, run_cli: RunCli,
     assert result.stderr.count("to .gitignore") == 1  # said once
 
 
-def test_a_temporary_file_left_by_a_killed_run_is_ignored(repo: Path, run_cli: RunCli) -> None:
-    assert run_cli("sync").exit_code == 0
+def test_a_temporary_file_left_by_a_killed_run_is_ignored(repo: Path, envdrift_cli: RunCli) -> None:
+    assert envdrift_cli("sync").exit_code == 0
     leftover = repo / "services/app/.envdrift-tmp-999999-abc"
     leftover.write_text(f"DOTENV_PRIVATE_KEY_PRODUCTION={'ab' * 32}\n")
     assert key_bearing(repo) == []
 
 
-def test_an_existing_ignore_rule_is_enough(repo: Path, run_cli: RunCli) -> None:
+def test_an_existing_ignore_rule_is_enough(repo: Path, envdrift_cli: RunCli) -> None:
     (repo / ".gitignore").write_text(".env.keys*\n.envdrift-tmp-*\n")
-    result = run_cli("sync", "--force")
+    result = envdrift_cli("sync", "--force")
     assert result.exit_code == 0
     assert (repo / ".gitignore").read_text() == ".env.keys*\n.envdrift-tmp-*\n"
     assert ".gitignore" not in result.stderr
 
 
 def test_outside_a_work_tree_no_gitignore_is_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: RunCli
 ) -> None:
     (tmp_path / ".env").write_text("A=1\n")
     monkeypatch.chdir(tmp_path)
-    assert run_cli("encrypt").exit_code == 0
+    assert envdrift_cli("encrypt").exit_code == 0
     assert not (tmp_path / ".gitignore").exists()
 
 
 def test_a_tracked_keys_file_is_reported_loudly_and_fails_under_ci(
-    repo: Path, run_cli: RunCli
+    repo: Path, envdrift_cli: RunCli
 ) -> None:
     git(repo, "add", "-f", KEYS)
     git(repo, "commit", "-q", "-m", "oops: the keys")
-    other_vault_key(repo, run_cli)
+    other_vault_key(repo, envdrift_cli)
 
-    result = run_cli("sync", "--force")
+    result = envdrift_cli("sync", "--force")
 
     assert result.exit_code == 0
     warning = f"Warning: {KEYS} is tracked by git: the private keys in it are in the repository"
     assert warning in result.stderr
     assert f"git rm --cached {KEYS}" in result.stderr
-    ci = run_cli("sync", "--ci")
+    ci = envdrift_cli("sync", "--ci")
     assert ci.exit_code == 1
     assert warning in ci.stderr
 
@@ -169,15 +149,15 @@ def test_a_tracked_keys_file_is_reported_loudly_and_fails_under_ci(
 # -- envdrift check-keys (the envdrift-keys-not-committed hook) -------------------------
 
 
-def test_check_keys_names_key_bearing_files_never_the_key(repo: Path, run_cli: RunCli) -> None:
-    assert run_cli("sync", "--force").exit_code == 0
+def test_check_keys_names_key_bearing_files_never_the_key(repo: Path, envdrift_cli: RunCli) -> None:
+    assert envdrift_cli("sync", "--force").exit_code == 0
     (repo / "notes.txt").write_text("DOTENV_PUBLIC_KEY_PRODUCTION=02ab\nNAME=x\n")
     (repo / "copy.txt").write_text("x\n" + (repo / KEYS).read_text())
     backup = repo / "services/app/.env.keys.backup.20261206T000000Z"
     backup.write_text("")
     files = [KEYS, str(backup.relative_to(repo)), "copy.txt", "notes.txt", FILE, "gone.txt"]
 
-    result = run_cli("check-keys", *files)
+    result = envdrift_cli("check-keys", *files)
 
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:3] == [
@@ -186,15 +166,45 @@ def test_check_keys_names_key_bearing_files_never_the_key(repo: Path, run_cli: R
         "Error: copy.txt, line 9: DOTENV_PRIVATE_KEY_PRODUCTION holds a private key",
     ]
     assert "notes.txt" not in result.output
-    clean = run_cli("check-keys", "notes.txt", FILE)
+    clean = envdrift_cli("check-keys", "notes.txt", FILE)
     assert clean.exit_code == 0
     assert clean.stdout == "no private keys in 2 files\n"
 
 
-def test_check_keys_without_files_checks_what_git_tracks(repo: Path, run_cli: RunCli) -> None:
-    assert run_cli("check-keys").exit_code == 0
+def test_check_keys_without_files_checks_what_git_tracks(repo: Path, envdrift_cli: RunCli) -> None:
+    assert envdrift_cli("check-keys").exit_code == 0
     git(repo, "add", "-f", KEYS)
     git(repo, "commit", "-q", "-m", "oops")
-    result = run_cli("check-keys")
+    result = envdrift_cli("check-keys")
     assert result.exit_code == 1
     assert f"Error: {KEYS} is a keys file" in result.stderr
+
+
+def test_a_rule_that_re_includes_the_keys_file_is_reported(
+    repo: Path, envdrift_cli: RunCli
+) -> None:
+    # A deeper .gitignore wins over the top-level one envdrift writes to.
+    (repo / "services/app/.gitignore").write_text("!.env.keys\n")
+    result = envdrift_cli("sync", "--force")
+    assert result.exit_code == 0
+    assert f"Warning: git does not ignore {KEYS}, so `git add -A` would take it" in (result.stderr)
+    assert KEYS in key_bearing(repo)  # what the warning is about: it is really offered
+
+
+def test_inside_a_git_hook_the_work_tree_of_the_keys_file_is_asked(
+    repo: Path, run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Git hooks run with GIT_DIR and GIT_INDEX_FILE set; they may name another repository.
+    git(repo, "add", "-f", KEYS)
+    git(repo, "commit", "-q", "-m", "the keys, by mistake")
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q")
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git" / "index"))
+    (repo.parent / "vault/app-key").write_text("cd" * 32)
+
+    result = run_cli("sync", "--force")
+
+    assert result.exit_code == 0
+    assert f"Warning: {KEYS} is tracked by git" in result.stderr

@@ -24,8 +24,8 @@ from envdrift._fs import atomic_write
 from envdrift.dotenvx.envfile import EnvFile
 from envdrift.dotenvx.keysfile import KeysFile
 
-from tests.conftest import sync_rows
 from tests.core.sync_helpers import KEY_A, KEY_B, Project, keys_line
+from tests.helpers import sync_rows
 
 SETPRIV = shutil.which("setpriv")
 DROP = "-dac_override,-dac_read_search,-fowner"
@@ -71,7 +71,7 @@ def outside_untouched(tmp_path: Path) -> list[str]:
 
 @pytest.mark.parametrize("escape", ["../outside", "app/../../outside", "link-out"])
 def test_a_folder_leaving_the_project_is_refused(
-    project: Project, tmp_path: Path, run_cli: Callable[..., Result], escape: str
+    project: Project, tmp_path: Path, envdrift_cli: Callable[..., Result], escape: str
 ) -> None:
     files_project(project)
     (tmp_path / "outside").mkdir()
@@ -79,7 +79,7 @@ def test_a_folder_leaving_the_project_is_refused(
     project.map("app-key", escape, environment="staging")
     project.write_config()
     before = outside_untouched(tmp_path)
-    result = run_cli("sync")
+    result = envdrift_cli("sync")
     assert result.exit_code == 1
     assert "leads outside the project root" in reasons(result)[escape]
     assert "allow_outside_root = true" in reasons(result)[escape]
@@ -88,7 +88,7 @@ def test_a_folder_leaving_the_project_is_refused(
 
 
 def test_a_keys_file_symlinked_outside_the_project_is_refused(
-    project: Project, tmp_path: Path, run_cli: Callable[..., Result]
+    project: Project, tmp_path: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     files_project(project)
     elsewhere = tmp_path / "elsewhere" / ".env.keys"
@@ -96,25 +96,25 @@ def test_a_keys_file_symlinked_outside_the_project_is_refused(
     elsewhere.write_text("# someone else's file\n")
     (project.root / "app" / ".env.keys").symlink_to(elsewhere)
     project.write_config()
-    result = run_cli("sync")
+    result = envdrift_cli("sync")
     assert result.exit_code == 1
     assert f"is a symlink to {elsewhere}, outside the project root" in reasons(result)["app"]
     assert elsewhere.read_text() == "# someone else's file\n"
     assert not list(elsewhere.parent.glob(".envdrift-tmp-*"))
     # When the user says so, the link is written through.
-    allowed = run_cli("sync", "--allow-outside-root")
+    allowed = envdrift_cli("sync", "--allow-outside-root")
     assert allowed.exit_code == 0, allowed.output
     assert keys_line("production", KEY_A) in elsewhere.read_text()
     assert (project.root / "app" / ".env.keys").is_symlink()
 
 
 def test_a_directory_where_the_keys_file_should_be(
-    project: Project, run_cli: Callable[..., Result]
+    project: Project, envdrift_cli: Callable[..., Result]
 ) -> None:
     files_project(project)
     (project.root / "app" / ".env.keys").mkdir()
     project.write_config()
-    result = run_cli("sync")
+    result = envdrift_cli("sync")
     assert result.exit_code == 1
     assert (
         reasons(result)["app"]
@@ -123,26 +123,28 @@ def test_a_directory_where_the_keys_file_should_be(
     assert (project.root / "other" / ".env.keys").exists()
 
 
-def test_a_file_where_a_folder_should_be(project: Project, run_cli: Callable[..., Result]) -> None:
+def test_a_file_where_a_folder_should_be(
+    project: Project, envdrift_cli: Callable[..., Result]
+) -> None:
     files_project(project)
     (project.root / "app").rmdir()
     (project.root / "app").write_text("not a folder\n")
     project.write_config()
-    result = run_cli("sync")
+    result = envdrift_cli("sync")
     assert result.exit_code == 1
     assert reasons(result)["app"].startswith("folder_path 'app' is not a directory")
     assert (project.root / "app").read_text() == "not a folder\n"
 
 
 def test_a_read_only_keys_file_is_not_replaced(
-    project: Project, run_cli: Callable[..., Result]
+    project: Project, envdrift_cli: Callable[..., Result]
 ) -> None:
     files_project(project)
     keys = project.root / "app" / ".env.keys"
     keys.write_text(keys_line("production", KEY_B))
     keys.chmod(0o400)
     project.write_config()
-    result = run_cli("sync", "--force")
+    result = envdrift_cli("sync", "--force")
     assert result.exit_code == 1
     assert "read-only (mode 0400); make it writable (chmod u+w)" in reasons(result)["app"]
     assert keys.read_text() == keys_line("production", KEY_B)
@@ -284,23 +286,23 @@ def test_an_oversized_keys_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_1_mb_vault_value_is_refused_with_a_message(
-    project: Project, run_cli: Callable[..., Result]
+    project: Project, envdrift_cli: Callable[..., Result]
 ) -> None:
     files_project(project)
     project.secret("app-key", "x" * (1 << 20))
     project.write_config()
-    result = run_cli("sync")
+    result = envdrift_cli("sync")
     assert result.exit_code == 1
     assert "is 1.0 MiB, over the limit of 64.0 KiB" in reasons(result)["app"]
     assert (project.root / "other" / ".env.keys").exists()
 
 
 def test_an_oversized_config_file_is_refused(
-    tmp_path: Path, run_cli: Callable[..., Result]
+    tmp_path: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     config = tmp_path / "envdrift.toml"
     config.write_bytes(b"#" * (11 << 20))
-    result = run_cli("sync", "-c", str(config))
+    result = envdrift_cli("sync", "-c", str(config))
     assert result.exit_code == 2
     assert "is 11.0 MiB, over the limit of 10.0 MiB; is this the right file?" in result.stderr
 

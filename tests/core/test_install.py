@@ -84,10 +84,10 @@ def test_installed_distributions_lists_ours_with_pips_versions() -> None:
     assert all(name.startswith("envdrift") for name in found)
 
 
-def test_version_verbose_lists_every_envdrift_distribution(run_cli) -> None:  # type: ignore[no-untyped-def]
-    plain = run_cli("--version")
+def test_version_verbose_lists_every_envdrift_distribution(envdrift_cli) -> None:  # type: ignore[no-untyped-def]
+    plain = envdrift_cli("--version")
     assert plain.stdout == f"envdrift {__version__}\n"
-    result = run_cli("--version", "--verbose")
+    result = envdrift_cli("--version", "--verbose")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == f"envdrift {__version__}"
@@ -97,12 +97,15 @@ def test_version_verbose_lists_every_envdrift_distribution(run_cli) -> None:  # 
 
 
 def test_a_clean_package_folder_is_not_mixed(tmp_path: Path) -> None:
+    ours = Path(install.PACKAGE_DIR)
+    taken = [name for name in install.LEGACY_FILES if (ours / name).exists()]
+    assert taken == [], f"envdrift 11.x's names in our package read as a mixed install: {taken}"
     assert not install.legacy_files_present()
     assert install.mixed_install() is None
     assert install.mixed_install(tmp_path) is None
 
 
-@pytest.mark.parametrize("leftover", ["cli.py", "cli_commands", "api.py"])
+@pytest.mark.parametrize("leftover", install.LEGACY_FILES)
 def test_envdrift_11_files_in_the_package_folder_are_named_with_the_fix(
     tmp_path: Path, leftover: str
 ) -> None:
@@ -125,9 +128,9 @@ def test_envdrift_11s_console_script_gets_the_explanation() -> None:
     assert info.value.code == 2
 
 
-def test_debug_is_accepted_after_the_subcommand(run_cli) -> None:  # type: ignore[no-untyped-def]
-    before = run_cli("--debug", "plugins", "--format", "json")
-    after = run_cli("plugins", "--format", "json", "--debug")
+def test_debug_is_accepted_after_the_subcommand(envdrift_cli) -> None:  # type: ignore[no-untyped-def]
+    before = envdrift_cli("--debug", "plugins", "--format", "json")
+    after = envdrift_cli("plugins", "--format", "json", "--debug")
     assert before.exit_code == after.exit_code == 0
     assert after.stdout == before.stdout
 
@@ -145,11 +148,11 @@ def test_debug_after_the_subcommand_shows_the_traceback(tmp_path: Path) -> None:
     assert not isinstance(loud.exception, SystemExit)
 
 
-def test_a_misspelt_command_gets_a_did_you_mean(run_cli) -> None:  # type: ignore[no-untyped-def]
-    result = run_cli("snyc")
+def test_a_misspelt_command_gets_a_did_you_mean(envdrift_cli) -> None:  # type: ignore[no-untyped-def]
+    result = envdrift_cli("snyc")
     assert result.exit_code == 2
     assert "No such command 'snyc'. Did you mean 'sync'?" in result.stderr
-    assert "Did you mean" not in run_cli("xyzzy").stderr
+    assert "Did you mean" not in envdrift_cli("xyzzy").stderr
 
 
 def test_a_missing_config_points_at_docs_a_pip_user_can_open(tmp_path: Path) -> None:

@@ -45,29 +45,31 @@ def opens_with(path: Path, key: str) -> dict[str, str]:
     return {name: "ok" for name in outcome.decrypted}
 
 
-def test_check_fails_on_plaintext_and_passes_after_lock(run_cli: Run, project: Project) -> None:
+def test_check_fails_on_plaintext_and_passes_after_lock(
+    envdrift_cli: Run, project: Project
+) -> None:
     api = plain_service(project, "api", "api-key", KEY_A)
     (project.root / "api" / ".env.keys").write_text(keys_line("production", KEY_A))
     write_config(project)
     before = snapshot(project.root)
-    check = run_cli("lock", "--check")
+    check = envdrift_cli("lock", "--check")
     assert check.exit_code == 1
     assert ".env.production: plaintext TOKEN, URL" in check.stdout
     assert snapshot(project.root) == before
-    locked = run_cli("lock")
+    locked = envdrift_cli("lock")
     assert locked.exit_code == 0, locked.output
     assert "1 env files: 1 encrypted, 0 unchanged" in locked.stdout
     assert opens_with(api, KEY_A) == {"TOKEN": "ok", "URL": "ok"}
-    again = run_cli("lock", "--check", "--format", "json")
+    again = envdrift_cli("lock", "--check", "--format", "json")
     assert again.exit_code == 0, again.output
     document = json.loads(again.stdout)
     assert document["command"] == "lock"
     assert document["mappings"][0]["files"][0]["outcome"] == "clean"
-    assert run_cli("lock").exit_code == 0  # nothing left: unchanged
+    assert envdrift_cli("lock").exit_code == 0  # nothing left: unchanged
 
 
 def test_a_differing_local_key_stops_lock_force_with_every_file_unchanged(
-    run_cli: Run, project: Project
+    envdrift_cli: Run, project: Project
 ) -> None:
     plain_service(project, "api", "api-key", KEY_A)
     plain_service(project, "web", "web-key", KEY_B)
@@ -75,7 +77,7 @@ def test_a_differing_local_key_stops_lock_force_with_every_file_unchanged(
     (project.root / "web" / ".env.keys").write_text(keys_line("production", KEY_A))  # stale
     write_config(project)
     before = snapshot(project.root)
-    result = run_cli("lock", "--force")
+    result = envdrift_cli("lock", "--force")
     assert result.exit_code == 1
     assert snapshot(project.root) == before
     assert "lock stopped before encrypting anything: 1 mapping not in line" in result.stderr
@@ -94,7 +96,7 @@ def test_a_differing_local_key_stops_lock_force_with_every_file_unchanged(
     ],
 )
 def test_every_problem_names_its_fix(
-    run_cli: Run, project: Project, setup: str, problem: str, fix: str
+    envdrift_cli: Run, project: Project, setup: str, problem: str, fix: str
 ) -> None:
     api = plain_service(project, "api", "api-key", KEY_A)
     if setup != "no-local-key":
@@ -106,25 +108,61 @@ def test_every_problem_names_its_fix(
         api.write_text(f'DOTENV_PUBLIC_KEY_PRODUCTION="{other}"\n' + api.read_text())
     write_config(project)
     before = snapshot(project.root)
-    result = run_cli("lock", "--format", "json")
+    result = envdrift_cli("lock", "--format", "json")
     assert result.exit_code == 1
     assert snapshot(project.root) == before
     row = json.loads(result.stdout)["mappings"][0]
     assert problem in row["problem"]
     assert fix.removeprefix("fix: ") in row["fix"]
-    assert fix in run_cli("lock").stderr
+    assert fix in envdrift_cli("lock").stderr
 
 
 def test_ephemeral_mapping_locks_to_the_vault_key_without_writing_it(
-    run_cli: Run, project: Project
+    envdrift_cli: Run, project: Project
 ) -> None:
     api = plain_service(project, "api", "api-key", KEY_A, ephemeral_keys=True)
     write_config(project)
-    result = run_cli("lock")
+    result = envdrift_cli("lock")
     assert result.exit_code == 0, result.output
     assert not (project.root / "api" / ".env.keys").exists()
     assert opens_with(api, KEY_A)
 
 
-def test_help(run_cli: Run) -> None:
-    assert "--check" in run_cli("lock", "--help").stdout
+def test_11x_flags_are_accepted(envdrift_cli: Run, project: Project) -> None:
+    # envdrift 11.x scripts: `lock -f --verify-vault`, `lock --check --force` (its
+    # pre-commit example), `pull -f`.
+    api = plain_service(project, "api", "api-key", KEY_A)
+    write_config(project)
+    assert envdrift_cli("pull", "-f").exit_code == 0
+    assert envdrift_cli("lock", "--check", "--force").exit_code == 1
+    assert envdrift_cli("lock", "-f", "--verify-vault").exit_code == 0
+    assert opens_with(api, KEY_A)
+    assert envdrift_cli("lock", "--check", "--force").exit_code == 0
+
+
+def test_help(envdrift_cli: Run) -> None:
+    assert "--check" in envdrift_cli("lock", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("section", "named"),
+    [
+        ('[encryption]\nbackend = "sops"\n', "backend = 'sops'"),
+        ("[partial_encryption]\nenabled = true\n", "[partial_encryption] enabled = true"),
+    ],
+)
+def test_11x_settings_that_move_secrets_stop_lock_and_pull(
+    envdrift_cli: Run, project: Project, section: str, named: str
+) -> None:
+    plain_service(project, "api", "api-key", KEY_A)
+    (project.root / "api" / ".env.keys").write_text(keys_line("production", KEY_A))
+    config = write_config(project)
+    config.write_text(section + config.read_text())
+    before = snapshot(project.root)
+    for command in ("lock", "pull"):
+        result = envdrift_cli(command)
+        assert result.exit_code == 2
+        assert named in result.stderr
+        assert f"envdrift {command} cannot honour" in result.stderr
+    assert snapshot(project.root) == before
+    assert envdrift_cli("sync", "--verify").exit_code == 0  # the key job itself is unaffected

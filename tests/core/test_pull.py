@@ -40,11 +40,13 @@ def service(project: Project, folder: str, secret: str, **extra: str | bool) -> 
     return path
 
 
-def test_pull_syncs_keys_and_decrypts_every_mapped_file(run_cli: Run, project: Project) -> None:
+def test_pull_syncs_keys_and_decrypts_every_mapped_file(
+    envdrift_cli: Run, project: Project
+) -> None:
     api = service(project, "api", "api-key")
     web = service(project, "web", "web-key")
     write_config(project)
-    result = run_cli("pull", "--format", "json")
+    result = envdrift_cli("pull", "--format", "json")
     assert result.exit_code == 0, result.output
     assert values(api)["TOKEN"] == "api-token"
     assert values(web)["TOKEN"] == "web-token"
@@ -61,28 +63,41 @@ def test_pull_syncs_keys_and_decrypts_every_mapped_file(run_cli: Run, project: P
         ],
     }
     assert document["summary"]["files_decrypted"] == 2
-    again = run_cli("pull")
+    again = envdrift_cli("pull")
     assert again.exit_code == 0, again.output
     assert "2 env files: 0 decrypted, 2 unchanged" in again.stdout
 
 
-def test_ephemeral_pull_writes_no_key(run_cli: Run, project: Project) -> None:
+def test_pull_says_how_the_plaintext_goes_back_before_a_commit(
+    envdrift_cli: Run, project: Project
+) -> None:
+    service(project, "api", "api-key")
+    service(project, "web", "web-key")
+    write_config(project)
+    first = envdrift_cli("pull")
+    assert first.exit_code == 0, first.output
+    assert "2 env files now hold plaintext: run 'envdrift lock' before you commit" in first.stderr
+    again = envdrift_cli("pull")
+    assert "plaintext" not in again.stderr
+
+
+def test_ephemeral_pull_writes_no_key(envdrift_cli: Run, project: Project) -> None:
     api = service(project, "api", "api-key", ephemeral_keys=True)
     write_config(project)
-    result = run_cli("pull")
+    result = envdrift_cli("pull")
     assert result.exit_code == 0, result.output
     assert values(api)["TOKEN"] == "api-token"
     assert not (project.root / "api" / ".env.keys").exists()
     assert "ephemeral" in result.stdout
 
 
-def test_a_mapping_whose_sync_failed_is_not_decrypted(run_cli: Run, project: Project) -> None:
+def test_a_mapping_whose_sync_failed_is_not_decrypted(envdrift_cli: Run, project: Project) -> None:
     api = service(project, "api", "api-key")
     web = service(project, "web", "web-key")
     (project.root / "secrets" / "web-key").unlink()
     write_config(project)
     before = snapshot(project.root / "web")
-    result = run_cli("pull", "--format", "json")
+    result = envdrift_cli("pull", "--format", "json")
     assert result.exit_code == 1
     assert values(api)["TOKEN"] == "api-token"
     assert snapshot(project.root / "web") == before
@@ -90,16 +105,16 @@ def test_a_mapping_whose_sync_failed_is_not_decrypted(run_cli: Run, project: Pro
     web_row = json.loads(result.stdout)["mappings"][1]
     assert web_row["outcome"] == "error"
     assert web_row["decrypt"]["skipped"] == "not decrypted: the sync step failed"
-    text = run_cli("pull")
+    text = envdrift_cli("pull")
     assert "1 mapping not decrypted" in text.stdout
 
 
-def test_a_file_the_key_does_not_open_stays_as_it_is(run_cli: Run, project: Project) -> None:
+def test_a_file_the_key_does_not_open_stays_as_it_is(envdrift_cli: Run, project: Project) -> None:
     api = service(project, "api", "api-key")
     project.secret("api-key", KEY_A)
     write_config(project)
     before = api.read_bytes()
-    result = run_cli("pull", "--format", "json")
+    result = envdrift_cli("pull", "--format", "json")
     assert result.exit_code == 1
     assert api.read_bytes() == before
     row = json.loads(result.stdout)["mappings"][0]
@@ -108,7 +123,7 @@ def test_a_file_the_key_does_not_open_stays_as_it_is(run_cli: Run, project: Proj
     assert "could not decrypt TOKEN, URL" in row["decrypt"]["files"][0]["reason"]
 
 
-def test_env_file_names_the_one_file(run_cli: Run, project: Project) -> None:
+def test_env_file_names_the_one_file(envdrift_cli: Run, project: Project) -> None:
     custom = project.root / "api" / ".env.prod"
     key = encrypted_file(custom, {"TOKEN": "custom"})
     other = project.root / "api" / ".env.production"
@@ -119,11 +134,11 @@ def test_env_file_names_the_one_file(run_cli: Run, project: Project) -> None:
     )
     write_config(project)
     before = other.read_bytes()
-    result = run_cli("pull")
+    result = envdrift_cli("pull")
     assert result.exit_code == 0, result.output
     assert values(custom)["TOKEN"] == "custom"
     assert other.read_bytes() == before
 
 
-def test_help(run_cli: Run) -> None:
-    assert "--profile" in run_cli("pull", "--help").stdout
+def test_help(envdrift_cli: Run) -> None:
+    assert "--profile" in envdrift_cli("pull", "--help").stdout

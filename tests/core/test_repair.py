@@ -9,102 +9,39 @@ the vault's key.
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from envdrift.dotenvx.crypto import Encryptor, generate_keypair
 from envdrift.dotenvx.keysfile import KeysFile
 
-RunCli = Callable[..., Result]
-
-CONFIG = """\
-[vault]
-provider = "files"
-
-[vault.files]
-path = "../vault"
-
-[[vault.sync.mappings]]
-secret_name = "app-key"
-folder_path = "services/app"
-"""
-FILE = "services/app/.env.production"
-KEYS = "services/app/.env.keys"
-KEY_NAME = "DOTENV_PRIVATE_KEY_PRODUCTION"
-ORIGINAL = (
-    '# database\nDATABASE_URL="postgres://db/app"\n\n# api\nAPI_TOKEN="tok-123"\nGREETING=hi\n'
+from tests.core.stray_helpers import (
+    EDITED,
+    FILE,
+    KEY_NAME,
+    KEYS,
+    ORIGINAL,
+    RunCli,
+    local_key,
+    make_project,
+    stray_edit,
+    vault_file,
+    vault_key,
 )
-EDITED = ORIGINAL.replace("tok-123", "tok-456-new")
-
-
-def git(root: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    done = subprocess.run(
-        ["git", *args], cwd=root, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout
+from tests.gitrepo import git
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: RunCli) -> Path:
-    """A git repo whose committed file opens with the vault's key (and that key is local).
-
-    The vault is a folder beside the repository, as a real one is elsewhere.
-    """
-    (tmp_path / "vault").mkdir()
-    root = tmp_path / "repo"
-    (root / "services/app").mkdir(parents=True)
-    (root / "envdrift.toml").write_text(CONFIG)
-    (root / FILE).write_text(ORIGINAL)
-    monkeypatch.chdir(root)
-    git(root, "init", "-q")
-    assert run_cli("encrypt", FILE).exit_code == 0
-    assert run_cli("vault-push").exit_code == 0
-    git(root, "add", FILE, "envdrift.toml")
-    git(root, "commit", "-q", "-m", "encrypted with the vault's key")
-    return root
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: RunCli) -> Path:
+    """A git repo whose committed file opens with the vault's key (and that key is local)."""
+    (tmp_path / "repo").mkdir()
+    monkeypatch.chdir(tmp_path / "repo")
+    return make_project(tmp_path, envdrift_cli, git_first=True)
 
 
-def vault_file(repo: Path) -> Path:
-    return repo.parent / "vault/app-key"
-
-
-def vault_key(repo: Path) -> str:
-    return vault_file(repo).read_text()
-
-
-def local_key(repo: Path) -> str | None:
-    key = KeysFile.read(repo / KEYS).get(KEY_NAME)
-    return None if key is None else key.reveal()
-
-
-def stray_edit(repo: Path, run_cli: RunCli) -> str:
-    """A teammate without the vault's key edits a value and encrypts with a new pair."""
-    (repo / KEYS).unlink()
-    (repo / FILE).write_text(EDITED)
-    made = run_cli("encrypt", "--new-key", FILE)
-    assert made.exit_code == 0, made.output
-    stray = local_key(repo)
-    assert stray is not None
-    assert stray != vault_key(repo)
-    return stray
-
-
-def plaintext(run_cli: RunCli, env: dict[str, str] | None = None) -> str:
-    result = run_cli("decrypt", FILE, "--stdout", env=env)
+def plaintext(envdrift_cli: RunCli, env: dict[str, str] | None = None) -> str:
+    result = envdrift_cli("decrypt", FILE, "--stdout", env=env)
     assert result.exit_code == 0, result.output
     return result.stdout.split(f"# {Path(FILE).name}\n", 1)[1]
 
@@ -113,12 +50,12 @@ def plaintext(run_cli: RunCli, env: dict[str, str] | None = None) -> str:
 
 
 def test_repair_keeps_the_teammates_edit_and_the_vault_key_then_opens_it(
-    repo: Path, run_cli: RunCli
+    repo: Path, envdrift_cli: RunCli
 ) -> None:
-    stray = stray_edit(repo, run_cli)
-    assert run_cli("decrypt", FILE, "--verify-vault").exit_code == 1
+    stray = stray_edit(repo, envdrift_cli)
+    assert envdrift_cli("decrypt", FILE, "--verify-vault").exit_code == 1
 
-    result = run_cli("decrypt", FILE, "--verify-vault", "--repair", "--ci")
+    result = envdrift_cli("decrypt", FILE, "--verify-vault", "--repair", "--ci")
 
     assert result.exit_code == 0, result.output
     assert f"repaired {FILE}: 3 values re-encrypted" in result.stdout
@@ -129,8 +66,8 @@ def test_repair_keeps_the_teammates_edit_and_the_vault_key_then_opens_it(
     assert "tok-456" not in result.output  # names, never values
     # The vault's key now opens the file, and the edit survived, comments and order kept.
     assert local_key(repo) == vault_key(repo)
-    assert run_cli("decrypt", FILE, "--verify-vault", "--ci").exit_code == 0
-    assert plaintext(run_cli) == EDITED
+    assert envdrift_cli("decrypt", FILE, "--verify-vault", "--ci").exit_code == 0
+    assert plaintext(envdrift_cli) == EDITED
     # The stray key is kept in a 0600 backup that git ignores.
     backups = sorted((repo / "services/app").glob(".env.keys.backup.*"))
     assert len(backups) == 1
@@ -145,7 +82,7 @@ def test_repair_keeps_the_teammates_edit_and_the_vault_key_then_opens_it(
 
 
 def test_repair_touches_only_values_the_vault_key_does_not_open(
-    repo: Path, run_cli: RunCli
+    repo: Path, envdrift_cli: RunCli
 ) -> None:
     # Half a file: one value added with a stray key next to values the vault's key opens.
     stray = generate_keypair()
@@ -154,7 +91,7 @@ def test_repair_touches_only_values_the_vault_key_does_not_open(
     before = (repo / FILE).read_text()
     env = {"DOTENV_PRIVATE_KEY_STRAY": stray.private_key.reveal()}
 
-    result = run_cli("decrypt", FILE, "--verify-vault", "--repair", env=env)
+    result = envdrift_cli("decrypt", FILE, "--verify-vault", "--repair", env=env)
 
     assert result.exit_code == 0, result.output
     assert "1 value re-encrypted" in result.stdout
@@ -163,17 +100,17 @@ def test_repair_touches_only_values_the_vault_key_does_not_open(
     after = (repo / FILE).read_text()
     unchanged = [line for line in before.splitlines() if not line.startswith("EXTRA=")]
     assert [line for line in after.splitlines() if not line.startswith("EXTRA=")] == unchanged
-    assert plaintext(run_cli).endswith('EXTRA="new value"\n')
+    assert plaintext(envdrift_cli).endswith('EXTRA="new value"\n')
 
 
 def test_repair_without_a_key_that_opens_the_file_changes_nothing_and_warns_first(
-    repo: Path, run_cli: RunCli
+    repo: Path, envdrift_cli: RunCli
 ) -> None:
-    stray_edit(repo, run_cli)
+    stray_edit(repo, envdrift_cli)
     (repo / KEYS).unlink()  # the stray key is gone: nobody here can read the edit
     before = (repo / FILE).read_bytes()
 
-    result = run_cli("decrypt", FILE, "--verify-vault", "--repair", "--ci")
+    result = envdrift_cli("decrypt", FILE, "--verify-vault", "--repair", "--ci")
 
     assert result.exit_code == 1
     assert (repo / FILE).read_bytes() == before
@@ -191,9 +128,11 @@ def test_repair_without_a_key_that_opens_the_file_changes_nothing_and_warns_firs
     ]
 
 
-def test_failing_verify_names_repair_before_the_three_steps(repo: Path, run_cli: RunCli) -> None:
-    stray_edit(repo, run_cli)
-    result = run_cli("decrypt", FILE, "--verify-vault", "--ci")
+def test_failing_verify_names_repair_before_the_three_steps(
+    repo: Path, envdrift_cli: RunCli
+) -> None:
+    stray_edit(repo, envdrift_cli)
+    result = envdrift_cli("decrypt", FILE, "--verify-vault", "--ci")
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     repair = lines.index(f"  envdrift decrypt {FILE} --verify-vault --repair")
@@ -204,25 +143,27 @@ def test_failing_verify_names_repair_before_the_three_steps(repo: Path, run_cli:
         "  2. envdrift sync --force",
         f"  3. envdrift encrypt {FILE}",
     ]
-    document = json.loads(run_cli("decrypt", FILE, "--verify-vault", "--format", "json").stdout)
+    document = json.loads(
+        envdrift_cli("decrypt", FILE, "--verify-vault", "--format", "json").stdout
+    )
     assert document["repair_keeping_values"] == f"envdrift decrypt {FILE} --verify-vault --repair"
     assert document["repair"][0] == f"git restore {FILE}"
     assert document["warning"].startswith("step 1 discards")
 
 
 def test_repair_of_a_file_that_already_verifies_changes_nothing(
-    repo: Path, run_cli: RunCli
+    repo: Path, envdrift_cli: RunCli
 ) -> None:
     before = (repo / FILE).read_bytes(), (repo / KEYS).read_bytes()
-    result = run_cli("decrypt", FILE, "--verify-vault", "--repair")
+    result = envdrift_cli("decrypt", FILE, "--verify-vault", "--repair")
     assert result.exit_code == 0
     assert result.stdout.startswith("ok: the key in vault 'files'")
     assert ((repo / FILE).read_bytes(), (repo / KEYS).read_bytes()) == before
 
 
-def test_verify_vault_takes_many_files(repo: Path, run_cli: RunCli) -> None:
+def test_verify_vault_takes_many_files(repo: Path, envdrift_cli: RunCli) -> None:
     (repo / "services/app/.env.staging").write_text("A=1\n")
-    result = run_cli(
+    result = envdrift_cli(
         "decrypt", FILE, "services/app/.env.staging", "--verify-vault", "--format", "json"
     )
     document = json.loads(result.stdout)
@@ -234,24 +175,24 @@ def test_verify_vault_takes_many_files(repo: Path, run_cli: RunCli) -> None:
 # -- encrypt in a mapped folder -----------------------------------------------------------
 
 
-def test_encrypt_in_a_mapped_folder_uses_the_vaults_key(repo: Path, run_cli: RunCli) -> None:
+def test_encrypt_in_a_mapped_folder_uses_the_vaults_key(repo: Path, envdrift_cli: RunCli) -> None:
     (repo / KEYS).unlink()
     (repo / "services/app/.env.production").write_text(EDITED)
-    result = run_cli("encrypt", FILE)
+    result = envdrift_cli("encrypt", FILE)
     assert result.exit_code == 0, result.output
     assert "using the vault's key (secret 'app-key' in vault 'files'" in result.stderr
     assert "created a key pair" not in result.stderr
     assert local_key(repo) == vault_key(repo)
-    assert run_cli("decrypt", FILE, "--verify-vault").exit_code == 0
+    assert envdrift_cli("decrypt", FILE, "--verify-vault").exit_code == 0
 
 
 def test_encrypt_makes_a_new_pair_only_when_the_vault_has_none_and_says_push(
-    repo: Path, run_cli: RunCli
+    repo: Path, envdrift_cli: RunCli
 ) -> None:
     vault_file(repo).unlink()
     (repo / KEYS).unlink()
     (repo / FILE).write_text(ORIGINAL)
-    result = run_cli("encrypt", FILE)
+    result = envdrift_cli("encrypt", FILE)
     assert result.exit_code == 0, result.output
     assert "created a key pair" in result.stderr
     first_push = "envdrift vault-push services/app app-key --env production`"
@@ -259,12 +200,12 @@ def test_encrypt_makes_a_new_pair_only_when_the_vault_has_none_and_says_push(
 
 
 def test_encrypt_stops_naming_sync_when_the_vault_cannot_be_read(
-    repo: Path, run_cli: RunCli
+    repo: Path, envdrift_cli: RunCli
 ) -> None:
     (repo / KEYS).unlink()
     (repo / FILE).write_text(ORIGINAL)
     vault_file(repo).write_text("not a private key")  # the vault answers, but not a key
-    result = run_cli("encrypt", FILE)
+    result = envdrift_cli("encrypt", FILE)
     assert result.exit_code == 1
     assert "Run `envdrift sync --force`" in result.stderr
     assert "--new-key" in result.stderr
@@ -272,10 +213,10 @@ def test_encrypt_stops_naming_sync_when_the_vault_cannot_be_read(
     assert not (repo / KEYS).exists()
 
 
-def test_encrypt_new_key_makes_a_pair_on_purpose(repo: Path, run_cli: RunCli) -> None:
+def test_encrypt_new_key_makes_a_pair_on_purpose(repo: Path, envdrift_cli: RunCli) -> None:
     (repo / KEYS).unlink()
     (repo / FILE).write_text(ORIGINAL)
-    result = run_cli("encrypt", "--new-key", FILE)
+    result = envdrift_cli("encrypt", "--new-key", FILE)
     assert result.exit_code == 0
     assert "created a key pair" in result.stderr
     assert local_key(repo) != vault_key(repo)
@@ -285,16 +226,50 @@ def test_encrypt_new_key_makes_a_pair_on_purpose(repo: Path, run_cli: RunCli) ->
 
 
 def test_decrypt_with_an_old_key_names_sync_force_for_a_mapped_file(
-    repo: Path, run_cli: RunCli
+    repo: Path, envdrift_cli: RunCli
 ) -> None:
     old = local_key(repo)
-    assert run_cli("rotate", FILE).exit_code == 0
+    assert envdrift_cli("rotate", FILE).exit_code == 0
     # A teammate pulls the rotated file but still holds the old key.
     KeysFile.read(repo / KEYS)
     (repo / KEYS).write_text(f"{KEY_NAME}={old}\n")
-    result = run_cli("decrypt", FILE)
+    result = envdrift_cli("decrypt", FILE)
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: could not decrypt")
     assert "run `envdrift sync --force` to fetch the current key" in result.stderr
-    assert run_cli("sync", "--force").exit_code == 0
-    assert run_cli("decrypt", FILE).exit_code == 0
+    assert envdrift_cli("sync", "--force").exit_code == 0
+    assert envdrift_cli("decrypt", FILE).exit_code == 0
+
+
+def test_no_git_restore_step_when_the_committed_file_does_not_open_either(
+    repo: Path, envdrift_cli: RunCli
+) -> None:
+    # The stray version was committed (and pushed): restoring it repairs nothing.
+    stray_edit(repo, envdrift_cli)
+    git(repo, "commit", "-q", "-am", "teammate's edit, with a stray key")
+    (repo / KEYS).unlink()
+
+    result = envdrift_cli("decrypt", FILE, "--verify-vault", "--ci", "--format", "json")
+
+    assert result.exit_code == 1
+    assert f"1. git restore {FILE}" not in result.stderr
+    assert f"The committed {FILE} does not open with the vault's key either" in result.stderr
+    assert f"  envdrift decrypt {FILE} --verify-vault --repair" in result.stderr
+    document = json.loads(result.stdout)
+    assert document["repair"] == []
+    assert document["warning"] is None
+
+
+def test_repair_of_a_tracked_keys_file_says_so_and_fails_under_ci(
+    repo: Path, envdrift_cli: RunCli
+) -> None:
+    stray_edit(repo, envdrift_cli)
+    git(repo, "add", "-f", KEYS)
+    git(repo, "commit", "-q", "-m", "the keys, by mistake")
+
+    result = envdrift_cli("decrypt", FILE, "--verify-vault", "--repair", "--ci", "--format", "json")
+
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["exit_code"] == 1
+    assert f"Warning: {KEYS} is tracked by git" in result.stderr
+    assert envdrift_cli("decrypt", FILE, "--verify-vault").exit_code == 0  # repaired all the same

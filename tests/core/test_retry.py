@@ -411,14 +411,14 @@ def _context(plugin: LatencyPlugin) -> VaultContext:
 def test_limits_come_from_the_file_then_the_command_line(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
     vault_keys: str,
     flags: list[str],
     expected: tuple[float, int, float],
 ) -> None:
     plugin = _project(tmp_path, vault_keys)
     monkeypatch.chdir(tmp_path)
-    result = run_cli("sync", *flags, obj={"registry": registry_with(plugin)})
+    result = envdrift_cli("sync", *flags, registry=registry_with(plugin))
     assert result.exit_code == 0, result.output
     context = _context(plugin)
     assert (context.timeout, context.retry.retries, context.deadline.seconds) == expected
@@ -435,23 +435,26 @@ def test_limits_come_from_the_file_then_the_command_line(
 def test_bad_limits_in_the_file_are_config_errors(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
     vault_keys: str,
     message: str,
 ) -> None:
     plugin = _project(tmp_path, vault_keys)
     monkeypatch.chdir(tmp_path)
-    result = run_cli("sync", obj={"registry": registry_with(plugin)})
+    result = envdrift_cli("sync", registry=registry_with(plugin))
     assert result.exit_code == 2
     assert f"Error: envdrift.toml: {message}" in result.stderr
 
 
 @pytest.mark.parametrize("flag", [["--timeout", "0"], ["--retries", "21"], ["--deadline", "-1"]])
 def test_bad_limits_on_the_command_line_are_usage_errors(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Callable[..., Result], flag: list[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    envdrift_cli: Callable[..., Result],
+    flag: list[str],
 ) -> None:
     plugin = _project(tmp_path)
     monkeypatch.chdir(tmp_path)
-    result = run_cli("sync", *flag, obj={"registry": registry_with(plugin)})
+    result = envdrift_cli("sync", *flag, registry=registry_with(plugin))
     assert result.exit_code == 2
     assert f"Invalid value for '{flag[0]}'" in result.stderr

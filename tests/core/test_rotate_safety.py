@@ -19,7 +19,7 @@ from envdrift import PluginRegistry, Secret, Vault, VaultContext, hookimpl
 from envdrift.builtins.files import FilesVault
 from envdrift.dotenvx.keysfile import KeysFile
 
-from tests.conftest import sync_errors
+from tests.helpers import sync_errors
 from tests.lifecycle_scenarios import PLAINTEXT, decrypted
 
 Run = Callable[..., Result]
@@ -38,7 +38,7 @@ folder_path = "services/app"
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Run) -> Path:
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: Run) -> Path:
     """A project whose ``.env.production`` is encrypted, its key pushed to the vault."""
     (tmp_path / "envdrift.toml").write_text(CONFIG.format(provider="files"))
     (tmp_path / "vault").mkdir()
@@ -48,8 +48,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_cli: Run) -> Path:
         "".join(f'{key}="{value}"\n' for key, value in PLAINTEXT.items())
     )
     monkeypatch.chdir(tmp_path)
-    assert run_cli("encrypt", ENV_FILE).exit_code == 0
-    assert run_cli("vault-push").exit_code == 0
+    assert envdrift_cli("encrypt", ENV_FILE).exit_code == 0
+    assert envdrift_cli("vault-push").exit_code == 0
     return tmp_path
 
 
@@ -74,11 +74,11 @@ def local_key(repo: Path) -> str:
 
 @pytest.mark.parametrize("read_only", [".env.production", ".env.keys"])
 def test_a_read_only_local_file_stops_rotate_before_the_vault(
-    repo: Path, run_cli: Run, read_only: str
+    repo: Path, envdrift_cli: Run, read_only: str
 ) -> None:
     (repo / "services" / "app" / read_only).chmod(0o400)
     before = state(repo)
-    result = run_cli("rotate", ENV_FILE)
+    result = envdrift_cli("rotate", ENV_FILE)
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"Error: cannot rotate {ENV_FILE}: ")
@@ -90,7 +90,7 @@ def test_a_read_only_local_file_stops_rotate_before_the_vault(
 
 
 def test_a_keys_symlink_out_of_the_project_stops_rotate_before_the_vault(
-    repo: Path, run_cli: Run, tmp_path_factory: pytest.TempPathFactory
+    repo: Path, envdrift_cli: Run, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     keys = repo / "services" / "app" / ".env.keys"
     outside = tmp_path_factory.mktemp("outside") / "keys"
@@ -99,7 +99,7 @@ def test_a_keys_symlink_out_of_the_project_stops_rotate_before_the_vault(
     keys.unlink()
     keys.symlink_to(outside)
     before = (outside.read_bytes(), (repo / "vault" / "app-key").read_text())
-    result = run_cli("rotate", ENV_FILE)
+    result = envdrift_cli("rotate", ENV_FILE)
     assert result.exit_code == 1
     assert "is a symlink to" in result.stderr
     assert "outside the project root" in result.stderr
@@ -107,8 +107,8 @@ def test_a_keys_symlink_out_of_the_project_stops_rotate_before_the_vault(
     assert oct(outside.stat().st_mode & 0o777) == "0o644"
 
 
-def test_rotate_of_a_missing_file_is_a_usage_error(repo: Path, run_cli: Run) -> None:
-    result = run_cli("rotate", "services/app/.env.nope")
+def test_rotate_of_a_missing_file_is_a_usage_error(repo: Path, envdrift_cli: Run) -> None:
+    result = envdrift_cli("rotate", "services/app/.env.nope")
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert "services/app/.env.nope does not exist" in line
@@ -150,12 +150,12 @@ class _Saboteur:
 
 @pytest.mark.parametrize("victim", [".env.production", ".env.keys"])
 def test_a_swap_that_fails_puts_the_file_and_the_vault_back(
-    repo: Path, run_cli: Run, victim: str
+    repo: Path, envdrift_cli: Run, victim: str
 ) -> None:
     (repo / "envdrift.toml").write_text(CONFIG.format(provider="saboteur"))
     registry = PluginRegistry(plugins=[_Saboteur(repo / "services" / "app" / victim)])
     before = state(repo)
-    result = run_cli("rotate", ENV_FILE, obj={"registry": registry})
+    result = envdrift_cli("rotate", ENV_FILE, registry=registry)
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
     assert "read-only" in line
@@ -165,43 +165,68 @@ def test_a_swap_that_fails_puts_the_file_and_the_vault_back(
     assert state(repo) == before
     (repo / "services" / "app" / victim).chmod(0o600)
     (repo / "envdrift.toml").write_text(CONFIG.format(provider="files"))
-    assert decrypted(run_cli) == PLAINTEXT
-    assert run_cli("decrypt", ENV_FILE, "--verify-vault").exit_code == 0
+    assert decrypted(envdrift_cli) == PLAINTEXT
+    assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault").exit_code == 0
 
 
 # -- kills between the steps: each state is named and repaired ---------------------------
 
 
 def test_killed_after_the_vault_store_the_vault_is_ahead_of_both_files(
-    repo: Path, run_cli: Run
+    repo: Path, envdrift_cli: Run
 ) -> None:
     # The vault holds a new key that opens nothing: sync must not install it.
     old = state(repo)
     (repo / "vault" / "app-key").write_text("cd" * 32)
-    named = run_cli("sync", "--force", "--check-decryption")
+    named = envdrift_cli("sync", "--force", "--check-decryption")
     assert named.exit_code == 1
     assert (
         "does not decrypt .env.production; the local key was kept"
         in (sync_errors(named)["services/app"])
     )
     assert state(repo)[:2] == old[:2]
-    assert run_cli("vault-push", "--force").exit_code == 0  # the repair it names
-    assert run_cli("sync", "--verify", "--check-decryption").exit_code == 0
+    assert envdrift_cli("vault-push", "--force").exit_code == 0  # the repair it names
+    assert envdrift_cli("sync", "--verify", "--check-decryption").exit_code == 0
 
 
 def test_killed_between_the_two_local_writes_the_keys_file_is_behind(
-    repo: Path, run_cli: Run
+    repo: Path, envdrift_cli: Run
 ) -> None:
     # Rotate fully, then put the old .env.keys back: the env file and the vault agree
     # on the new key, the keys file still holds the old one.
     old_keys = (repo / "services" / "app" / ".env.keys").read_bytes()
-    assert run_cli("rotate", ENV_FILE).exit_code == 0
+    assert envdrift_cli("rotate", ENV_FILE).exit_code == 0
     for backup in (repo / "services" / "app").glob(".env.keys.backup.*"):
         os.unlink(backup)
     (repo / "services" / "app" / ".env.keys").write_bytes(old_keys)
-    named = run_cli("sync", "--verify", "--check-decryption")
+    named = envdrift_cli("sync", "--verify", "--check-decryption")
     assert named.exit_code == 1
     assert "mismatch" in named.stdout or "differs" in named.stdout
-    assert run_cli("sync", "--force", "--check-decryption").exit_code == 0  # the repair
-    assert decrypted(run_cli) == PLAINTEXT
+    assert envdrift_cli("sync", "--force", "--check-decryption").exit_code == 0  # the repair
+    assert decrypted(envdrift_cli) == PLAINTEXT
     assert local_key(repo) == (repo / "vault" / "app-key").read_text()
+
+
+# -- advice ----------------------------------------------------------------------------
+
+
+def test_rotate_without_a_config_prints_the_mapping_sync_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: Run
+) -> None:
+    """`sync` reads only mappings: the printed envdrift.toml lines are what makes it work."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ENVDRIFT_FILES_PATH", str(tmp_path / "vault"))
+    app = tmp_path / "services" / "app"
+    app.mkdir(parents=True)
+    (app / ".env.staging").write_text('TOKEN="t0k"\n')
+    assert envdrift_cli("encrypt", "services/app/.env.staging").exit_code == 0
+    rotated = envdrift_cli("rotate", "services/app/.env.staging", "-p", "files", "--secret", "k")
+    assert rotated.exit_code == 0, rotated.output
+    assert "teammates then run: envdrift sync --force\n" in rotated.stdout
+    lines = rotated.stdout.split("holding:\n")[1].split("teammates then run")[0]
+    (tmp_path / "envdrift.toml").write_text("".join(line[4:] + "\n" for line in lines.splitlines()))
+    (app / ".env.keys").unlink()  # a teammate's clone
+    assert envdrift_cli("sync", "--force").exit_code == 0
+    shown = envdrift_cli("decrypt", "services/app/.env.staging", "--stdout")
+    assert shown.exit_code == 0
+    assert shown.stdout.endswith('\nTOKEN="t0k"\n')

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import assert_no_private_key
 from tests.core.run_helpers import (
     ENVDRIFT,
     PRINT_ENV,
@@ -25,6 +24,7 @@ from tests.core.run_helpers import (
     scrubbed_env,
     snapshot,
 )
+from tests.helpers import assert_no_private_key
 
 VALUES = {"DATABASE_URL": "postgres://u:p@db/app", "API_TOKEN": "tok-123"}
 

@@ -125,3 +125,12 @@ def test_clone_without_keys_file_vault_key_equals_dotenvx_with_the_key(
         k: v for k, v in theirs.items() if k in names
     }
     assert snapshot(clone) == before
+
+
+def test_without_f_the_private_key_variable_names_the_file(
+    dotenvx: DotenvxCli, project: Path
+) -> None:
+    # dotenvx's "inline" habit: DOTENV_PRIVATE_KEY_PRODUCTION set and no -f means
+    # .env.production (not .env).
+    key = (project / ".env.keys").read_text().strip().splitlines()[-1].split("=", 1)[1]
+    same_environment(dotenvx, project, [], {"DOTENV_PRIVATE_KEY_PRODUCTION": key})

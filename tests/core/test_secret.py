@@ -1,3 +1,5 @@
+"""``Secret``: a value that never shows itself (repr, str, format, pickle, copy), fingerprints."""
+
 from __future__ import annotations
 
 import copy

@@ -7,7 +7,7 @@ sync (create, verify, JSON, check-decryption, a mismatch, --force), decrypt
 every plaintext value it has seen: stdout, stderr, log records of every logger (SDKs
 included) at DEBUG, tracebacks and exception messages, JSON documents, and the names of
 all files in the project. The ``files`` vault keeps this test free of servers; the
-backends' own tests check their messages (``VaultContract`` and ``run_cli``'s scan).
+backends' own tests check their messages (``VaultContract`` and ``envdrift_cli``'s scan).
 
 Then: ``.env.keys`` and backups are 0600 whatever the umask, and plaintext is written
 only where the user asked (the decrypted file, through a temporary file of mode 0600 in
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import stat
 import sys
 import traceback
@@ -32,10 +31,10 @@ from click.testing import CliRunner, Result
 from envdrift.cli import cli
 
 from tests.core.sync_helpers import LatencyPlugin, registry_with
+from tests.helpers import PRIVATE_KEY_SHAPE
 from tests.servers.monorepo import make_key
 
 MARKERS = [f"plaintext-{uuid.uuid4().hex}", f"pass word {uuid.uuid4().hex[:12]}"]
-HEX64 = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
 
 # -- recording file writes (an audit hook: what the process opened for writing) --------
 
@@ -124,7 +123,9 @@ class Scenario:
         """Remember every private key on disk now (keys files, backups, the vault)."""
         for path in self.root.rglob("*"):
             if path.is_file() and (".env.keys" in path.name or "secrets" in path.parts):
-                self.captured.secrets.update(HEX64.findall(path.read_text(errors="replace")))
+                self.captured.secrets.update(
+                    PRIVATE_KEY_SHAPE.findall(path.read_text(errors="replace"))
+                )
 
 
 @pytest.fixture
@@ -176,7 +177,7 @@ def test_no_secret_reaches_any_output_log_traceback_or_file_name(scenario: Scena
     assert MARKERS[0] in shown.stdout  # (so the scan below would see such a leak)
     run("decrypt", env)
     run("encrypt", env)
-    (scenario.root / "secrets" / "api-key").write_text(HEX64.findall(keys_text)[0])
+    (scenario.root / "secrets" / "api-key").write_text(PRIVATE_KEY_SHAPE.findall(keys_text)[0])
     run("rotate", env)
     run("--debug", "rotate", env, "--secret", "no/such/../secret", expect=None)
     run("--debug", "sync", "-c", "missing.toml", expect=None)  # --debug: a traceback

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from envdrift import DecryptionCheck, Secret, hookimpl
+from envdrift.builtins import dotenvx as dotenvx_plugin
 from envdrift.config import load_config
 from envdrift.dotenvx.keysfile import KEYS_HEADER
 from envdrift.session import open_vaults
@@ -22,7 +24,6 @@ from envdrift.sync import (
     run_sync,
 )
 
-from tests.conftest import assert_no_private_key
 from tests.core.sync_helpers import (
     KEY_A,
     KEY_B,
@@ -35,6 +36,7 @@ from tests.core.sync_helpers import (
     make_key,
     registry_with,
 )
+from tests.helpers import assert_no_private_key
 
 
 @pytest.fixture
@@ -245,7 +247,9 @@ def test_verify_reports_every_kind_of_drift_and_writes_nothing(
         project.map(name, name)
     project.map("not-in-vault", "no-secret")
     report = sync(project, plugin, verify=True)
-    assert outcomes(report) == ["unchanged", "drift", "drift", "drift"]
+    # A secret missing from the vault is an error (nothing to compare), of kind
+    # missing_secret.
+    assert outcomes(report) == ["unchanged", "drift", "drift", "error"]
     assert [r.drift for r in report.results] == [
         None,
         Drift.MISMATCH,
@@ -540,7 +544,8 @@ def test_check_decryption_proves_each_key_against_its_files(
     assert second.decryption[0].failed == ("DB_URL", "API_KEY")
     assert not second.ok
     assert third.decryption_error == (
-        "no env file in 'empty' declares DOTENV_PUBLIC_KEY_OTHER; nothing to check"
+        "no env file in 'empty' is encrypted for environment 'other' (none that an installed "
+        "verifier recognises); nothing to check"
     )
     assert report.counts()["decryption_failed"] == 2
     assert report.exit_code == 1
@@ -555,7 +560,48 @@ def test_a_file_no_verifier_understands(project: Project, plugin: LatencyPlugin)
     (app / ".env.production").write_text('DOTENV_PUBLIC_KEY_PRODUCTION="something-else"\n')
     project.map("k", "app")
     report = sync(project, plugin, FakeVerifier(), check_decryption=True, verify=True)
-    assert report.results[0].decryption_error == "no installed verifier understands .env.production"
+    assert report.results[0].decryption_error == (
+        "no env file in 'app' is encrypted for environment 'production' (none that an "
+        "installed verifier recognises); nothing to check"
+    )
+
+
+class AgeVerifier:
+    """A third-party format: ``.env.<environment>.age`` files whose first line is
+    ``# age-encrypted for <public>``; the key opens them when its fake public key matches."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str | None]] = []
+
+    @hookimpl
+    def envdrift_verify_decryption(
+        self, path: Path, text: str, private_key: Secret, environment: str | None
+    ) -> DecryptionCheck | None:
+        self.asked.append((path.name, environment))
+        header = re.match(r"# age-encrypted for (\S+)\n", text)
+        if header is None or (environment and path.name != f".env.{environment}.age"):
+            return None
+        ok = header.group(1) == fake_public_key(private_key.reveal())
+        return DecryptionCheck(path, ok=ok, checked=1, reason="" if ok else "another key")
+
+
+def test_a_verifier_for_another_format_is_asked_about_the_folders_files(
+    project: Project, plugin: LatencyPlugin
+) -> None:
+    project.secret("k", KEY_A)
+    app = project.service("app")
+    (app / ".env.production.age").write_text(f"# age-encrypted for {fake_public_key(KEY_A)}\n")
+    (app / ".env.staging.age").write_text(f"# age-encrypted for {fake_public_key(KEY_B)}\n")
+    project.map("k", "app")
+    age = AgeVerifier()
+    report = sync(project, plugin, age, dotenvx_plugin, check_decryption=True)
+    (result,) = report.results
+    assert [(c.path.name, c.ok, c.checked) for c in result.decryption or []] == [
+        (".env.production.age", True, 1)
+    ]
+    assert result.decryption_error is None
+    assert (".env.production.age", "production") in age.asked
+    assert outcomes(report) == ["created"]
 
 
 def test_options_exclude_nonsense() -> None:

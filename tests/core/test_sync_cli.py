@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from envdrift.dotenvx.crypto import public_key_of
+from envdrift.secrets import Secret
 from envdrift.sync import Outcome
 
-from tests.conftest import assert_no_private_key, sync_rows
 from tests.core.sync_helpers import (
     KEY_A,
     KEY_B,
@@ -27,6 +28,7 @@ from tests.core.sync_helpers import (
     keys_line,
     registry_with,
 )
+from tests.helpers import assert_no_private_key, sync_rows
 
 REDACTED = re.compile(r"<redacted len=64 sha=[0-9a-f]{8}>")
 
@@ -40,12 +42,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
 
 
 @pytest.fixture
-def sync(run_cli: Callable[..., Result]) -> Callable[..., Result]:
+def sync(envdrift_cli: Callable[..., Result]) -> Callable[..., Result]:
     """Run ``envdrift sync ARGS`` with a fresh registry that has the test plugins."""
 
     def run(*args: str, plugins: tuple[object, ...] = ()) -> Result:
         registry = registry_with(LatencyPlugin(), *plugins)
-        return run_cli("sync", *args, obj={"registry": registry})
+        return envdrift_cli("sync", *args, registry=registry)
 
     return run
 
@@ -100,7 +102,7 @@ def test_any_error_exits_1_and_the_rest_completes(
     assert (project.root / "services/auth/.env.keys").exists()
 
 
-def test_a_mismatch_shows_fingerprints_salted_per_run(
+def test_a_mismatch_shows_each_keys_public_key_prefix_the_same_every_run(
     project: Project, sync: Callable[..., Result]
 ) -> None:
     project.secret("k", KEY_A)
@@ -111,10 +113,13 @@ def test_a_mismatch_shows_fingerprints_salted_per_run(
     assert first.exit_code == second.exit_code == 1
     reason = sync_rows(first)[0][4]
     assert "run `envdrift sync --force`" in reason
-    fingerprints = REDACTED.findall(first.stdout)
-    assert len(fingerprints) == 2
-    assert fingerprints[0] != fingerprints[1]  # local and vault differ
-    assert set(fingerprints).isdisjoint(REDACTED.findall(second.stdout))  # new salt each run
+    local, vault = (public_key_of(Secret(key))[:12] for key in (KEY_B, KEY_A))
+    # The prefix of the public key each teammate's committed file names: stable across
+    # runs (and machines), never the private key or a salted hash of it.
+    assert f"local key {local}…, vault key {vault}…" in reason
+    assert sync_rows(second)[0][4] == reason
+    assert not REDACTED.search(first.stdout)
+    assert_no_private_key(first.stdout + first.stderr)
 
 
 def test_force_and_verify(project: Project, sync: Callable[..., Result]) -> None:
@@ -257,6 +262,8 @@ def test_json_document(project: Project, sync: Callable[..., Result]) -> None:
     assert REDACTED.fullmatch(app["vault_value"])
     assert REDACTED.fullmatch(app["local_value"])
     assert app["vault_value"] != app["local_value"]
+    assert app["vault_public_key"] == public_key_of(Secret(KEY_A))[:12]
+    assert app["local_public_key"] != app["vault_public_key"]
     assert auth == {
         "index": 2,
         "folder": "services/auth",
@@ -273,6 +280,8 @@ def test_json_document(project: Project, sync: Callable[..., Result]) -> None:
         "backup": None,
         "vault_value": auth["vault_value"],
         "local_value": None,
+        "vault_public_key": public_key_of(Secret(KEY_B))[:12],
+        "local_public_key": None,
         "decryption": None,
     }
     assert (missing["outcome"], missing["ok"]) == ("error", False)
@@ -407,7 +416,8 @@ def test_a_terminal_is_asked_before_overwriting(
     assert_no_private_key(output)
     assert "app: DOTENV_PRIVATE_KEY_PRODUCTION in" in output
     assert "Overwrite it with the vault's key (a backup is kept)? [y/N]" in output
-    assert len(REDACTED.findall(output.split("[y/N]")[0])) == 2
+    local, vault = (public_key_of(Secret(key))[:12] for key in (KEY_B, KEY_A))
+    assert f"(local key {local}…, vault key {vault}…)" in output.split("[y/N]")[0]
     assert code == 0
     assert f" {outcome} " in output
     expected = KEY_A if outcome == "updated" else KEY_B

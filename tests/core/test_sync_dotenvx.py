@@ -90,9 +90,9 @@ def monorepo(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_fresh_clone_gets_keys_that_dotenvx_and_the_verifier_accept(
-    monorepo: Path, dotenvx: DotenvxCli, run_cli: Callable[..., Result]
+    monorepo: Path, dotenvx: DotenvxCli, envdrift_cli: Callable[..., Result]
 ) -> None:
-    result = run_cli("sync", "--check-decryption", "--ci")
+    result = envdrift_cli("sync", "--check-decryption", "--ci")
     assert result.exit_code == 0, result.output
     assert "decrypts .env.production (3 values)" in result.stdout
     assert "decrypts .env.staging (2 values)" in result.stdout
@@ -103,15 +103,15 @@ def test_a_fresh_clone_gets_keys_that_dotenvx_and_the_verifier_accept(
         shown = dotenvx.run(["decrypt", "--stdout", "-f", path.name], cwd=path.parent).stdout
         for value in values:
             assert value in shown
-    again = run_cli("sync", "--verify", "--check-decryption")
+    again = envdrift_cli("sync", "--verify", "--check-decryption")
     assert again.exit_code == 0, again.output
 
 
 def test_a_vault_key_that_does_not_decrypt_the_files_fails_the_check(
-    monorepo: Path, run_cli: Callable[..., Result]
+    monorepo: Path, envdrift_cli: Callable[..., Result]
 ) -> None:
     (monorepo / "vault" / "app-key").write_text(KEY_C)  # a valid key, but not this one
-    result = run_cli("sync", "--check-decryption", "--ci")
+    result = envdrift_cli("sync", "--check-decryption", "--ci")
     assert result.exit_code == 1
     app_row = next(line for line in result.stdout.splitlines() if line.startswith("services/app"))
     assert " error " in app_row  # checked before writing: the key was not written

@@ -57,6 +57,19 @@ USES_EVERY_FIXTURE = """
         assert envdrift_cli("no-such-command").exit_code == 2
 
 
+    def test_envdrift_cli_runs_with_a_given_registry(envdrift_cli, plugin_registry, tmp_path):
+        (tmp_path / "vault").mkdir()
+        (tmp_path / "envdrift.toml").write_text(
+            '[vault]\\nprovider = "files"\\n\\n[vault.files]\\npath = "vault"\\n\\n'
+            '[[vault.sync.mappings]]\\nsecret_name = "k"\\nfolder_path = "."\\n'
+        )
+        installed = envdrift_cli("sync", "--verify", cwd=tmp_path)
+        assert "secret 'k' not found in vault 'files'" in installed.stdout
+        empty = envdrift_cli("sync", "--verify", cwd=tmp_path, registry=plugin_registry())
+        assert empty.exit_code == 2
+        assert "unknown vault 'files'" in empty.stderr
+
+
     def test_envdrift_cli_catches_leaked_keys(envdrift_cli):
         key = "ab" * 32
         with pytest.raises(AssertionError, match="private-key-shaped value reached the stderr"):
@@ -69,13 +82,13 @@ def test_fixtures_work_once_opted_in(pytester: pytest.Pytester) -> None:
     pytester.makeconftest('pytest_plugins = ["envdrift.testing.fixtures"]\n')
     pytester.makepyfile(test_plugin=textwrap.dedent(USES_EVERY_FIXTURE))
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 def test_fixtures_are_absent_unless_opted_in(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plugin=textwrap.dedent(USES_EVERY_FIXTURE))
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(errors=5)
+    result.assert_outcomes(errors=6)
     result.stdout.fnmatch_lines(["*fixture 'plugin_registry' not found*"])
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from tests.conftest import sync_errors
+from tests.helpers import sync_errors
 from tests.servers.monorepo import ScratchRepo, interrupt_hung_sync
 from tests.servers.openbao import OpenBao
 from tests.servers.proxy import Faults, TcpProxy
@@ -64,10 +64,10 @@ def through_proxy(openbao: OpenBao, repo: ScratchRepo) -> Callable[[Faults], Any
 
 
 def test_every_kind_of_transient_fault_is_retried(
-    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], envdrift_cli: Callable[..., Result]
 ) -> None:
     with through_proxy(Faults(**MIX, seed=28)) as proxy:
-        result = run_cli("sync", "--timeout", "2", "--retries", "8")
+        result = envdrift_cli("sync", "--timeout", "2", "--retries", "8")
     assert result.exit_code == 0, result.output
     assert repo.wrong() == []
     assert proxy.stats.injected >= 5
@@ -76,7 +76,7 @@ def test_every_kind_of_transient_fault_is_retried(
 
 
 def test_retry_after_from_vault_is_honoured(
-    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], envdrift_cli: Callable[..., Result]
 ) -> None:
     # Seed 28 draws two faults first: the KV version lookup is throttled twice.
     faults = Faults(
@@ -87,7 +87,7 @@ def test_retry_after_from_vault_is_honoured(
         seed=28,
     )
     with through_proxy(faults) as proxy:
-        result = run_cli("--debug", "sync")
+        result = envdrift_cli("--debug", "sync")
     assert result.exit_code == 0, result.output
     assert repo.wrong() == []
     retried = [float(w) for w in re.findall(r"retrying in (\d+\.\d\d) s", result.stderr)]
@@ -98,12 +98,12 @@ def test_retry_after_from_vault_is_honoured(
 
 
 def test_a_mapping_that_keeps_failing_is_named_and_the_others_complete(
-    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], envdrift_cli: Callable[..., Result]
 ) -> None:
     broken = next(iter(repo.keys))
     faults = Faults(error_rate=1.0, error_statuses=(503,), only_if=f"/{broken} ".encode())
     with through_proxy(faults) as proxy:
-        result = run_cli("sync", "--retries", "2")
+        result = envdrift_cli("sync", "--retries", "2")
     assert result.exit_code == 1
     assert sync_errors(result) == {repo.folders[broken]: sync_errors(result)[repo.folders[broken]]}
     reason = sync_errors(result)[repo.folders[broken]]
@@ -119,11 +119,11 @@ def test_a_mapping_that_keeps_failing_is_named_and_the_others_complete(
 
 
 def test_a_hung_vault_is_given_up_on_quickly_with_one_error_per_mapping(
-    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], envdrift_cli: Callable[..., Result]
 ) -> None:
     with through_proxy(Faults(hang_rate=1.0)) as proxy:
         started = time.monotonic()
-        result = run_cli(
+        result = envdrift_cli(
             "sync", "--timeout", "0.5", "--retries", "1", "--jobs", "4", "--deadline", "20"
         )
         elapsed = time.monotonic() - started
@@ -147,7 +147,7 @@ def test_a_hung_vault_is_given_up_on_quickly_with_one_error_per_mapping(
 
 
 def test_threads_waiting_on_a_hung_lookup_share_its_failure(
-    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], run_cli: Callable[..., Result]
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any], envdrift_cli: Callable[..., Result]
 ) -> None:
     # Four threads at a time; one asks for the mount's KV version and hangs. The others,
     # queued behind it (for the client or for the lookup), take its failure as theirs
@@ -155,7 +155,7 @@ def test_threads_waiting_on_a_hung_lookup_share_its_failure(
     # of four, until five failed calls open the breaker and the rest fail at once.
     with through_proxy(Faults(hang_rate=1.0)) as proxy:
         started = time.monotonic()
-        result = run_cli("sync", "--timeout", "1", "--retries", "0", "--jobs", "4")
+        result = envdrift_cli("sync", "--timeout", "1", "--retries", "0", "--jobs", "4")
         elapsed = time.monotonic() - started
     assert result.exit_code == 1
     assert proxy.stats.hangs <= 3  # not one per mapping (20)

@@ -288,7 +288,7 @@ def test_sync_ci_logs_in_with_a_jwt_and_writes_the_key(
     uid: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
 ) -> None:
     key = make_key(f"jwt-{uid}")
     openbao.kv_put(f"secret/readable/{uid}/prod-key", value=key)
@@ -303,14 +303,14 @@ def test_sync_ci_logs_in_with_a_jwt_and_writes_the_key(
     good, foreign = issuer.token(AUDIENCE), issuer.token("https://somebody-else.test")
 
     monkeypatch.setenv("VAULT_JWT", foreign)
-    refused = run_cli("--debug", "sync", "--ci")
+    refused = envdrift_cli("--debug", "sync", "--ci")
     assert refused.exit_code == 1
     assert "invalid audience" in refused.output
     assert foreign not in refused.output
     assert not (tmp_path / "services" / "api" / ".env.keys").exists()
 
     monkeypatch.setenv("VAULT_JWT", good)
-    result = run_cli("--debug", "sync", "--ci", allow_keys=False)
+    result = envdrift_cli("--debug", "sync", "--ci", allow_keys=False)
     assert result.exit_code == 0, result.output
     assert f"DOTENV_PRIVATE_KEY_PRODUCTION={key}" in (
         tmp_path / "services" / "api" / ".env.keys"

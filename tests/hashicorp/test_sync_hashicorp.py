@@ -21,7 +21,7 @@ import pytest
 from click.testing import Result
 from envdrift.dotenvx.keysfile import KEYS_HEADER
 
-from tests.conftest import assert_no_private_key, sync_rows
+from tests.helpers import assert_no_private_key, sync_rows
 from tests.servers import free_port
 from tests.servers.openbao import OpenBao, bao_binary
 
@@ -133,9 +133,9 @@ def rows(result: Result) -> dict[str, list[str]]:
 
 
 def test_fresh_checkout_gets_every_key(
-    repo: Monorepo, keys: dict[str, str], run_cli: Callable[..., Result]
+    repo: Monorepo, keys: dict[str, str], envdrift_cli: Callable[..., Result]
 ) -> None:
-    result = run_cli("sync")
+    result = envdrift_cli("sync")
     assert result.exit_code == 0, result.output
     table = rows(result)
     assert {folder: row[2] for folder, row in table.items()} == dict.fromkeys(keys, "created")
@@ -143,31 +143,31 @@ def test_fresh_checkout_gets_every_key(
         assert table[folder][:2] == [secret, environment]
         name = f"DOTENV_PRIVATE_KEY_{environment.upper()}"
         assert f"{name}={keys[folder]}\n" in repo.keys(folder)
-    again = run_cli("sync", "-c", "envdrift.toml")
+    again = envdrift_cli("sync", "-c", "envdrift.toml")
     assert again.exit_code == 0
     assert {row[2] for row in rows(again).values()} == {"unchanged"}
 
 
 def test_rotation_in_the_vault_is_drift_until_sync_force(
-    repo: Monorepo, run_cli: Callable[..., Result], tmp_path: Path
+    repo: Monorepo, envdrift_cli: Callable[..., Result], tmp_path: Path
 ) -> None:
     secret, folder = f"{repo.uid}/rotating-{uuid.uuid4().hex[:6]}", "services/rotating"
     old, rotated = make_key(secret), make_key("rotated")
     repo.server.kv_put(f"secret/{secret}", value=old)
     repo.write_config(mappings=[(secret, folder, "production")])
-    assert run_cli("sync").exit_code == 0
+    assert envdrift_cli("sync").exit_code == 0
     guide_put(repo.server, tmp_path / "laptop", [(secret, folder, "production", rotated)])
 
-    verify = run_cli("sync", "--verify")
+    verify = envdrift_cli("sync", "--verify")
     assert verify.exit_code == 1
     assert rows(verify)[folder][2] != "unchanged"
     assert old in repo.keys(folder)
 
-    ci = run_cli("sync", "--ci")
+    ci = envdrift_cli("sync", "--ci")
     assert ci.exit_code == 1
     assert old in repo.keys(folder)
 
-    forced = run_cli("sync", "--force")
+    forced = envdrift_cli("sync", "--force")
     assert forced.exit_code == 0, forced.output
     assert rows(forced)[folder][2] == "updated"
     assert f"DOTENV_PRIVATE_KEY_PRODUCTION={rotated}" in repo.keys(folder)
@@ -177,26 +177,26 @@ def test_rotation_in_the_vault_is_drift_until_sync_force(
 def test_vault_url_flag_wins_over_config_and_vault_addr(
     repo: Monorepo,
     keys: dict[str, str],
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("VAULT_ADDR", dead)
     repo.write_config(f'url = "{dead}"\n')
-    failed = run_cli("sync", "--retries", "0")
+    failed = envdrift_cli("sync", "--retries", "0")
     assert failed.exit_code == 1
     assert f"cannot reach Vault at {dead} (from [vault.hashicorp] url)" in failed.stdout
-    result = run_cli("sync", "--vault-url", repo.server.address)
+    result = envdrift_cli("sync", "--vault-url", repo.server.address)
     assert result.exit_code == 0, result.output
     assert {row[2] for row in rows(result).values()} == {"created"}
 
 
 def test_one_missing_secret_fails_only_its_mapping(
-    repo: Monorepo, keys: dict[str, str], run_cli: Callable[..., Result]
+    repo: Monorepo, keys: dict[str, str], envdrift_cli: Callable[..., Result]
 ) -> None:
     missing = (f"{repo.uid}/not-yet-stored", "services/new", "production")
     repo.write_config(mappings=[*repo.mappings, missing])
-    result = run_cli("sync")
+    result = envdrift_cli("sync")
     assert result.exit_code == 1
     table = rows(result)
     assert table["services/new"][2] == "error"
@@ -207,12 +207,12 @@ def test_one_missing_secret_fails_only_its_mapping(
 def test_a_token_without_the_policy_is_told_which_stanza_to_add(
     repo: Monorepo,
     keys: dict[str, str],
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
     reader_token: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("VAULT_TOKEN", reader_token)
-    result = run_cli("sync")
+    result = envdrift_cli("sync")
     assert result.exit_code == 1
     secret = repo.mappings[0][0]
     assert f"needs 'read' on secret/data/{secret}" in result.stdout
@@ -222,37 +222,37 @@ def test_a_token_without_the_policy_is_told_which_stanza_to_add(
 def test_no_token_exits_1_naming_the_three_ways(
     repo: Monorepo,
     keys: dict[str, str],
-    run_cli: Callable[..., Result],
+    envdrift_cli: Callable[..., Result],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("VAULT_TOKEN")
-    result = run_cli("sync")
+    result = envdrift_cli("sync")
     assert result.exit_code == 1
     assert "no Vault token found" in result.output
     assert "vault login" in result.output
 
 
 def test_a_lone_dotenv_field_is_checked_against_the_mapping_environment(
-    repo: Monorepo, run_cli: Callable[..., Result]
+    repo: Monorepo, envdrift_cli: Callable[..., Result]
 ) -> None:
     key = make_key("labelled")
     secret, folder = f"{repo.uid}/labelled-{uuid.uuid4().hex[:6]}", "services/labelled"
     repo.server.cli("kv", "put", f"secret/{secret}", f"DOTENV_PRIVATE_KEY_PRODUCTION={key}")
     production = repo.write_config(mappings=[(secret, folder, "production")])
-    assert run_cli("sync", "-c", str(production)).exit_code == 0
+    assert envdrift_cli("sync", "-c", str(production)).exit_code == 0
     assert f"DOTENV_PRIVATE_KEY_PRODUCTION={key}" in repo.keys(folder)
 
     repo.write_config(mappings=[(secret, folder, "staging")])
-    wrong = run_cli("sync")
+    wrong = envdrift_cli("sync")
     assert wrong.exit_code == 1
     assert rows(wrong)[folder][2] == "error"
     assert "DOTENV_PRIVATE_KEY_STAGING" not in repo.keys(folder)
 
 
 def test_json_output_and_no_key_anywhere(
-    repo: Monorepo, keys: dict[str, str], run_cli: Callable[..., Result]
+    repo: Monorepo, keys: dict[str, str], envdrift_cli: Callable[..., Result]
 ) -> None:
-    result = run_cli("sync", "--format", "json")
+    result = envdrift_cli("sync", "--format", "json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["provider"] == "hashicorp"

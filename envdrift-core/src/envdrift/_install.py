@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CORE",
+    "FIRST_PARTY_BACKENDS",
     "docs_url",
     "install_command",
     "installed_distributions",
@@ -36,11 +37,13 @@ __all__ = [
 
 CORE = "envdrift-core"
 UMBRELLA = "envdrift"
+#: Our own backends, by vault name: each is its own distribution, maybe not installed.
+FIRST_PARTY_BACKENDS = {name: f"envdrift-{name}" for name in ("aws", "azure", "hashicorp")}
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-#: Files that only envdrift 11.x puts in the ``envdrift`` package folder. Ours has a
-#: ``cli/`` package, which would shadow 11.x's ``cli.py``; 11.x's ``sync/`` shadows our
-#: ``sync.py``: sharing the folder breaks both.
-LEGACY_FILES = ("cli.py", "cli_commands", "api.py")
+#: Files that only envdrift 11.x puts in the ``envdrift`` package folder and ours can never
+#: have: our ``cli/`` package would shadow 11.x's ``cli.py`` (and 11.x's ``sync/`` shadows
+#: our ``sync.py``), so sharing the folder breaks both. Do not name a module of ours so.
+LEGACY_FILES = ("cli.py", "cli_commands")
 #: Where the docs live when the installed metadata does not say (a source checkout run
 #: without installing): the README's pointer, which a checkout does have.
 FALLBACK_DOCS = "the docs/ folder of envdrift's repository"

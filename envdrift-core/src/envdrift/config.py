@@ -4,7 +4,8 @@
 ``Config``: the provider, each backend's ``[vault.<name>]`` table (passed through to the
 backend, which validates its own keys), and the sync mappings in file order. Problems
 with the file itself are ``ConfigError`` (exit 2) naming the file, the key path and what
-was expected; unknown keys only warn (``Config.warnings``), with a did-you-mean.
+was expected; unknown keys warn (``Config.warnings``), with a did-you-mean, or under
+``--ci``/``ENVDRIFT_STRICT=1`` are errors (``envdrift.strict``).
 
 This module imports pydantic, so the CLI imports it only inside commands that need it.
 The reference is ``docs/configuration.md``.
@@ -21,6 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from envdrift._install import FIRST_PARTY_BACKENDS
 from envdrift._suggest import did_you_mean
 from envdrift.discovery import CONFIG_FILENAME, PYPROJECT_FILENAME, find_config, parse_toml
 from envdrift.errors import ConfigError
@@ -66,7 +68,7 @@ _UNSUPPORTED_MAPPING_KEYS = {
 }
 
 #: Backend tables that may appear without their plugin being installed here.
-_KNOWN_BACKEND_TABLES = frozenset({"aws", "azure", "hashicorp", "gcp", "files"})
+_KNOWN_BACKEND_TABLES = frozenset(FIRST_PARTY_BACKENDS)
 
 # -- the schema ------------------------------------------------------------------------
 
@@ -196,6 +198,10 @@ class Config:
         limits: ``[vault] timeout``, ``retries`` and ``deadline`` (``None`` where unset).
         mappings: Every mapping, in file order.
         warnings: Unknown keys, one line each; the CLI prints them.
+        file_blockers: envdrift 11.x settings that change which files hold secrets or
+            how they are encrypted (a SOPS backend, partial encryption), which this
+            release does not implement: ``pull`` and ``lock`` refuse to run
+            (``refuse_file_commands``) rather than put secrets elsewhere.
         key_prefix: ``"tool.envdrift."`` for pyproject.toml, so messages give full paths.
         label: How messages name the file (relative to the working directory).
     """
@@ -212,7 +218,22 @@ class Config:
     limits: Limits = field(default_factory=lambda: Limits())
     mappings: tuple[SyncMapping, ...] = ()
     warnings: tuple[str, ...] = ()
+    file_blockers: tuple[str, ...] = ()
     key_prefix: str = ""
+
+    def refuse_file_commands(self, command: str) -> None:
+        """Stop ``command`` (``pull``, ``lock``) when ``file_blockers`` is not empty.
+
+        Raises:
+            ConfigError: naming each setting, exit 2.
+        """
+        if self.file_blockers:
+            raise ConfigError(
+                f"{self.label}: envdrift {command} cannot honour "
+                + "; ".join(self.file_blockers)
+                + f". Nothing was changed: keep envdrift 11.x for {command} in this project, "
+                "or remove the setting"
+            )
 
     def select(self, profile: str | None) -> list[SyncMapping]:
         """Return the mappings a run includes, in file order.
@@ -246,7 +267,13 @@ class Config:
         return selected
 
     def section_warnings(self, installed: Iterable[str]) -> list[str]:
-        """Warn about ``[vault.<name>]`` tables that match no installed or known vault."""
+        """Warn about ``[vault.<name>]`` tables that match no installed or known vault.
+
+        The warnings go through the run's ``envdrift.strict`` policy (printed, or an
+        error under strict config) and are returned for the JSON document.
+        """
+        from envdrift.strict import current_policy
+
         names = set(installed)
         warnings = []
         for table in self.vault_tables:
@@ -257,6 +284,7 @@ class Config:
                 f"{self.label}: [{self.key_prefix}vault.{table}] matches no installed vault "
                 f"and is ignored.{hint}"
             )
+        current_policy().check(warnings)
         return warnings
 
 
@@ -272,9 +300,21 @@ def load_config(path: Path | None, cwd: Path) -> Config:
             legacy ``pair.txt``. ``None`` discovers the file from ``cwd`` upwards.
         cwd: The directory a relative ``path`` and discovery start from.
 
+    Unknown keys are warnings (``Config.warnings``), printed through the run's
+    ``envdrift.strict`` policy, or, under ``--ci`` or ``ENVDRIFT_STRICT=1``, an error.
+
     Raises:
-        ConfigError: no file found, unreadable, malformed, or of the wrong types.
+        ConfigError: no file found, unreadable, malformed, or of the wrong types; or an
+            unknown key under strict config.
     """
+    from envdrift.strict import current_policy
+
+    config = _load(path, cwd)
+    current_policy().check(config.warnings)
+    return config
+
+
+def _load(path: Path | None, cwd: Path) -> Config:
     cwd = Path(os.path.abspath(cwd))
     if path is None:
         found = find_config(cwd)
@@ -427,9 +467,28 @@ def _from_toml(
         limits=Limits(vault.timeout, vault.retries, vault.deadline),
         mappings=tuple(mappings),
         warnings=tuple(warnings),
+        file_blockers=_file_blockers(data, prefix),
         key_prefix=prefix,
         label=label,
     )
+
+
+def _file_blockers(data: Mapping[str, Any], prefix: str) -> tuple[str, ...]:
+    """envdrift 11.x settings that change which files hold secrets, or how."""
+    found = []
+    encryption = data.get("encryption")
+    backend = encryption.get("backend") if isinstance(encryption, Mapping) else None
+    if backend is not None and backend != "dotenvx":
+        found.append(
+            f"[{prefix}encryption] backend = {backend!r} (this envdrift encrypts with dotenvx only)"
+        )
+    partial = data.get("partial_encryption")
+    if isinstance(partial, Mapping) and partial.get("enabled") is True:
+        found.append(
+            f"[{prefix}partial_encryption] enabled = true (secrets in .secret files, "
+            "combined files: not implemented here)"
+        )
+    return tuple(found)
 
 
 def _check_keys_filename(label: str, prefix: str, name: str) -> None:

@@ -19,10 +19,17 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from envdrift.hookspecs import DecryptionCheck
+    from envdrift.secrets import Secret
     from envdrift.session import VaultSet
     from envdrift.targets import Target
 
-__all__ = ["VaultVerification", "repair_steps", "restore_warning", "verify_vault"]
+__all__ = [
+    "VaultVerification",
+    "committed_verifies",
+    "repair_steps",
+    "restore_warning",
+    "verify_vault",
+]
 
 
 @dataclass(frozen=True)
@@ -91,9 +98,7 @@ def verify_vault(file: Path, target: Target, vaults: VaultSet) -> VaultVerificat
         raise FormatError(f"{file}: no such file") from None
     mapping = target.mapping
     vault, secret = vaults.for_mapping(mapping)
-    source = f"secret {secret!r} in {vault.describe()}"
-    value = vault.fetch(secret)
-    key = normalize_private_key(value, mapping.environment, source=source)
+    key = _vault_key(target, vaults)
     check = vaults.verify_decryption(file, text, key)
     if check is None:
         raise ConfigError(
@@ -101,6 +106,28 @@ def verify_vault(file: Path, target: Target, vaults: VaultSet) -> VaultVerificat
             f"(encrypt it first: envdrift encrypt {shlex.quote(str(file))})"
         )
     return VaultVerification(file, secret, vault.describe(), mapping.environment, check)
+
+
+def committed_verifies(file: Path, target: Target, vaults: VaultSet) -> bool | None:
+    """Whether the vault's key opens ``file`` as git last committed it (``HEAD``).
+
+    The guide's repair starts with ``git restore``: it helps only when this is true.
+    ``None`` when there is no committed version to ask about (no git, not committed).
+    """
+    from envdrift.gitsafety import committed_text
+
+    text = committed_text(file)
+    if text is None:
+        return None
+    check = vaults.verify_decryption(file, text, _vault_key(target, vaults))
+    return None if check is None else check.ok
+
+
+def _vault_key(target: Target, vaults: VaultSet) -> Secret:
+    """The target's key, fetched and normalised as ``sync`` does."""
+    vault, secret = vaults.for_mapping(target.mapping)
+    source = f"secret {secret!r} in {vault.describe()}"
+    return normalize_private_key(vault.fetch(secret), target.mapping.environment, source=source)
 
 
 def repair_steps(file: Path, target: Target, sync: str) -> list[str]:

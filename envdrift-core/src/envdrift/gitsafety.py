@@ -1,7 +1,9 @@
 """Keeping private keys away from git: whatever envdrift writes that holds one is ignored.
 
-Every command that writes a keys file (``sync``, ``rotate``, ``encrypt``, ``decrypt
---repair``) hands the paths it wrote to ``protect``. Inside a git work tree it makes sure
+The one keys-file writer (``dotenvx.keysfile.update_keys_file``, behind ``encrypt``,
+``rotate`` and ``decrypt --repair``) hands each file it wrote, and its backup, to
+``protect``; ``sync`` (and ``pull``) call it once for all their keys files. Inside a git
+work tree it makes sure
 git ignores the keys file, its backups (``.env.keys.backup.<time>``, and any other
 ``.env.keys.*``) and envdrift's temporary files, by adding whichever of those patterns
 git does not already ignore to the work tree's top-level ``.gitignore`` (one file covers
@@ -24,9 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from envdrift._fs import ENV_FILE_LIMIT, TEMP_PREFIX, atomic_write, locked, read_limited
+from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
+from envdrift.errors import EnvdriftError
 
 __all__ = [
     "GitProtection",
+    "committed_text",
     "holds_private_key",
     "ignore_patterns",
     "protect",
@@ -40,7 +45,7 @@ _BACKUP_PROBE = ".backup.20000101T000000Z"
 _TEMP_PROBE = f"{TEMP_PREFIX}0-probe"
 #: A private key assigned on a line: what a keys file (under any name) holds.
 _KEY_LINE = re.compile(
-    r"^[ \t\ufeff]*(?:export[ \t]+)?(?P<name>DOTENV_PRIVATE_KEY[A-Za-z0-9_.-]*)[ \t]*="
+    rf"^[ \t\ufeff]*(?:export[ \t]+)?(?P<name>{PRIVATE_KEY_NAME}[A-Za-z0-9_.-]*)[ \t]*="
     r"[ \t]*[\"'`]?[0-9a-fA-F]{64}(?![0-9a-fA-F])",
     re.MULTILINE,
 )
@@ -80,8 +85,8 @@ class GitProtection:
             )
         warnings = [tracked_warning(path) for path in self.tracked]
         warnings += [
-            f"{_shown(path)} is still not ignored by git (a '!' rule in a .gitignore "
-            "re-includes it); remove that rule so that `git add -A` never takes it"
+            f"git does not ignore {_shown(path)}, so `git add -A` would take it: add "
+            f"{path.name} to a .gitignore (or remove the '!' rule that re-includes it)"
             for path in self.unignored
             if path not in self.tracked
         ]
@@ -123,6 +128,23 @@ def holds_private_key(path: Path, keys_filename: str = ".env.keys") -> str | Non
         return None
     line = text.count("\n", 0, found.start()) + 1
     return f"line {line}: {found.group('name')} holds a private key"
+
+
+def committed_text(path: Path) -> str | None:
+    """The text of ``path`` as git's ``HEAD`` holds it, or ``None`` (not in a work tree,
+    not committed, no git, not UTF-8)."""
+    tree = work_tree_of(path.parent)
+    git = shutil.which("git")
+    if tree is None or git is None:
+        return None
+    rel = os.path.relpath(os.path.abspath(path), tree).replace(os.sep, "/")
+    done = _git(git, tree, "show", f"HEAD:./{rel}")
+    if done.returncode != 0:
+        return None
+    try:
+        return done.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def tracked_files(tree: Path) -> list[Path]:
@@ -187,7 +209,10 @@ def _protect_tree(tree: Path, paths: list[Path]) -> GitProtection:
     ignored = _ignored(git, tree, [*probes, *rels]) if git else set()
     missing = list(dict.fromkeys(p for probe, p in probes.items() if probe not in ignored))
     if missing:
-        with locked(tree):
+        added = []
+        # The keys file is written by now: a .gitignore that cannot be changed is
+        # reported (as unignored), never an error that would hide what was written.
+        with contextlib.suppress(EnvdriftError), locked(tree):
             added = _append(gitignore, missing)
         if added:
             result.gitignore, result.added = gitignore, added
@@ -209,13 +234,23 @@ def _rel(tree: Path, paths: list[Path]) -> list[str]:
     return [os.path.relpath(path, tree) for path in paths]
 
 
+#: Variables that point git at another repository or index (set inside git hooks).
+_GIT_LOCATION = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
+
+
 def _git(git: str, tree: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [git, "-C", str(tree), *args],
-        input=stdin.encode("utf-8", "surrogateescape"),
-        capture_output=True,
-        check=False,
-    )
+    """Run git in ``tree``; a git that cannot run answers like one that found nothing."""
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION}
+    try:
+        return subprocess.run(
+            [git, "-C", str(tree), *args],
+            input=stdin.encode("utf-8", "surrogateescape"),
+            capture_output=True,
+            check=False,
+            env=env,
+        )
+    except OSError:
+        return subprocess.CompletedProcess([git, *args], 128, b"", b"")
 
 
 def _ignored(git: str, tree: Path, rels: list[str]) -> set[str]:

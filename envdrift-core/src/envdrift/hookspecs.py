@@ -62,20 +62,26 @@ def envdrift_register_vaults() -> list[type[Vault]]:  # type: ignore[empty-body]
 
 @hookspec(firstresult=True)
 def envdrift_verify_decryption(
-    path: Path, text: str, private_key: Secret
+    path: Path, text: str, private_key: Secret, environment: str | None
 ) -> DecryptionCheck | None:
     """Answer "can ``private_key`` decrypt the encrypted env file at ``path``?".
 
-    Called by ``sync --check-decryption`` and ``decrypt --verify-vault``, once per file.
-    Work in memory: never write plaintext anywhere. The first non-``None`` answer wins,
-    so return ``None`` for files that are not in your format. envdrift's own dotenvx
-    verifier is registered ``trylast``.
+    Called by ``sync --check-decryption`` for every env file in a mapping's folder (so
+    that a plugin for any format is asked), and by ``decrypt --verify-vault``,
+    ``rotate`` and ``--repair`` for the file they work on. Work in memory: never write
+    plaintext anywhere. The first non-``None`` answer wins, so return ``None`` for
+    files that are not yours. envdrift's own dotenvx verifier is registered
+    ``trylast``.
 
     Args:
         path: The env file, for messages.
         text: The file's content, already read.
         private_key: The candidate private key.
+        environment: Set when ``path`` is a candidate found in a mapping's folder: the
+            mapping's environment (``production``). Return ``None`` unless the file is
+            one of that environment's encrypted files in your format. ``None`` when the
+            user named the file: check it.
 
     Returns:
-        A ``DecryptionCheck`` (never holding plaintext), or ``None`` for "not my format".
+        A ``DecryptionCheck`` (never holding plaintext), or ``None`` for "not mine".
     """

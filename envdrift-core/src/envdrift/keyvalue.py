@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import re
 
+from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME, key_name
 from envdrift.errors import FormatError
 from envdrift.secrets import Secret, scrub
 
-__all__ = ["PRIVATE_KEY_PREFIX", "is_private_key", "normalize_private_key", "private_key_name"]
+__all__ = ["is_private_key", "normalize_private_key", "private_key_name", "public_fingerprint"]
 
-PRIVATE_KEY_PREFIX = "DOTENV_PRIVATE_KEY"
 #: The longest value examined (characters): a whole .env.keys with many environments
 #: fits many times over.
 MAX_VALUE_LENGTH = 64 << 10
@@ -34,7 +34,7 @@ _CURVE_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD036414
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _ASSIGNMENT = re.compile(r"(?:export\s+)?([A-Za-z0-9_.-]+)\s*=(.*)")
-_LABEL = re.compile(r"DOTENV_PRIVATE_KEY[A-Z0-9_-]*")
+_LABEL = re.compile(rf"{PRIVATE_KEY_NAME}[A-Z0-9_-]*")
 _LABEL_SHOWN = 64  # longer labels are not quoted in messages
 _QUOTES = "\"'`"
 #: Python's str.strip() keeps U+FEFF; a BOM pasted into a vault is still whitespace to us.
@@ -43,12 +43,31 @@ _BLANK = " \t\r\n\v\f\ufeff\u00a0"
 
 def private_key_name(environment: str) -> str:
     """Return ``DOTENV_PRIVATE_KEY_<ENVIRONMENT>`` (``DOTENV_PRIVATE_KEY`` for ``""``)."""
-    return f"{PRIVATE_KEY_PREFIX}_{environment.upper()}" if environment else PRIVATE_KEY_PREFIX
+    return key_name(PRIVATE_KEY_NAME, environment)
 
 
 def is_private_key(text: str) -> bool:
     """Whether ``text`` is exactly a valid private key: 64 hex characters, 0 < d < n."""
     return bool(_HEX64.fullmatch(text)) and 0 < int(text, 16) < _CURVE_ORDER
+
+
+#: Hex digits of the public key shown by ``public_fingerprint``: ``02``/``03`` and ten more.
+PUBLIC_PREFIX_LENGTH = 12
+
+
+def public_fingerprint(private_key: Secret) -> str | None:
+    """Return the first hex digits of ``private_key``'s public key, e.g. ``03a1b2c3d4e5``.
+
+    Safe to print: the public key is public by design (every encrypted env file commits
+    it as ``DOTENV_PUBLIC_KEY_<ENV>``) and says nothing about the private key, so the
+    prefix is the same in every run, on every teammate's machine and in the file's own
+    header. ``None`` when the value is not a usable private key.
+    """
+    if not is_private_key(private_key.reveal()):
+        return None
+    from envdrift.dotenvx.crypto import public_key_of
+
+    return public_key_of(private_key)[:PUBLIC_PREFIX_LENGTH]
 
 
 def normalize_private_key(value: Secret, environment: str, *, source: str) -> Secret:

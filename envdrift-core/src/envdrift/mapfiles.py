@@ -21,7 +21,7 @@ from envdrift.errors import FormatError
 if TYPE_CHECKING:
     from envdrift.config import SyncMapping
 
-__all__ = ["mapping_env_files"]
+__all__ = ["folder_env_files", "mapping_env_files"]
 
 _TEMPLATE_SUFFIXES = (".example", ".sample", ".template")
 
@@ -37,26 +37,34 @@ def mapping_env_files(mapping: SyncMapping, keys_filename: str) -> list[Path]:
         return [mapping.folder / mapping.env_file]
     suffix = f"_{mapping.environment.upper()}" if mapping.environment else ""
     public_key = PUBLIC_KEY_NAME + suffix
+    return [
+        path
+        for path in folder_env_files(mapping.folder, keys_filename)
+        if environment_suffix(path.name) == suffix or _declares(path, public_key)
+    ]
+
+
+def folder_env_files(folder: Path, keys_filename: str = ".env.keys") -> list[Path]:
+    """The env files in ``folder``, sorted by name: every file whose name holds ``.env``
+    but keys files (and their backups), templates and envdrift's temporary files.
+
+    Raises:
+        FormatError: the folder cannot be listed.
+    """
     try:
-        entries = sorted(os.scandir(mapping.folder), key=lambda e: e.name)
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
-        raise FormatError(f"cannot list {mapping.folder}: {exc.strerror or exc}") from None
-    found = []
-    for entry in entries:
-        name = entry.name
-        if (
-            ".env" not in name
-            or name == keys_filename
-            or ".env.keys" in name
-            or name.startswith((keys_filename + ".", TEMP_PREFIX))
-            or name.endswith(_TEMPLATE_SUFFIXES)
-            or not entry.is_file()
-        ):
-            continue
-        path = Path(entry.path)
-        if environment_suffix(name) == suffix or _declares(path, public_key):
-            found.append(path)
-    return found
+        raise FormatError(f"cannot list {folder}: {exc.strerror or exc}") from None
+    return [
+        Path(entry.path)
+        for entry in entries
+        if ".env" in entry.name
+        and entry.name != keys_filename
+        and ".env.keys" not in entry.name
+        and not entry.name.startswith((keys_filename + ".", TEMP_PREFIX))
+        and not entry.name.endswith(_TEMPLATE_SUFFIXES)
+        and entry.is_file()
+    ]
 
 
 def _declares(path: Path, public_key: str) -> bool:

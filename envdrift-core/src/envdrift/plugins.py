@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from envdrift import hookspecs
+from envdrift._install import FIRST_PARTY_BACKENDS
 from envdrift._suggest import did_you_mean
 from envdrift.errors import PluginLoadError, UnknownVaultError
 from envdrift.vaults import Vault, VaultContext
@@ -33,7 +34,6 @@ __all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "PluginRegistry"]
 ENTRY_POINT_GROUP = "envdrift"
 CORE_DISTRIBUTION = "envdrift-core"
 #: Our own backends' distributions: an unknown name among these gets the install command.
-FIRST_PARTY_BACKENDS = {name: f"envdrift-{name}" for name in ("aws", "azure", "hashicorp")}
 
 
 @dataclass
@@ -260,12 +260,16 @@ class PluginRegistry:
         return cls(options, context or VaultContext())
 
     def verify_decryption(
-        self, path: Path, text: str, private_key: Secret
+        self, path: Path, text: str, private_key: Secret, *, environment: str | None = None
     ) -> DecryptionCheck | None:
-        """Ask the plugins whether ``private_key`` decrypts the file; first answer wins."""
+        """Ask the plugins whether ``private_key`` decrypts the file; first answer wins.
+
+        ``environment``: set when ``path`` is a candidate found in a mapping's folder
+        (see ``envdrift_verify_decryption``).
+        """
         self.load()
         result: DecryptionCheck | None = self.pm.hook.envdrift_verify_decryption(
-            path=path, text=text, private_key=private_key
+            path=path, text=text, private_key=private_key, environment=environment
         )
         return result
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +86,7 @@ def decrypt_mapped(
     *,
     jobs: int,
     environ: Mapping[str, str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[MappingPull]:
     """Decrypt the env files of every mapping ``report`` synced successfully.
 
@@ -94,6 +95,7 @@ def decrypt_mapped(
         keys_filename: The keys file name (never decrypted).
         jobs: Files decrypted at once.
         environ: The environment (``DOTENV_PRIVATE_KEY*`` are candidates too).
+        progress: Told ``("decrypting", done, total)`` as files finish.
     """
     base = dict(os.environ if environ is None else environ)
     pulls = [MappingPull(result) for result in report.results]
@@ -120,18 +122,26 @@ def decrypt_mapped(
                 # The vault's key first, in memory; the keys files are still read too.
                 env[private_key_name(path)] = result.vault_key.reveal()
             work.append((pull, path, env))
-    outcomes = _decrypt_all([(path, env) for _, path, env in work], jobs)
+    notify = progress or (lambda phase, done, total: None)
+    outcomes = _decrypt_all([(path, env) for _, path, env in work], jobs, notify)
     for (pull, _, _), outcome in zip(work, outcomes, strict=True):
         pull.files.append(outcome)
     return pulls
 
 
-def _decrypt_all(items: Sequence[tuple[Path, dict[str, str]]], jobs: int) -> list[FileOutcome]:
+def _decrypt_all(
+    items: Sequence[tuple[Path, dict[str, str]]],
+    jobs: int,
+    notify: Callable[[str, int, int], None],
+) -> list[FileOutcome]:
     if not items:
         return []
+    notify("decrypting", 0, len(items))
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items)))) as pool:
         futures = [pool.submit(_decrypt_one, path, env) for path, env in items]
         try:
+            for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
+                notify("decrypting", done, len(items))
             return [future.result() for future in futures]
         except BaseException:
             for future in futures:

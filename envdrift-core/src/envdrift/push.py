@@ -9,10 +9,12 @@ value is "unchanged". ``verify`` only reports what would be pushed.
 from __future__ import annotations
 
 import enum
+import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
 from envdrift.errors import EnvdriftError, FormatError, NotFoundError
 from envdrift.keyvalue import is_private_key, normalize_private_key
 from envdrift.secrets import Secret
@@ -128,11 +130,26 @@ def _local_key(result: PushResult) -> Secret:
     keys = KeysFile.read(result.keys_file)
     key = keys.get(name)
     if key is None:
-        raise FormatError(f"{result.keys_file}: no {name} line to push")
+        raise FormatError(f"{result.keys_file}: no {name} line to push{_other_envs(result, keys)}")
     value = key.reveal().strip().lower()
     if not is_private_key(value):
         raise FormatError(f"{result.keys_file}: {name} is not a 64-hex private key")
     return Secret(value)
+
+
+def _other_envs(result: PushResult, keys: KeysFile) -> str:
+    """``; it holds DOTENV_PRIVATE_KEY_STAGING: pass --env staging`` when the keys file
+    holds other environments' keys (the usual cause: a file not named ``.env.production``)."""
+    prefix = f"{PRIVATE_KEY_NAME}_"
+    others = [n for n in keys.names() if n.startswith(prefix) and n != result.mapping.key_name]
+    if not others:
+        return ""
+    envs = [n.removeprefix(prefix).lower() for n in others]
+    if result.mapping.origin == "the command line":
+        fix = " or ".join(f"--env {shlex.quote(env)}" for env in envs)
+        return f"; it holds {', '.join(others)}: to push that key, pass {fix}"
+    fix = " or ".join(f'environment = "{env}"' for env in envs)
+    return f"; it holds {', '.join(others)}: to push that key, set {fix} in the mapping"
 
 
 def _push_one(

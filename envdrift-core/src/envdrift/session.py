@@ -67,7 +67,8 @@ def open_vaults(
             ``[vault]``, and the defaults of ``envdrift.retry`` fill the rest.
 
     Raises:
-        ConfigError: no provider anywhere, or a flag the backend does not take.
+        ConfigError: no provider anywhere, or a flag the backend does not take, or
+            (strict config) a ``[vault.<name>]`` table no installed backend reads.
         UnknownVaultError: no installed plugin provides the provider.
     """
     chosen = provider or config.provider
@@ -93,7 +94,12 @@ def open_vaults(
             )
         overrides[option] = value
     merged = (limits or Limits()).over(config.limits)
-    return VaultSet(config, registry, chosen, overrides, debug=debug, limits=merged)
+    # Printed (or, under strict config, refused) here, so every command opening vaults
+    # says it; kept on the set for the JSON documents.
+    warnings = tuple(config.section_warnings(registry.vault_names()))
+    return VaultSet(
+        config, registry, chosen, overrides, debug=debug, limits=merged, warnings=warnings
+    )
 
 
 class VaultSet:
@@ -110,6 +116,8 @@ class VaultSet:
         limits: The run's timeout, retries and deadline (``None`` = default).
         deadline: Shared by every backend of the run; ``cancel()`` it to stop all
             retrying.
+        warnings: ``[vault.<name>]`` tables no installed backend reads (``open_vaults``
+            has printed them).
     """
 
     def __init__(
@@ -121,8 +129,10 @@ class VaultSet:
         *,
         debug: bool = False,
         limits: Limits | None = None,
+        warnings: tuple[str, ...] = (),
     ) -> None:
         self.config = config
+        self.warnings = warnings
         self.registry = registry
         self.provider = provider
         self._cls = registry.vault_class(provider)
@@ -177,10 +187,14 @@ class VaultSet:
             raise ConfigError(f"{self.config.label}: {exc}") from None
 
     def verify_decryption(
-        self, path: Path, text: str, private_key: Secret
+        self, path: Path, text: str, private_key: Secret, *, environment: str | None = None
     ) -> DecryptionCheck | None:
-        """Ask the plugins whether ``private_key`` decrypts ``path``; first answer wins."""
-        return self.registry.verify_decryption(path, text, private_key)
+        """Ask the plugins whether ``private_key`` decrypts ``path``; first answer wins.
+
+        ``environment``: set when ``path`` is a candidate found in a mapping's folder
+        (see ``envdrift_verify_decryption``).
+        """
+        return self.registry.verify_decryption(path, text, private_key, environment=environment)
 
     @property
     def debug(self) -> bool:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import concurrent.futures
 import enum
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -75,7 +74,7 @@ class Outcome(enum.StrEnum):
 
 
 class Drift(enum.StrEnum):
-    """Why a mapping is out of sync."""
+    """Why a mapping is out of sync (``missing_secret``: on an ``error`` outcome)."""
 
     MISMATCH = "mismatch"
     MISSING_KEY = "missing_key"
@@ -87,7 +86,8 @@ class SyncOptions:
     """How a run behaves.
 
     Attributes:
-        verify: Never write; report drift (mismatch, missing key, missing secret).
+        verify: Never write; report drift (mismatch, missing key). A secret missing
+            from the vault is an error, with or without it.
         force: Overwrite a differing local key without asking.
         ci: Never ask; an unresolved mismatch is an error.
         check_decryption: Afterwards, prove each key decrypts its folder's env files.
@@ -122,7 +122,7 @@ class MappingResult:
         mapping: The mapping.
         outcome: What happened (``None`` only while the run is in progress).
         reason: Why, for errors, drift and skips; empty otherwise.
-        drift: For ``Outcome.DRIFT``: which kind.
+        drift: For ``Outcome.DRIFT``: which kind; ``MISSING_SECRET`` on an error.
         keys_file: The keys file the mapping writes (``None`` if its folder is unusable).
         vault: How messages name the backend (``vault 'aws' (region eu-west-1)``).
         secret_name: The name asked of the backend.
@@ -171,6 +171,8 @@ class MappingResult:
 
     def as_dict(self, salt: bytes, root: Path) -> dict[str, Any]:
         """Return the JSON form documented in ``docs/sync-json.md``."""
+        from envdrift.keyvalue import public_fingerprint
+
         m = self.mapping
         return {
             "index": m.index,
@@ -188,6 +190,8 @@ class MappingResult:
             "backup": _relative(self.backup, root),
             "vault_value": self.vault_key.redacted(salt) if self.vault_key else None,
             "local_value": self.local_key.redacted(salt) if self.local_key else None,
+            "vault_public_key": public_fingerprint(self.vault_key) if self.vault_key else None,
+            "local_public_key": public_fingerprint(self.local_key) if self.local_key else None,
             "decryption": self._decryption_dict(root),
         }
 
@@ -493,8 +497,10 @@ def _take(result: MappingResult, answer: Secret | EnvdriftError | None) -> None:
     if answer is None:
         result.fail(f"{result.vault} returned nothing for secret {result.secret_name!r}")
     elif isinstance(answer, NotFoundError):
-        result.outcome, result.drift = Outcome.DRIFT, Drift.MISSING_SECRET
-        result.reason = str(answer)  # settled as drift here; _resolve turns it into an error
+        # An error, also under --verify (nothing to compare); `drift` says which kind,
+        # for `lock`'s advice and JSON readers.
+        result.fail(str(answer))
+        result.drift = Drift.MISSING_SECRET
     elif isinstance(answer, EnvdriftError):
         result.fail(str(answer))
     else:
@@ -561,8 +567,6 @@ def _resolve(
     results: list[MappingResult], options: SyncOptions, confirm: ConfirmCallback | None
 ) -> None:
     for result in results:
-        if result.drift is Drift.MISSING_SECRET and not options.verify:
-            result.outcome, result.drift = Outcome.ERROR, None
         if not result.pending:
             continue
         if result.local_key is None:
@@ -697,25 +701,23 @@ def _check(
         key = result.vault_key
         if key is None:  # pragma: no cover - filtered out above
             return
-        files, unread = _encrypted_env_files(
-            result.mapping.folder, result.mapping.environment, keys_filename
-        )
-        if not files:
-            result.decryption_error = (
-                "; ".join(unread) + "; nothing could be checked"
-                if unread
-                else f"no env file in {result.mapping.folder_path!r} declares "
-                f"{_public_key_name(result.mapping.environment)}; nothing to check"
-            )
-            return
+        environment = result.mapping.environment
+        files, unread = _env_files(result.mapping.folder, keys_filename)
         checks = []
         for path, text in files:
-            answer = vaults.verify_decryption(path, text, key)
-            if answer is None:
-                result.decryption_error = f"no installed verifier understands {path.name}"
-                return
-            checks.append(answer)
-        result.decryption = checks
+            # The verifiers decide which files are this environment's, in their format.
+            answer = vaults.verify_decryption(path, text, key, environment=environment)
+            if answer is not None:
+                checks.append(answer)
+        if checks:
+            result.decryption = checks
+        elif unread:
+            result.decryption_error = "; ".join(unread) + "; nothing could be checked"
+        else:
+            result.decryption_error = (
+                f"no env file in {result.mapping.folder_path!r} is encrypted for environment "
+                f"{environment!r} (none that an installed verifier recognises); nothing to check"
+            )
 
     _each(pool, todo, check, "checking", notify)
 
@@ -732,19 +734,10 @@ def _hold_failing_keys(results: list[MappingResult]) -> None:
             )
 
 
-def _public_key_name(environment: str) -> str:
-    return f"DOTENV_PUBLIC_KEY_{environment.upper()}" if environment else "DOTENV_PUBLIC_KEY"
-
-
-def _encrypted_env_files(
-    folder: Path, environment: str, keys_filename: str
-) -> tuple[list[tuple[Path, str]], list[str]]:
-    """The env files in ``folder`` that carry this environment's public key, read in memory,
-    and why each env file that could not be read was skipped."""
-    declares = re.compile(
-        rf"^[ \t\ufeff]*(?:export[ \t]+)?{re.escape(_public_key_name(environment))}[ \t]*=",
-        re.MULTILINE,
-    )
+def _env_files(folder: Path, keys_filename: str) -> tuple[list[tuple[Path, str]], list[str]]:
+    """The env files in ``folder`` (not keys files, their backups, templates or our
+    temporary files), read in memory, and why each one that could not be read was
+    skipped. Which of them belong to an environment is for the verifiers to say."""
     found = []
     unread: list[str] = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
@@ -759,14 +752,11 @@ def _encrypted_env_files(
         ):
             continue
         try:
-            text = read_env_text(Path(entry.path))
+            found.append((Path(entry.path), read_env_text(Path(entry.path))))
         except FileNotFoundError:
             continue  # gone meanwhile
         except FormatError as exc:
             unread.append(str(exc))  # too large, unreadable or not text: say so
-            continue
-        if declares.search(text):
-            found.append((Path(entry.path), text))
     return found, unread
 
 

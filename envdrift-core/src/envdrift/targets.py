@@ -9,6 +9,7 @@ say everything.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from dataclasses import dataclass, replace
@@ -79,6 +80,33 @@ class Target:
         words += ["--force"] if force else []
         return self._command(words, registry, provider, flags)
 
+    def mapping_lines(
+        self, registry: PluginRegistry, *, provider: str | None, flags: Mapping[str, str | None]
+    ) -> list[str]:
+        """The ``envdrift.toml`` that maps this target, for a run without a config file.
+
+        ``envdrift sync`` reads only mappings, so a teammate needs these lines (the
+        provider and each provider flag given, then the mapping) before it can fetch the
+        key; relative to the current directory, where the file would go.
+        """
+        mapping = self.mapping
+        lines = ["[vault]", f"provider = {_toml(provider)}"] if provider else []
+        given = {name: value for name, value in flags.items() if value is not None}
+        if provider and given:
+            options = registry.vault_class(provider).cli_options
+            lines += ["", f"[vault.{provider}]"]
+            lines += [
+                f"{options.get(name, name)} = {_toml(value)}" for name, value in given.items()
+            ]
+        lines += [
+            *([""] if lines else []),
+            "[[vault.sync.mappings]]",
+            f"secret_name = {_toml(mapping.secret_name)}",
+            f"folder_path = {_toml(Path(mapping.folder_path).as_posix())}",
+            f"environment = {_toml(mapping.environment)}",
+        ]
+        return lines
+
     def _command(
         self,
         words: list[str],
@@ -101,6 +129,11 @@ class Target:
                 if name not in options or table.get(options[name]) != value:
                     words += [CLI_FLAGS.get(name, f"--{name}"), shlex.quote(value)]
         return " ".join(words)
+
+
+def _toml(text: str) -> str:
+    """``text`` as a TOML basic string (JSON's escapes are TOML's for these)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def environment_of(path: Path) -> str:

@@ -1,8 +1,9 @@
 """envdrift's ``hashicorp`` vault: HashiCorp Vault (and OpenBao) KV secrets engines.
 
-Install with ``pip install 'envdrift[hashicorp]'``; envdrift finds it through the
-``envdrift`` entry point. Importing this module imports only ``envdrift``: hvac and
-requests load the first time the backend talks to Vault.
+Install with ``pip install 'envdrift[hashicorp]'`` (README.md says how before the PyPI
+release); envdrift finds it through the ``envdrift`` entry point. Importing this module
+imports only ``envdrift``: hvac and requests load the first time the backend talks to
+Vault.
 
 Layout (the same in every backend): this module holds the hook; ``vault.py`` the
 ``Vault`` subclass and its SDK calls; ``_errors.py`` the translation of SDK exceptions

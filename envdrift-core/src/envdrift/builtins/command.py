@@ -44,6 +44,7 @@ from envdrift import (
     NotFoundError,
     Secret,
     UnavailableError,
+    UnsupportedOperation,
     Vault,
     VaultContext,
     VaultError,
@@ -135,7 +136,8 @@ class CommandVault(Vault):
 
     def store(self, name: str, value: Secret) -> None:
         if self._store is None:
-            raise ConfigError(
+            # Declared unsupported: vault-push and rotate report it on the mapping.
+            raise UnsupportedOperation(
                 f"vault 'command' has no store command, so it cannot store secret {name!r}: "
                 'add store = ["your-cli", "write", "{secret}"] to [vault.command] (the value '
                 "is written to its stdin)"

@@ -19,9 +19,13 @@ if TYPE_CHECKING:
 
 @hookimpl(trylast=True)
 def envdrift_verify_decryption(
-    path: Path, text: str, private_key: Secret
+    path: Path, text: str, private_key: Secret, environment: str | None
 ) -> DecryptionCheck | None:
-    """Check ``private_key`` against a dotenvx-encrypted file, in memory."""
+    """Check ``private_key`` against a dotenvx-encrypted file, in memory.
+
+    A candidate from a mapping's folder (``environment`` set) is ours only when it
+    declares that environment's ``DOTENV_PUBLIC_KEY_<ENV>``.
+    """
     from envdrift.dotenvx.verify import verify_decryption
 
-    return verify_decryption(path, text, private_key)
+    return verify_decryption(path, text, private_key, environment=environment)

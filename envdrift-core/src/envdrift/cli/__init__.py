@@ -11,9 +11,11 @@ files, reaches ``app`` below and gets the same one-line explanation.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 import click
@@ -21,6 +23,9 @@ import click
 from envdrift.__about__ import __version__
 
 __all__ = ["cli", "main"]
+
+#: Longest command summary in ``envdrift --help`` before Click shortens it.
+_SUMMARY_LIMIT = 200
 
 #: ``ctx.meta`` key: the group's own arguments, for ``--version --verbose``.
 _ARGV = "envdrift.argv"
@@ -37,20 +42,6 @@ COMMANDS: dict[str, str] = {
     "lock": "envdrift.cli.lock:lock",
     "check-keys": "envdrift.cli.check_keys:check_keys",
     "plugins": "envdrift.cli.plugins:plugins",
-}
-
-#: One-line help for each subcommand, so ``envdrift --help`` need not import them.
-SHORT_HELP: dict[str, str] = {
-    "sync": "Fetch each mapping's private key from the vault into its .env.keys.",
-    "encrypt": "Encrypt .env files in place (dotenvx-compatible).",
-    "decrypt": "Decrypt a .env file; --verify-vault checks the vault key opens it.",
-    "vault-push": "Store local private keys in the vault.",
-    "rotate": "Rotate an env file's key pair; update and verify the vault first.",
-    "pull": "Sync every key, then decrypt every mapped env file in place.",
-    "lock": "Check local keys against the vault, then encrypt every mapped env file.",
-    "run": "Run a command with env files decrypted in memory (like dotenvx run).",
-    "check-keys": "Fail when a file holds a private key (the pre-commit hook's check).",
-    "plugins": "List installed plugins, their vaults and load errors.",
 }
 
 
@@ -98,6 +89,27 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
     ctx.exit()
 
 
+#: Marks a command callback that already applies the config policy.
+_POLICY_SET = "__envdrift_config_policy__"
+
+
+def _with_config_policy(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the command under ``envdrift.strict``'s policy: the config's warnings are
+    printed once, as ``Warning: …``, and its ``--ci`` (or ``ENVDRIFT_STRICT=1``) makes
+    them errors. Every command gets this here, so a new one cannot forget it."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from envdrift.cli._output import Output
+        from envdrift.strict import config_policy
+
+        with config_policy(ci=kwargs.get("ci") is True, warn=Output().warn):
+            return callback(*args, **kwargs)
+
+    setattr(run, _POLICY_SET, True)
+    return run
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
@@ -129,10 +141,19 @@ class LazyGroup(click.Group):
             raise TypeError(f"{target} is not a click command")
         if not any(param.name == "debug" for param in command.params):
             command.params.append(debug_option())
+        if command.callback is not None and not hasattr(command.callback, _POLICY_SET):
+            command.callback = _with_config_policy(command.callback)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, SHORT_HELP[name]) for name in self.list_commands(ctx)]
+        # Each command's own first sentence, wrapped rather than cut at the terminal's
+        # width (Click's default ends it with "..."). Listing them imports the command
+        # modules, which import nothing heavy (test_startup.py).
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=_SUMMARY_LIMIT)))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
@@ -209,12 +230,13 @@ def _explain_mixed_install() -> NoReturn:
     sys.exit(2)
 
 
-def __getattr__(name: str) -> Any:
-    # envdrift 11.x's console script runs `from envdrift.cli import app`. It reaches this
-    # package only when 11.x was installed over envdrift-core (our cli/ shadows its cli.py).
-    if name == "app":
-        return _explain_mixed_install
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def app() -> NoReturn:
+    """envdrift 11.x's console-script target (``envdrift.cli:app``), never ours.
+
+    11.x's script reaches this package only when 11.x was installed over envdrift-core:
+    our ``cli/`` package shadows its ``cli.py``. Explain that instead of an ImportError.
+    """
+    _explain_mixed_install()
 
 
 def main() -> None:

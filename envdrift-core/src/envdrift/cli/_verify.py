@@ -54,13 +54,14 @@ class VaultCheck:
 
     def run(self, path: Path) -> int:
         """Check (and maybe repair) ``path``; print the outcome; return its exit code."""
-        from envdrift.drift import verify_vault
+        from envdrift.drift import committed_verifies, verify_vault
         from envdrift.repair import NoLocalKeyError, repair_file
 
         flags = self.vault_flags
         target = flags.file_target(path, secret=self.secret, environment=self.environment)
         repaired: RepairResult | None = None
         no_key: NoLocalKeyError | None = None
+        restorable: bool | None = None
         with flags.open_vaults(target.config, self.registry, self.ctx) as vaults:
             result = verify_vault(path, target, vaults)
             if self.repair and not result.ok:
@@ -68,11 +69,13 @@ class VaultCheck:
                     repaired = repair_file(path, target, vaults)
                 except NoLocalKeyError as exc:
                     no_key = exc
+            if not result.ok and repaired is None:
+                restorable = committed_verifies(path, target, vaults)
         if result.ok:
             return self._ok(path, result)
         if repaired is not None:
             return self._repaired(result, repaired)
-        return self._failed(path, target, result, no_key)
+        return self._failed(path, target, result, no_key, restorable is not False)
 
     def failed(self, path: Path, exc: EnvdriftError) -> None:
         """Record a file that could not be checked at all (the caller prints the error)."""
@@ -108,6 +111,8 @@ class VaultCheck:
 
         out = self.out
         names = repaired.reencrypted
+        # A keys file git tracks fails a CI run (the key is in the repository's history).
+        code = 1 if repaired.git.tracked and _ci(self.ctx) else 0
         self.documents.append(
             {
                 **result.as_dict(),
@@ -123,7 +128,7 @@ class VaultCheck:
                     "gitignore": str(repaired.git.gitignore) if repaired.git.gitignore else None,
                 },
                 "repair": [],
-                "exit_code": 0,
+                "exit_code": code,
             }
         )
         file = repaired.file
@@ -145,9 +150,7 @@ class VaultCheck:
             )
         out.line(f"  verified: the vault's key decrypts {file}; commit it")
         out.notes(*repaired.git.messages())
-        if repaired.git.tracked and _ci(self.ctx):
-            return 1
-        return 0
+        return code
 
     def _failed(
         self,
@@ -155,19 +158,23 @@ class VaultCheck:
         target: Target,
         result: VaultVerification,
         no_key: EnvdriftError | None,
+        restorable: bool,
     ) -> int:
+        """Say what failed and how to repair it: ``--repair`` first, then, when the
+        committed file opens with the vault's key (``restorable``), the guide's three
+        steps, after the warning that step 1 discards uncommitted changes."""
         from envdrift.drift import repair_steps, restore_warning
 
         flags = self.vault_flags
         sync = target.sync_command(self.registry, provider=flags.provider, flags=flags.flags)
-        steps = repair_steps(path, target, sync)
+        steps = repair_steps(path, target, sync) if restorable else []
         command = self._repair_command(path)
         self.documents.append(
             {
                 **result.as_dict(),
                 "repair": steps,
-                "repair_keeping_values": None if no_key else command,
-                "warning": restore_warning(path),
+                "repair_keeping_values": command,
+                "warning": restore_warning(path) if steps else None,
                 "exit_code": 1,
             }
         )
@@ -175,12 +182,21 @@ class VaultCheck:
         out.error(result.explain())
         if no_key is not None:
             out.error(f"{no_key}, so --repair cannot keep its values; nothing was changed")
+            out.info(f"Whoever encrypted {path} last holds a key that opens it; they can run:")
         else:
             out.info(
                 f"To repair keeping every value (needs a key that opens {path}; whoever "
                 "encrypted it last holds one):"
             )
-            out.info(f"  {command}")
+        out.info(f"  {command}")
+        if not steps:
+            out.info(
+                f"The committed {path} does not open with the vault's key either, so "
+                "`git restore` cannot repair it: only the key it was encrypted with can "
+                "read its values."
+            )
+            return 1
+        if no_key is None:
             out.info(f"If no key you hold opens {path}:")
         out.warn(restore_warning(path))
         out.info("To repair:")

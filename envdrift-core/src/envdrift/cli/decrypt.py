@@ -44,7 +44,11 @@ if TYPE_CHECKING:
 @click.option("--secret", help="With --verify-vault: the vault secret holding the key.")
 @click.option("--env", "environment", help="With --verify-vault: the key's environment.")
 @vault_options
-@click.option("--ci", is_flag=True, help="Never prompt (envdrift decrypt never does).")
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Never prompt (decrypt never does); a config key envdrift does not read is an error.",
+)
 @format_option("With --verify-vault, json: one document on stdout.")
 @click.pass_context
 def decrypt(

@@ -35,7 +35,11 @@ if TYPE_CHECKING:
     help="Create a new key pair for a file without one even when its folder is mapped to "
     "a vault (the vault's key then no longer opens it).",
 )
-@click.option("--ci", is_flag=True, help="Never prompt; a key file git tracks fails the run.")
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Never prompt; a key file git tracks fails the run; an unread config key is an error.",
+)
 @click.pass_context
 def encrypt(
     ctx: click.Context,
@@ -47,10 +51,15 @@ def encrypt(
 ) -> None:
     """Encrypt the plaintext values of FILES (default: .env) like `dotenvx encrypt`.
 
+    With --check and no FILES, checks every .env* file of the current folder that
+    dotenvx would encrypt (not .env.keys, backups, templates or .env.vault).
+
     A file without a DOTENV_PUBLIC_KEY line gets one: the private key named for the
     file (DOTENV_PRIVATE_KEY_<ENV>) is reused from the environment or the keys file,
     or a new pair is generated and the private key appended to the keys file. Values
-    already encrypted are left as they are, so running it again changes nothing.
+    already encrypted are left as they are, so running it again changes nothing; a value
+    that decrypts to the same text in the file git committed gets that ciphertext back,
+    so a decrypt/encrypt round trip shows in `git diff` only the values that changed.
 
     In a folder that envdrift.toml maps to a vault, a file without a key gets the
     vault's key for that mapping (fetched as `envdrift sync` would), never a stray new
@@ -66,7 +75,11 @@ def encrypt(
     git = GitProtection()
     first_setup: list[str] = []
     source = None if new_key or keys_file is not None else _vault_key(ctx, first_setup)
-    for path in files or (Path(".env"),):
+    if check and not files:
+        files = _check_candidates()
+        if not files:
+            out.line("no .env* file here to check")
+    for path in files if files or check else (Path(".env"),):
         first_setup.clear()
         try:
             outcome = encrypt_file(path, keys_file=keys_file, check=check, key_source=source)
@@ -106,13 +119,30 @@ def encrypt(
         if outcome.git is not None:
             git.merge(outcome.git)
         if outcome.changed:
-            count = len(outcome.encrypted)
-            out.line(f"encrypted {path} ({count} value{_s(count)})")
+            count, kept = len(outcome.encrypted), len(outcome.kept)
+            unchanged = f"; {kept} unchanged, committed ciphertext kept" if kept else ""
+            out.line(f"encrypted {path} ({count} value{_s(count)}{unchanged})")
         else:
             out.line(f"no change to {path}")
     exit_code = max(exit_code, _report_git(out, git, ci=ci))
     if exit_code:
         ctx.exit(exit_code)
+
+
+#: ``.env*`` names dotenvx itself never expects encrypted (its precommit check skips them).
+_DOTENVX_EXEMPT = frozenset({".env.vault", ".env.x"})
+
+
+def _check_candidates() -> tuple[Path, ...]:
+    """What ``encrypt --check`` checks without FILES: every ``.env*`` file here that
+    dotenvx would encrypt (not keys files, their backups, templates or ``.env.vault``)."""
+    from envdrift.mapfiles import folder_env_files
+
+    return tuple(
+        path
+        for path in folder_env_files(Path("."))
+        if path.name.startswith(".env") and path.name not in _DOTENVX_EXEMPT
+    )
 
 
 def _report_git(out: Output, git: GitProtection, *, ci: bool) -> int:

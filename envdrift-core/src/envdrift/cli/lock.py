@@ -18,7 +18,7 @@ from envdrift.cli._options import (
     vault_options,
 )
 from envdrift.cli._output import Output
-from envdrift.cli.sync import _failed_body, _warn
+from envdrift.cli.sync import _failed_body
 
 if TYPE_CHECKING:
     from envdrift.config import Config
@@ -35,10 +35,17 @@ if TYPE_CHECKING:
     help="Change nothing, ask no vault; exit 1 when any mapped env file holds plaintext.",
 )
 @click.option(
+    "-f",
     "--force",
     is_flag=True,
     help="Accepted for envdrift 11.x scripts: lock never asks. It never overrides the "
     "key check either: any mismatch still stops it before anything is encrypted.",
+)
+@click.option(
+    "--verify-vault",
+    "verify_vault",
+    is_flag=True,
+    help="Accepted for envdrift 11.x scripts: the keys are always verified first.",
 )
 @jobs_option("Vault calls (and files encrypted)")
 @format_option("json: one document on stdout.")
@@ -49,6 +56,7 @@ def lock(
     profile: str | None,
     check: bool,
     force: bool,
+    verify_vault: bool,
     jobs: int | None,
     output_format: str,
 ) -> None:
@@ -68,6 +76,7 @@ def lock(
     Exit status: 0 when every file is encrypted, 1 when the check stopped the lock, a
     file failed or (--check) holds plaintext, 2 for configuration and usage errors.
     """
+    del verify_vault  # always on
     from envdrift.config import load_config
     from envdrift.lock import check_plaintext, encrypt_locked, preflight
     from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
@@ -83,7 +92,7 @@ def lock(
     with out.json_errors("lock", no_lock):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
-        _warn(out, config.warnings)
+        config.refuse_file_commands("lock")
         mappings = config.select(profile)
         workers = jobs or config.jobs or DEFAULT_JOBS
         if check:

@@ -19,7 +19,7 @@ def plugins(output_format: str, as_json: bool) -> None:
     json_mode = as_json or output_format == "json"
     out = Output(json_mode=json_mode)
     if json_mode:
-        out.json({"plugins": [info.as_dict() for info in infos]})
+        out.document("plugins", {"plugins": [info.as_dict() for info in infos]}, exit_code=0)
         return
     rows = [
         [

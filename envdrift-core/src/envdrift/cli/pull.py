@@ -19,7 +19,7 @@ from envdrift.cli._options import (
     vault_options,
 )
 from envdrift.cli._output import Output
-from envdrift.cli.sync import _confirmer, _failed_body, _Progress, _summary, _warn
+from envdrift.cli.sync import _confirmer, _failed_body, _Progress, _summary
 
 if TYPE_CHECKING:
     from envdrift.config import Config
@@ -34,8 +34,14 @@ if TYPE_CHECKING:
     shell_complete=complete_profile,
     help="Also pull the mappings tagged with this profile.",
 )
-@click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
-@click.option("--ci", is_flag=True, help="Never prompt; a differing local key is an error.")
+@click.option(
+    "-f", "--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept)."
+)
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Never prompt; a differing local key or an unread config key is an error.",
+)
 @jobs_option("Vault calls (and files decrypted)")
 @format_option("json: one document on stdout (docs/sync-json.md, with a decrypt step).")
 @click.pass_context
@@ -67,7 +73,7 @@ def pull(
     salt = os.urandom(16)
     config: Config | None = None
     warnings: list[str] = []
-    progress = _Progress(out, enabled=Output.stderr_is_tty())
+    progress = _Progress(out, enabled=Output.stderr_is_tty(), command="pull")
 
     def failed() -> dict[str, Any]:
         return _failed_body(config, vault_flags.provider, profile, warnings)
@@ -75,21 +81,23 @@ def pull(
     with out.json_errors("pull", failed), contextlib.closing(progress):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
-        _warn(out, config.warnings)
+        config.refuse_file_commands("pull")
         mappings = config.select(profile)
         options = SyncOptions(force=force, ci=ci, jobs=jobs or config.jobs or DEFAULT_JOBS)
         with vault_flags.open_vaults(config, registry, ctx) as vaults:
-            more = config.section_warnings(registry.vault_names())
-            warnings.extend(more)
-            _warn(out, more)
+            warnings.extend(vaults.warnings)
             interactive = not (ci or force) and Output.stdin_is_tty()
             confirm = _confirmer(out, progress, salt) if interactive else None
             report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
-        progress.update("decrypting", 0, len(report.results))
-        pulls = decrypt_mapped(report, config.env_keys_filename, jobs=options.jobs)
+        pulls = decrypt_mapped(
+            report, config.env_keys_filename, jobs=options.jobs, progress=progress.update
+        )
     code = _exit_code(report, pulls)
     notes, git_warnings = report.git.messages()
     warnings.extend(git_warnings)
+    reminder = _plaintext_reminder(pulls)
+    if reminder:
+        notes.append(reminder)
     if out.json_mode:
         out.document("pull", _body(config, report, pulls, profile, warnings, salt), exit_code=code)
     else:
@@ -102,6 +110,18 @@ def _exit_code(report: SyncReport, pulls: list[MappingPull]) -> int:
     if report.exit_code:
         return report.exit_code
     return 0 if all(p.ok for p in pulls) else 1
+
+
+def _plaintext_reminder(pulls: list[MappingPull]) -> str | None:
+    # pull leaves plaintext in files git tracks; say how it goes back before a commit.
+    decrypted = _file_counts(pulls)["files_decrypted"]
+    if not decrypted:
+        return None
+    files = "1 env file now holds" if decrypted == 1 else f"{decrypted} env files now hold"
+    return (
+        f"{files} plaintext: run 'envdrift lock' before you commit "
+        "(the envdrift-encrypted pre-commit hook refuses plaintext)"
+    )
 
 
 def _decrypt_cell(pull: MappingPull) -> str:

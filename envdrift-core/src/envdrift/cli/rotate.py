@@ -16,6 +16,7 @@ from envdrift.cli._output import Output
 @click.option("--secret", help="Vault secret for the key (default: the folder's mapping).")
 @click.option("--env", "environment", help="Environment of the key (default: from FILE's name).")
 @vault_options
+@click.option("--ci", is_flag=True, help="A config key envdrift does not read is an error.")
 @click.pass_context
 def rotate(
     ctx: click.Context,
@@ -23,6 +24,7 @@ def rotate(
     secret: str | None,
     environment: str | None,
     vault_flags: VaultFlags,
+    ci: bool,
 ) -> None:
     """Rotate FILE's key pair and the vault's copy of the private key, safely.
 
@@ -46,10 +48,22 @@ def rotate(
     out.line(
         f"rotated {file}: {result.values} value{'s' if result.values != 1 else ''} "
         f"re-encrypted for {result.public_key[:10]}…, new key stored in secret "
-        f"{result.secret!r} ({result.vault}) and verified"
+        f"{result.secret!r} in {result.vault} and verified"
     )
     if result.backup is not None:
         out.line(f"previous keys kept in {result.backup}")
     out.notes(*result.git.messages())
     sync = target.sync_command(registry, provider=vault_flags.provider, flags=vault_flags.flags)
-    out.line(f"commit {shlex.quote(str(file))}; teammates then run: {sync}")
+    if target.config_found:
+        out.line(f"commit {shlex.quote(str(file))}; teammates then run: {sync}")
+        return
+    # `envdrift sync` reads only mappings: without a config file, say which one to add.
+    out.line(
+        f"commit {shlex.quote(str(file))}; `envdrift sync` needs a mapping to fetch the new "
+        "key, so also commit an envdrift.toml here holding:"
+    )
+    for line in target.mapping_lines(
+        registry, provider=vault_flags.provider, flags=vault_flags.flags
+    ):
+        out.line(f"    {line}" if line else "")
+    out.line("teammates then run: envdrift sync --force")

@@ -70,7 +70,7 @@ def run(
     from envdrift.runenv import env_files as resolve_files
 
     out = Output()
-    config = _load_config(out, vault_flags)
+    config = _load_config(vault_flags)
 
     def open_vaults(loaded: Config) -> VaultSet:
         # Plugins load only when a file needs its vault key.
@@ -92,7 +92,7 @@ def run(
     _exec(ctx, out, command, injection.environ)
 
 
-def _load_config(out: Output, vault_flags: VaultFlags) -> Config | None:
+def _load_config(vault_flags: VaultFlags) -> Config | None:
     """The configuration in effect here (``-c``, else discovered), or ``None`` if none."""
     from envdrift.discovery import find_config
 
@@ -101,10 +101,7 @@ def _load_config(out: Output, vault_flags: VaultFlags) -> Config | None:
         return None  # and pydantic is never imported
     from envdrift.config import load_config
 
-    config = load_config(path, Path.cwd())
-    for warning in config.warnings:
-        out.warn(warning)
-    return config
+    return load_config(path, Path.cwd())  # its warnings are printed by the config policy
 
 
 def _exec(

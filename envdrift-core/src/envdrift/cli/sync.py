@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from envdrift.config import Config
+    from envdrift.secrets import Secret
     from envdrift.sync import ConfirmCallback, MappingResult, SyncReport
 
 
@@ -41,7 +42,11 @@ if TYPE_CHECKING:
 )
 @click.option("--verify", is_flag=True, help="Write nothing; exit 1 when any key has drifted.")
 @click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
-@click.option("--ci", is_flag=True, help="Never prompt; a differing local key is an error.")
+@click.option(
+    "--ci",
+    is_flag=True,
+    help="Never prompt; a differing local key or an unread config key is an error.",
+)
 @click.option(
     "--check-decryption",
     is_flag=True,
@@ -108,7 +113,6 @@ def sync(
     with out.json_errors("sync", failed), contextlib.closing(progress):
         config = load_config(vault_flags.config_file, Path.cwd())
         warnings.extend(config.warnings)
-        _warn(out, config.warnings)
         mappings = config.select(profile)
         options = SyncOptions(
             verify=verify,
@@ -120,9 +124,7 @@ def sync(
             keep_backups=keep_backups,
         )
         with vault_flags.open_vaults(config, registry, ctx) as vaults:
-            more = config.section_warnings(registry.vault_names())
-            warnings.extend(more)
-            _warn(out, more)
+            warnings.extend(vaults.warnings)
             interactive = not (ci or verify or force) and Output.stdin_is_tty()
             confirm = _confirmer(out, progress, salt) if interactive else None
             report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
@@ -140,11 +142,6 @@ def sync(
     ctx.exit(report.exit_code)
 
 
-def _warn(out: Output, warnings: tuple[str, ...] | list[str]) -> None:
-    for warning in warnings:
-        out.warn(warning)
-
-
 def _confirmer(out: Output, progress: _Progress, salt: bytes) -> ConfirmCallback:
     def confirm(result: MappingResult) -> bool:
         mapping = result.mapping
@@ -159,9 +156,23 @@ def _confirmer(out: Output, progress: _Progress, salt: bytes) -> ConfirmCallback
 
 
 def _fingerprints(result: MappingResult, salt: bytes) -> str:
-    local = result.local_key.redacted(salt) if result.local_key else "none"
-    vault = result.vault_key.redacted(salt) if result.vault_key else "none"
+    """``local key 03a1b2c3d4e5…, vault key 02f0e1d2c3b4…``: each key's public-key prefix.
+
+    The prefix is public (the env file commits the whole public key) and the same in
+    every run and checkout, so teammates can compare theirs; a value that is not a
+    usable key falls back to this run's salted fingerprint.
+    """
+    local, vault = (_fingerprint(key, salt) for key in (result.local_key, result.vault_key))
     return f"local {local}, vault {vault}"
+
+
+def _fingerprint(key: Secret | None, salt: bytes) -> str:
+    from envdrift.keyvalue import public_fingerprint
+
+    if key is None:
+        return "none"
+    prefix = public_fingerprint(key)
+    return f"key {prefix}…" if prefix else key.redacted(salt)
 
 
 # -- text ------------------------------------------------------------------------------
@@ -226,7 +237,15 @@ def _summary(report: SyncReport) -> str:
     if counts["decryption_failed"]:
         line += f"; {counts['decryption_failed']} failed the decryption check"
     if report.options.verify:
-        line += "; drift found" if counts["drift"] else "; no drift"
+        checked = total - counts["error"]
+        if counts["drift"]:
+            line += "; drift found"
+        elif not counts["error"]:
+            line += "; no drift"
+        elif checked:  # an error is not "no drift": those mappings were not compared
+            line += f"; no drift in the {checked} checked"
+        else:
+            line += "; nothing could be checked for drift"
     if report.interrupted:
         line += "; interrupted (Ctrl-C)"
     return f"{line} ({report.elapsed:.2f} s)"
@@ -280,8 +299,9 @@ class _Progress:
     DELAY = 0.5  # seconds before anything is drawn: quick runs stay quiet
     INTERVAL = 0.1
 
-    def __init__(self, out: Output, *, enabled: bool) -> None:
+    def __init__(self, out: Output, *, enabled: bool, command: str = "sync") -> None:
         self._out = out
+        self._command = command
         self._lock = threading.Lock()
         self._text = "starting"
         self._shown = False
@@ -304,7 +324,7 @@ class _Progress:
                 continue
             with self._lock:
                 if not self._paused:
-                    self._out.status(f"envdrift sync: {self._text} ({elapsed:.1f} s)")
+                    self._out.status(f"envdrift {self._command}: {self._text} ({elapsed:.1f} s)")
                     self._shown = True
 
     def _clear(self) -> None:

@@ -28,6 +28,7 @@ from envdrift.cli._output import Output
 )
 @click.option("--force", is_flag=True, help="Store the local key over a different vault value.")
 @click.option("--verify", is_flag=True, help="Store nothing; exit 1 when anything would be pushed.")
+@click.option("--ci", is_flag=True, help="A config key envdrift does not read is an error.")
 @format_option("json: one document on stdout.")
 @click.pass_context
 def vault_push(
@@ -39,6 +40,7 @@ def vault_push(
     profile: str | None,
     force: bool,
     verify: bool,
+    ci: bool,
     output_format: str,
 ) -> None:
     """Store each mapping's local key (from .env.keys) in the vault as the bare key.
@@ -82,13 +84,13 @@ def vault_push(
             {
                 "verify": verify,
                 "mappings": [r.as_dict() for r in report.results],
-                "summary": report.counts(),
+                "summary": {"total": len(report.results), **report.counts()},
             },
             exit_code=report.exit_code,
         )
     else:
         out.table(
-            ["FOLDER", "SECRET", "ENV", "OUTCOME", "REASON"],
+            ["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"],
             [
                 [
                     r.mapping.folder_path,

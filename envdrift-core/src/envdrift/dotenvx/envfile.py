@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from envdrift.dotenvx.suffix import PUBLIC_KEY_NAME
 from envdrift.errors import FormatError
 
 __all__ = ["Entry", "EnvFile", "Span", "decode_env_bytes", "js_trim", "read_env_text", "rewrite"]
@@ -177,7 +178,7 @@ class EnvFile:
         first: str | None = None
         found: Entry | None = None
         for entry in self.entries:
-            if entry.key.startswith("DOTENV_PUBLIC_KEY") and entry.value is not None:
+            if entry.key.startswith(PUBLIC_KEY_NAME) and entry.value is not None:
                 first = first or entry.key
                 if entry.key == first:
                     found = entry

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envdrift.dotenvx.crypto import normalize_public_key, public_key_of
-from envdrift.dotenvx.keysfile import PRIVATE_KEY_PREFIX, KeysFile
+from envdrift.dotenvx.keysfile import KeysFile
+from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
 from envdrift.errors import FormatError
 from envdrift.secrets import Secret
 
@@ -113,7 +114,7 @@ class Keyring:
 
     def add_environment(self, environ: Mapping[str, str]) -> None:
         """Add every ``DOTENV_PRIVATE_KEY*`` variable of ``environ`` (comma lists split)."""
-        names = sorted(n for n in environ if n.startswith(PRIVATE_KEY_PREFIX))
+        names = sorted(n for n in environ if n.startswith(PRIVATE_KEY_NAME))
         self.looked_at.append(
             "environment ($" + ", $".join(names) + ")"
             if names

@@ -34,13 +34,13 @@ from envdrift._fs import (
     write_backup,
 )
 from envdrift.dotenvx.envfile import EnvFile
+from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
 from envdrift.errors import FormatError
 from envdrift.gitsafety import GitProtection, protect
 from envdrift.secrets import Secret
 
 __all__ = [
     "KEYS_HEADER",
-    "PRIVATE_KEY_PREFIX",
     "KeysFile",
     "KeysUpdate",
     "check_keys_path",
@@ -58,9 +58,6 @@ KEYS_HEADER = (
     "#/          \u26e8 ARMORED KEYS: `dotenvx armor up`              /\n"
     "#/----------------------------------------------------------/\n"
 )
-
-#: Every private-key line's name starts with this.
-PRIVATE_KEY_PREFIX = "DOTENV_PRIVATE_KEY"
 
 #: The mode dotenvx 2.x forces on every write (1.x left 0644).
 KEYS_FILE_MODE = 0o600
@@ -209,7 +206,7 @@ class KeysFile:
         seen: set[str] = set()
         found: list[tuple[str, Secret]] = []
         for line in self._lines:
-            if line.name is None or not line.name.startswith(PRIVATE_KEY_PREFIX):
+            if line.name is None or not line.name.startswith(PRIVATE_KEY_NAME):
                 continue
             for part in line.value.split(","):
                 part = part.strip()

@@ -24,7 +24,7 @@ from envdrift.dotenvx.crypto import (
 from envdrift.dotenvx.envfile import Entry, EnvFile, Span, js_trim
 from envdrift.dotenvx.keyring import Keyring, file_public_key, keys_file_locations
 from envdrift.dotenvx.keysfile import KeysFile, project_root, update_keys_file
-from envdrift.dotenvx.suffix import private_key_name, public_key_name
+from envdrift.dotenvx.suffix import PUBLIC_KEY_NAME, private_key_name, public_key_name
 from envdrift.errors import ConfigError, DecryptionError, FormatError
 from envdrift.gitsafety import GitProtection
 from envdrift.secrets import Secret
@@ -36,6 +36,7 @@ __all__ = [
     "KeySource",
     "Leftover",
     "check_env_file_name",
+    "committed_ciphertexts",
     "decrypt_file",
     "decrypt_text",
     "encrypt_file",
@@ -140,20 +141,28 @@ def _insert_header(text: str, header: str) -> str:
 class _Encrypted:
     text: str
     encrypted: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
     leftovers: list[Leftover] = field(default_factory=list)
 
 
 def _encryptable(entry: Entry) -> bool:
-    return not entry.key.startswith("DOTENV_PUBLIC_KEY") and not entry.key.endswith("_PLAIN")
+    return not entry.key.startswith(PUBLIC_KEY_NAME) and not entry.key.endswith("_PLAIN")
 
 
-def encrypt_text(env: EnvFile, public_key: str) -> _Encrypted:
+def encrypt_text(
+    env: EnvFile, public_key: str, previous: Mapping[str, tuple[str, str]] | None = None
+) -> _Encrypted:
     """Encrypt every plaintext value of ``env`` for ``public_key``, in one pass.
 
     Public-key lines and ``*_PLAIN`` keys stay plain, as in dotenvx 2.x. Values already
     encrypted keep their ciphertext (their ``KEY = v`` spacing is normalised to
     ``KEY=v``, as dotenvx does). Values dotenvx cannot rewrite in place (``KEY: value``,
     ``'it\\'s'``) are returned as leftovers instead of silently staying readable.
+
+    ``previous`` maps a key to ``(plaintext, ciphertext)`` from the committed file
+    (``committed_ciphertexts``): a value still equal to that plaintext gets that
+    ciphertext back instead of a fresh one, so a decrypt/encrypt round trip changes only
+    the lines whose values changed.
 
     Raises:
         FormatError: a line would read differently once rewritten (naming it).
@@ -176,9 +185,14 @@ def encrypt_text(env: EnvFile, public_key: str) -> _Encrypted:
             continue
         if is_encrypted(value):
             edits.append((entry, span, value))
+            continue
+        before = (previous or {}).get(entry.key)
+        if before is not None and before[0] == value:
+            edits.append((entry, span, before[1]))
+            result.kept.append(entry.key)
         else:
             edits.append((entry, span, encryptor.encrypt(value)))
-            result.encrypted.append(entry.key)
+        result.encrypted.append(entry.key)
     result.text = env.rewrite(edits)
     _check_rewrite(env, result.text, {id(entry): value for entry, _, value in edits})
     return result
@@ -228,6 +242,7 @@ class EncryptOutcome:
         path: The env file.
         changed: The file's content changed (or would change).
         encrypted: Names of the values encrypted now, in file order.
+        kept: Those of them that got their committed ciphertext back (value unchanged).
         leftovers: Plaintext values that stay readable.
         public_key: The public key used.
         key_created: A new key pair was generated and stored.
@@ -243,6 +258,7 @@ class EncryptOutcome:
     encrypted: list[str]
     leftovers: list[Leftover]
     public_key: str
+    kept: list[str] = field(default_factory=list)
     key_created: bool = False
     key_reused: str | None = None
     key_fetched: str | None = None
@@ -287,7 +303,8 @@ def encrypt_file(
             public_key = normalize_public_key(value)
         except FormatError as exc:
             raise FormatError(f"{path}, line {entry.line}: {entry.key} is a {exc}") from None
-        return _finish(path, env, public_key, "", keys_path, check)
+        previous = {} if check else committed_ciphertexts(path, env, public_key, keys_file, environ)
+        return _finish(path, env, public_key, "", keys_path, check, previous)
     name = private_key_name(path)
     ring = Keyring.gather(path, keys_file=keys_file, environ=environ)
     reuse = next((c for c in ring.candidates if c.name == name and c.public_key), None)
@@ -347,6 +364,49 @@ def encrypt_file(
     return outcome
 
 
+def committed_ciphertexts(
+    path: Path,
+    env: EnvFile,
+    public_key: str,
+    keys_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, tuple[str, str]]:
+    """``key -> (plaintext, ciphertext)`` for the values git's ``HEAD`` holds encrypted
+    for ``public_key`` in ``path``, when ``env`` has plaintext to encrypt and a private
+    key for ``public_key`` is at hand (in the environment or a keys file) to read them.
+
+    Empty otherwise: no git, not committed, another key, or nothing to encrypt. A
+    ciphertext that does not decrypt (or was made for another key) is never reused.
+    """
+    if not any(
+        _encryptable(e) and e.value is not None and not is_encrypted(e.value) for e in env.entries
+    ):
+        return {}
+    from envdrift.gitsafety import committed_text
+
+    text = committed_text(path)
+    if text is None or PUBLIC_KEY_NAME not in text:
+        return {}
+    committed = EnvFile(text)
+    try:
+        if file_public_key(committed) != public_key:
+            return {}
+        holder = Keyring.gather(path, keys_file=keys_file, environ=environ).matching(public_key)
+    except FormatError:
+        return {}
+    if holder is None:
+        return {}
+    decryptor = Decryptor(holder.key)
+    found: dict[str, tuple[str, str]] = {}
+    for entry in committed.entries:
+        if entry.value is not None and is_encrypted(entry.value):
+            try:
+                found[entry.key] = (decryptor.decrypt(entry.value), entry.value)
+            except (DecryptionError, FormatError):
+                continue
+    return found
+
+
 def _header(path: Path, public_key: str, keys_path: Path) -> str:
     return public_key_header(
         public_key_name(path), public_key, path.name, _keys_hint(path, keys_path)
@@ -361,10 +421,16 @@ def _public_key_or_none(key: Secret) -> str | None:
 
 
 def _finish(
-    path: Path, env: EnvFile, public_key: str, header: str, keys_path: Path, check: bool
+    path: Path,
+    env: EnvFile,
+    public_key: str,
+    header: str,
+    keys_path: Path,
+    check: bool,
+    previous: Mapping[str, tuple[str, str]] | None = None,
 ) -> EncryptOutcome:
     """Encrypt ``env`` for ``public_key``; write it unless ``check``."""
-    result = encrypt_text(env, public_key)
+    result = encrypt_text(env, public_key, previous)
     text = _insert_header(result.text, header) if header else result.text
     outcome = EncryptOutcome(
         path,
@@ -372,6 +438,7 @@ def _finish(
         result.encrypted,
         result.leftovers,
         public_key,
+        kept=result.kept,
         keys_path=keys_path,
         text=text,
     )
@@ -616,8 +683,7 @@ def decrypt_file(
         )
         raise DecryptionError(
             f"no private key for {path} (public key {public_key or 'unknown'}); "
-            f"looked in: {where}.{detail} Run `envdrift sync` or set DOTENV_PRIVATE_KEY"
-            f"{private_key_name(path)[len('DOTENV_PRIVATE_KEY') :]}"
+            f"looked in: {where}.{detail} Run `envdrift sync` or set {private_key_name(path)}"
         )
     decryptors = [Decryptor(c.key) for c in candidates]
     result = decrypt_text(env, decryptors)

@@ -25,10 +25,12 @@ __all__ = [
     "PRIVATE_KEY_NAME",
     "PUBLIC_KEY_NAME",
     "environment_suffix",
+    "key_name",
     "private_key_name",
     "public_key_name",
 ]
 
+#: dotenvx's key names, defined here once: every other module imports them.
 PUBLIC_KEY_NAME = "DOTENV_PUBLIC_KEY"
 PRIVATE_KEY_NAME = "DOTENV_PRIVATE_KEY"
 
@@ -49,6 +51,12 @@ def environment_suffix(path: str | PurePath) -> str:
     # No parts after the second dot: the first ".env" reads as "development".
     environment = "_".join(parts[:2]) if parts else name.replace(".env", "development", 1)
     return "_" + environment.upper()
+
+
+def key_name(prefix: str, environment: str) -> str:
+    """``prefix`` for an environment: ``DOTENV_PRIVATE_KEY_PRODUCTION`` for
+    ``(PRIVATE_KEY_NAME, "production")``, the bare ``prefix`` for ``""``."""
+    return f"{prefix}_{environment.upper()}" if environment else prefix
 
 
 def public_key_name(path: str | PurePath) -> str:

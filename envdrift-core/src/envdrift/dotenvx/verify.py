@@ -7,25 +7,47 @@ encrypted value decrypts, and reports counts and names only.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from envdrift.dotenvx.crypto import Decryptor, is_encrypted, normalize_public_key
 from envdrift.dotenvx.envfile import EnvFile
+from envdrift.dotenvx.suffix import PUBLIC_KEY_NAME, key_name
 from envdrift.errors import DecryptionError, FormatError
 from envdrift.hookspecs import DecryptionCheck
 from envdrift.secrets import Secret
 
-__all__ = ["verify_decryption"]
+__all__ = ["declares_environment", "verify_decryption"]
 
 
-def verify_decryption(path: Path, text: str, private_key: Secret) -> DecryptionCheck | None:
+def declares_environment(text: str, environment: str) -> bool:
+    """Whether ``text`` assigns ``DOTENV_PUBLIC_KEY_<ENVIRONMENT>`` on a line of its own."""
+    name = re.escape(key_name(PUBLIC_KEY_NAME, environment))
+    return (
+        re.search(rf"^[ \t\ufeff]*(?:export[ \t]+)?{name}[ \t]*=", text, re.MULTILINE) is not None
+    )
+
+
+def verify_decryption(
+    path: Path, text: str, private_key: Secret, *, environment: str | None = None
+) -> DecryptionCheck | None:
     """Check ``private_key`` against the dotenvx file ``path`` whose content is ``text``.
 
+    Args:
+        path: The file, for messages.
+        text: Its content.
+        private_key: The key to check.
+        environment: For a candidate found in a mapping's folder: the file is checked
+            only when it declares this environment's ``DOTENV_PUBLIC_KEY_<ENV>``.
+
     Returns:
-        ``None`` when the file has no encrypted value and no well-formed
-        ``DOTENV_PUBLIC_KEY*`` (not a dotenvx file); otherwise a ``DecryptionCheck`` whose
-        ``failed`` names the values that did not decrypt. Plaintext is discarded at once.
+        ``None`` when the file is not a dotenvx file (no encrypted value and no
+        well-formed ``DOTENV_PUBLIC_KEY*``) or, with ``environment``, not one of that
+        environment's; otherwise a ``DecryptionCheck`` whose ``failed`` names the values
+        that did not decrypt. Plaintext is discarded at once.
     """
+    if environment is not None and not declares_environment(text, environment):
+        return None
     env = EnvFile(text, path)
     found = env.public_key()
     encrypted = [e for e in env.entries if e.value is not None and is_encrypted(e.value)]

@@ -62,6 +62,7 @@ class CliRunnerFixture(Protocol):
         env: Mapping[str, str | None] | None = None,
         cwd: Path | None = None,
         allow_keys: bool = False,
+        registry: PluginRegistry | None = None,
     ) -> Result: ...  # pragma: no cover - a protocol has no body
 
 
@@ -110,9 +111,10 @@ def envdrift_cli() -> CliRunnerFixture:
     It returns Click's ``Result`` (``exit_code``, ``stdout`` and ``stderr`` apart).
     Exceptions other than envdrift's own errors propagate, so a crash shows its
     traceback. ``env`` sets (or, with ``None``, removes) environment variables for
-    the call; ``cwd`` runs it in another folder. The test fails when anything shaped
-    like a private key (64 hex digits) reaches stdout or stderr, unless
-    ``allow_keys=True``.
+    the call; ``cwd`` runs it in another folder; ``registry`` (say, from
+    ``plugin_registry(my_plugin)``) is the plugin registry the command uses instead of
+    the installed plugins. The test fails when anything shaped like a private key (64
+    hex digits) reaches stdout or stderr, unless ``allow_keys=True``.
     """
     from click.testing import CliRunner
 
@@ -124,10 +126,12 @@ def envdrift_cli() -> CliRunnerFixture:
         env: Mapping[str, str | None] | None = None,
         cwd: Path | None = None,
         allow_keys: bool = False,
+        registry: PluginRegistry | None = None,
     ) -> Result:
+        obj = {"registry": registry} if registry is not None else None
         with contextlib.chdir(cwd) if cwd is not None else contextlib.nullcontext():
             result = CliRunner().invoke(
-                cli, list(args), input=input, env=env, catch_exceptions=False
+                cli, list(args), input=input, env=env, catch_exceptions=False, obj=obj
             )
         if not allow_keys:
             command = " ".join(["envdrift", *args])
