@@ -107,6 +107,7 @@ class Demo:
         assert self.provider is not None
         self.steps += 1
         step = step or f"{who}: {command}"
+        key = f"{step} #{sum(k.startswith(step + ' #') for k in self.outputs)}"
         env = {**os.environ, **_git_identity(who), **self.provider.env}
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         proc = subprocess.run(
@@ -123,8 +124,8 @@ class Demo:
             proc.returncode != expect_exit
         )
         problems += [f"missing {text!r}" for text in expect if text not in output]
-        self.outputs[step] = self._normal(output)
-        self._show(who, command, output, step, problems)
+        self.outputs[key] = self._normal(output)
+        self._show(who, command, output, key, problems)
         if problems:
             self.failures.append(f"{self.provider.name}: {step} ({'; '.join(problems)})")
         return output
@@ -155,7 +156,8 @@ class Demo:
         """``text`` without what differs between providers on the same step."""
         text = text.replace(str(self.workdir), "<tmp>")
         text = re.sub(r"(?:secret '[^']*' in )?vault '[\w-]+'(?: \([^)]*\))?", "<vault>", text)
-        text = re.sub(r"[0-9a-f]{10,}", "<hex>", text)
+        text = re.sub(r"[0-9a-f]{8,}", "<hex>", text)
+        text = re.sub(r"\d+\.\d+ s\b", "<seconds>", text)
         text = re.sub(r"\d{8}T\d{6}Z", "<time>", text)
         return re.sub(r" +", " ", text)
 
