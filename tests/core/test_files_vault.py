@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
+import time
 from pathlib import Path
 
 import pytest
-from envdrift import ConfigError, NotFoundError, PluginRegistry, Secret, Vault, VaultContext
+from envdrift import (
+    ConfigError,
+    NotFoundError,
+    PluginRegistry,
+    Secret,
+    UnavailableError,
+    Vault,
+    VaultContext,
+)
+from envdrift.builtins import files
 from envdrift.builtins.files import FilesVault
+from envdrift.retry import Deadline
 from envdrift.testing import VaultContract
 
 from tests.core.hostile import returns_within
@@ -117,3 +129,22 @@ def test_a_fifo_secret_is_refused_without_waiting_for_a_writer(tmp_path: Path) -
     vault = FilesVault({"path": "."}, VaultContext(base_dir=tmp_path))
     with pytest.raises(ConfigError, match=r"named pipe \(FIFO\), not a regular file"):
         returns_within(5, lambda: vault.fetch("app-key"))
+
+
+@pytest.mark.parametrize(("timeout", "deadline"), [(0.2, None), (30.0, 0.2)])
+def test_a_read_that_hangs_ends_with_the_timeout_or_the_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, timeout: float, deadline: float | None
+) -> None:
+    # A file on a hung network file system: the read itself never returns.
+    (tmp_path / "app-key").write_text("v")
+    release = threading.Event()
+    monkeypatch.setattr(files, "read_limited", lambda path, limit: release.wait(60))
+    context = VaultContext(base_dir=tmp_path, timeout=timeout, deadline=Deadline(deadline))
+    vault = FilesVault({"path": "."}, context)
+    started = time.monotonic()
+    try:
+        with pytest.raises(UnavailableError, match=r"reading secret 'app-key' .*no answer after"):
+            returns_within(10, lambda: vault.fetch("app-key"))
+    finally:
+        release.set()
+    assert time.monotonic() - started < 5

@@ -51,6 +51,7 @@ __all__ = [
     "Deadline",
     "Retrier",
     "RetryPolicy",
+    "bounded",
     "parse_retry_after",
 ]
 
@@ -149,6 +150,48 @@ class Deadline:
     def __repr__(self) -> str:
         limit = "none" if self.seconds is None else f"{self.seconds:g} s"
         return f"<Deadline {limit}, {self.remaining():.1f} s left>"
+
+
+def bounded(seconds: float, call: Callable[[], T], *, what: str) -> T:
+    """Return ``call()``, or give up on it after ``seconds``.
+
+    For a blocking read with no timeout of its own (a file on a hung network file
+    system): it runs on a daemon thread, which a process may exit without. Its
+    exceptions reach the caller unchanged. Only for reads: a write given up on could
+    still land later.
+
+    Raises:
+        UnavailableError: ``call`` had not returned after ``seconds`` (not transient:
+            a repeat would hang the same way).
+    """
+    if seconds == math.inf:
+        return call()
+    if seconds <= 0:
+        raise UnavailableError(
+            f"{what}: not started: the run's deadline has passed", transient=False
+        )
+    outcome: list[T] = []
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            failure.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"envdrift: {what}", daemon=True).start()
+    if not done.wait(seconds):
+        raise UnavailableError(
+            f"{what}: no answer after {seconds:.3g} s (the timeout, or what was left of the "
+            "run's deadline); nothing was read",
+            transient=False,
+        )
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 class Retrier:

@@ -76,11 +76,13 @@ class Injection:
     Attributes:
         environ: The command's whole environment.
         injected: Variables set from the files, in order.
+        loaded: Every variable the files assign (also those the environment kept).
         notes: Lines for stderr (a vault fallback, an unexecuted ``$(…)``).
     """
 
     environ: dict[str, str]
     injected: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
@@ -172,6 +174,8 @@ def _inject(
     for name, value in parsed.items():
         if (name not in process or overload) and name not in result.injected:
             result.injected.append(name)
+        if name not in result.loaded:
+            result.loaded.append(name)
         process[name] = value
     return list(dict.fromkeys(failed))
 

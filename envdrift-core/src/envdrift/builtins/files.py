@@ -39,6 +39,7 @@ from envdrift._fs import (
     make_private_dirs,
     read_limited,
 )
+from envdrift.retry import bounded
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -85,8 +86,11 @@ class FilesVault(Vault):
 
     def fetch(self, name: str) -> Secret:
         path = self._path(name)
+        # A local read has no timeout of its own: a hung file system would hang the run.
+        limit = min(self.context.timeout, self.context.deadline.remaining())
+        what = f"reading secret {name!r} in {self.describe()}"
         try:
-            data = read_limited(path, SECRET_LIMIT)
+            data = bounded(limit, lambda: read_limited(path, SECRET_LIMIT), what=what)
         except FileNotFoundError:
             raise NotFoundError(f"secret {name!r} not found in {self.describe()}") from None
         except FileTooLargeError as exc:

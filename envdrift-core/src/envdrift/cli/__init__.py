@@ -38,6 +38,8 @@ COMMANDS: dict[str, str] = {
     "vault-push": "envdrift.cli.vault_push:vault_push",
     "rotate": "envdrift.cli.rotate:rotate",
     "run": "envdrift.cli.run:run",
+    "get": "envdrift.cli.get:get",
+    "set": "envdrift.cli.set:set_",
     "pull": "envdrift.cli.pull:pull",
     "lock": "envdrift.cli.lock:lock",
     "check-keys": "envdrift.cli.check_keys:check_keys",

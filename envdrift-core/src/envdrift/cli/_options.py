@@ -134,6 +134,19 @@ class VaultFlags:
             limits=self.limits,
         )
 
+    def config_if_any(self) -> Config | None:
+        """The configuration in effect here (``-c``, else discovered), or ``None`` when
+        there is none (and then pydantic is never imported). Its warnings are printed
+        by the config policy every command runs under."""
+        from envdrift.discovery import find_config
+
+        path = self.config_file or find_config(Path.cwd())
+        if path is None:
+            return None
+        from envdrift.config import load_config
+
+        return load_config(path, Path.cwd())
+
     def file_target(self, path: Path, *, secret: str | None, environment: str | None) -> Target:
         """The config mapping (or flags-only target) for the env file ``path``."""
         from envdrift.targets import resolve_target

@@ -74,7 +74,7 @@ def encrypt(
     exit_code = 0
     git = GitProtection()
     first_setup: list[str] = []
-    source = None if new_key or keys_file is not None else _vault_key(ctx, first_setup)
+    source = None if new_key or keys_file is not None else vault_key_source(ctx, first_setup)
     if check and not files:
         files = _check_candidates()
         if not files:
@@ -151,8 +151,10 @@ def _report_git(out: Output, git: GitProtection, *, ci: bool) -> int:
     return 1 if ci and git.tracked else 0
 
 
-def _vault_key(ctx: click.Context, first_setup: list[str]) -> KeySource:
-    """The ``KeySource`` that gives a mapped folder's file the vault's key, never a new pair."""
+def vault_key_source(ctx: click.Context, first_setup: list[str]) -> KeySource:
+    """The ``KeySource`` that gives a mapped folder's file the vault's key, never a new
+    pair (``encrypt`` and ``set`` of a new file); ``first_setup`` collects the notes for a
+    vault that holds no key yet."""
 
     def source(path: Path, name: str) -> tuple[Secret, str] | None:
         from envdrift.errors import EnvdriftError, NotFoundError

@@ -70,7 +70,7 @@ def run(
     from envdrift.runenv import env_files as resolve_files
 
     out = Output()
-    config = _load_config(vault_flags)
+    config = vault_flags.config_if_any()
 
     def open_vaults(loaded: Config) -> VaultSet:
         # Plugins load only when a file needs its vault key.
@@ -90,18 +90,6 @@ def run(
     for note in injection.notes:
         out.warn(note)
     _exec(ctx, out, command, injection.environ)
-
-
-def _load_config(vault_flags: VaultFlags) -> Config | None:
-    """The configuration in effect here (``-c``, else discovered), or ``None`` if none."""
-    from envdrift.discovery import find_config
-
-    path = vault_flags.config_file or find_config(Path.cwd())
-    if path is None:
-        return None  # and pydantic is never imported
-    from envdrift.config import load_config
-
-    return load_config(path, Path.cwd())  # its warnings are printed by the config policy
 
 
 def _exec(
