@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,23 +69,29 @@ class Provider:
 
 
 class Demo:
-    """Runs and prints the steps; remembers the first provider's output to compare."""
+    """One provider's week: runs and checks the steps, and prints them.
 
-    def __init__(self, workdir: Path) -> None:
+    The first provider prints as it goes. A later one (``reference`` given) runs at the
+    same time, keeps what it would print, and ``replay`` prints only what differs from
+    the reference's output once that is complete.
+    """
+
+    def __init__(self, workdir: Path, provider: Provider, reference: Demo | None = None) -> None:
         self.workdir = workdir
+        self.provider = provider
+        self.reference = reference
+        self.brief = reference is not None
         self.failures: list[str] = []
         self.steps = 0
-        self.reference: dict[str, str] | None = None
         self.outputs: dict[str, str] = {}
-        self.provider: Provider | None = None
-        self.brief = False
+        self._kept: list[str | tuple[str, str, str, str, list[str]]] = []
 
-    def start(self, provider: Provider, *, brief: bool) -> None:
-        self.provider, self.brief, self.outputs = provider, brief, {}
-
-    def finish(self) -> None:
-        if self.reference is None:
-            self.reference = self.outputs
+    def print(self, text: str = "") -> None:
+        """Print now, or keep it for ``replay`` (a later provider)."""
+        if self.brief:
+            self._kept.append(text)
+        else:
+            print(text)
 
     def why(self, text: str) -> None:
         if not self.brief:
@@ -93,6 +100,22 @@ class Demo:
     def say(self, text: str = "") -> None:
         if not self.brief:
             print(text)
+
+    def replay(self) -> None:
+        """Print what this later provider kept: what differs from the reference."""
+        differ = 0
+        for item in self._kept:
+            if isinstance(item, str):
+                print(item)
+            else:
+                differ += self._show(*item)
+        assert self.reference is not None
+        same = self.steps - differ
+        print(
+            f"{DIM}{same} of {self.steps} commands printed what they printed on "
+            f"{self.reference.provider.name}, the vault's name, keys and times aside"
+            f"{'; the others are above' if differ else ''}.{RESET}"
+        )
 
     def run(
         self,
@@ -104,7 +127,6 @@ class Demo:
         step: str | None = None,
     ) -> str:
         """Run ``command`` (as typed, through sh) in ``who``'s checkout; check it."""
-        assert self.provider is not None
         self.steps += 1
         step = step or f"{who}: {command}"
         key = f"{step} #{sum(k.startswith(step + ' #') for k in self.outputs)}"
@@ -125,40 +147,45 @@ class Demo:
         )
         problems += [f"missing {text!r}" for text in expect if text not in output]
         self.outputs[key] = self._normal(output)
-        self._show(who, command, output, key, problems)
+        if self.brief:
+            self._kept.append((who, command, output, key, problems))
+        else:
+            self._show(who, command, output, key, problems)
         if problems:
             self.failures.append(f"{self.provider.name}: {step} ({'; '.join(problems)})")
         return output
 
     def check(self, ok: bool, detail: str) -> None:
-        assert self.provider is not None
         if not ok:
             self.failures.append(f"{self.provider.name}: {detail}")
         if not self.brief or not ok:
             mark = f"{GREEN}✓{RESET}" if ok else f"{RED}✗{RESET}"
-            print(f"    {mark} {detail}")
+            self.print(f"    {mark} {detail}")
 
-    def _show(self, who: str, command: str, output: str, step: str, problems: list[str]) -> None:
+    def _show(self, who: str, command: str, output: str, key: str, problems: list[str]) -> bool:
+        """Print the command and its output (a later provider: the lines that differ);
+        whether anything was printed."""
         lines = output.splitlines()
-        if self.brief and self.reference is not None:
-            before = set(self.reference.get(step, "").splitlines())
+        if self.reference is not None:
+            before = set(self.reference.outputs.get(key, "").splitlines())
             lines = [line for line in lines if self._normal(line) not in before]
             if not lines and not problems:
-                return
+                return False
         print(f"{BOLD}{who}$ {command}{RESET}")
         for line in lines:
             print(f"    {line}")
         if problems:
             print(f"    {RED}✗ {'; '.join(problems)}{RESET}")
         print()
+        return True
 
     def _normal(self, text: str) -> str:
         """``text`` without what differs between providers on the same step."""
         text = text.replace(str(self.workdir), "<tmp>")
         text = re.sub(r"(?:secret '[^']*' in )?vault '[\w-]+'(?: \([^)]*\))?", "<vault>", text)
+        text = re.sub(r"\d{8}T\d{6}Z", "<time>", text)
         text = re.sub(r"[0-9a-f]{8,}", "<hex>", text)
         text = re.sub(r"\d+\.\d+ s\b", "<seconds>", text)
-        text = re.sub(r"\d{8}T\d{6}Z", "<time>", text)
         return re.sub(r" +", " ", text)
 
 
@@ -187,6 +214,8 @@ def config_text(provider: Provider) -> str:
 
 def setup_alice(demo: Demo, provider: Provider) -> None:
     """Alice's monorepo: three services with plaintext .env.production, and the config."""
+    for who in ("alice", "bob", "carol"):
+        (demo.workdir / who).mkdir(parents=True)
     alice = demo.workdir / "alice"
     for name, values in SERVICES.items():
         folder = alice / "services" / name
@@ -196,30 +225,30 @@ def setup_alice(demo: Demo, provider: Provider) -> None:
         )
     (alice / "envdrift.toml").write_text(config_text(provider))
     if demo.brief:
-        print(f"{BOLD}envdrift.toml{RESET} (the mappings as above):")
-        print("    " + "\n    ".join(provider.table.splitlines()) + "\n")
+        demo.print(f"{BOLD}envdrift.toml{RESET} (the mappings as above):")
+        demo.print("    " + "\n    ".join(provider.table.splitlines()) + "\n")
     else:
-        print(f"{BOLD}envdrift.toml{RESET} (Alice writes it once, at the repository root):")
-        print("    " + "\n    ".join(config_text(provider).rstrip().splitlines()) + "\n")
-    show_variables(provider)
+        demo.print(f"{BOLD}envdrift.toml{RESET} (Alice writes it once, at the repository root):")
+        demo.print("    " + "\n    ".join(config_text(provider).rstrip().splitlines()) + "\n")
+    show_variables(demo, provider)
 
 
-def show_variables(provider: Provider) -> None:
-    print(f"{BOLD}Environment{RESET} (how envdrift reaches {provider.label}):")
+def show_variables(demo: Demo, provider: Provider) -> None:
+    demo.print(f"{BOLD}Environment{RESET} (how envdrift reaches {provider.label}):")
     if not provider.variables:
-        print("    (none: the files vault is a folder, named in envdrift.toml)")
+        demo.print("    (none: the files vault is a folder, named in envdrift.toml)")
     for var in provider.variables:
         shown = var.value if len(var.value) < 48 else var.value[:45] + "…"
         tag = f"{DIM}[local server only]{RESET} " if var.local_only else ""
-        print(f"    export {var.name}={shlex.quote(shown)}")
-        print(f"        {tag}{var.note}")
-    print()
+        demo.print(f"    export {var.name}={shlex.quote(shown)}")
+        demo.print(f"        {tag}{var.note}")
+    demo.print()
 
 
-def first_week(demo: Demo, provider: Provider) -> None:
+def first_week(demo: Demo) -> None:
     """The team's first week against one vault."""
-    run, why = demo.run, demo.why
-    print(f"{BOLD}=== {provider.label} ==={RESET}\n")
+    run, why, provider = demo.run, demo.why, demo.provider
+    demo.print(f"{BOLD}=== {provider.label} ==={RESET}\n")
     setup_alice(demo, provider)
     files = " ".join(FILES)
 
@@ -253,20 +282,8 @@ def first_week(demo: Demo, provider: Provider) -> None:
         "git diff: one line changed, in services/api/.env.production",
     )
     run("bob", "git commit -q -am 'Rotate the upstream API token'")
-    why("Or keep plaintext off disk: run decrypts in memory for one command.")
-    run(
-        "bob",
-        "envdrift run -f services/app/.env.production -- printenv DATABASE_URL",
-        expect=[SERVICES["app"]["DATABASE_URL"]],
-    )
-    why("A new secret needs no private key: set encrypts it to the file's public key.")
-    run(
-        "bob",
-        "envdrift set SENTRY_DSN https://key@sentry.example/1 -f services/app/.env.production",
-        expect=["encrypted, added"],
-    )
-    run("bob", "envdrift get SENTRY_DSN -f services/app/.env.production", expect=["sentry"])
-    run("bob", "git commit -q -am 'Add SENTRY_DSN'")
+    if not demo.brief:  # the same on every vault: shown once
+        day_two_without_the_vault(demo)
 
     demo.say(f"{BOLD}-- Day 3: Carol makes a stray key, and repairs it --{RESET}\n")
     run("carol", "git clone -q ../alice .", step="clone")
@@ -291,7 +308,9 @@ def first_week(demo: Demo, provider: Provider) -> None:
     why("key, her edit kept, and puts the vault's key in her .env.keys (old one backed up).")
     run("carol", "envdrift decrypt services/auth/.env.production --verify-vault --repair")
     run("carol", verify, expect=["ok: the key in"])
-    run("carol", "envdrift get JWT_SECRET -f services/auth/.env.production", expect=["-v2"])
+    if not demo.brief:
+        why("Her edit survived the repair:")
+        run("carol", "envdrift get JWT_SECRET -f services/auth/.env.production", expect=["-v2"])
 
     demo.say(f"{BOLD}-- Day 5: Alice rotates a key; Bob picks it up --{RESET}\n")
     why("Rotate auth's key: a new pair, stored in the vault and read back before any file")
@@ -308,6 +327,25 @@ def first_week(demo: Demo, provider: Provider) -> None:
         "envdrift decrypt services/auth/.env.production --verify-vault --ci",
         expect=["ok: the key in"],
     )
+
+
+def day_two_without_the_vault(demo: Demo) -> None:
+    """Bob's steps that show nothing new on another vault: run and shown once."""
+    run, why = demo.run, demo.why
+    why("Or keep plaintext off disk: run decrypts in memory for one command.")
+    run(
+        "bob",
+        "envdrift run -f services/app/.env.production -- printenv DATABASE_URL",
+        expect=[SERVICES["app"]["DATABASE_URL"]],
+    )
+    why("A new secret needs no private key: set encrypts it to the file's public key.")
+    run(
+        "bob",
+        "envdrift set SENTRY_DSN https://key@sentry.example/1 -f services/app/.env.production",
+        expect=["encrypted, added"],
+    )
+    run("bob", "envdrift get SENTRY_DSN -f services/app/.env.production", expect=["sentry"])
+    run("bob", "git commit -q -am 'Add SENTRY_DSN'")
 
 
 NEXT_STEPS = """\
@@ -329,6 +367,7 @@ def providers(names: Sequence[str], workdir: Path) -> Iterator[list[Provider]]:
     """Start the local servers ``names`` need and describe how envdrift reaches each."""
     with contextlib.ExitStack() as stack:
         started = time.perf_counter()
+        (workdir / ".servers").mkdir()
         found = [_provider(name, workdir, stack) for name in names]
         if any(name != "files" for name in names):
             print(f"{DIM}servers up in {time.perf_counter() - started:.1f} s{RESET}\n")
@@ -392,8 +431,8 @@ def _provider(name: str, workdir: Path, stack: contextlib.ExitStack) -> Provider
     env = server.credential_env("demo-app")
     local = {"AZURE_AUTHORITY_HOST", "REQUESTS_CA_BUNDLE"}
     notes = {
-        "AZURE_TENANT_ID": "your service principal (or none of these three after `az login`)",
-        "AZURE_CLIENT_ID": "likewise",
+        "AZURE_CLIENT_ID": "your service principal (or none of these three after `az login`)",
+        "AZURE_TENANT_ID": "likewise",
         "AZURE_CLIENT_SECRET": "likewise",
         "AZURE_AUTHORITY_HOST": "sends the token request to the local server, not Entra ID",
         "REQUESTS_CA_BUNDLE": "trusts the local server's self-signed certificate",
@@ -423,35 +462,35 @@ def main(argv: Sequence[str]) -> int:
     names = list(argv) or list(TOUR)
     started = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="envdrift-demo-"))
-    demo = Demo(workdir)
     try:
         with providers(names, workdir) as found:
-            for index, provider in enumerate(found):
-                for who in ("alice", "bob", "carol"):
-                    shutil.rmtree(workdir / who, ignore_errors=True)
-                    (workdir / who).mkdir()
-                shutil.rmtree(workdir / "vault", ignore_errors=True)
-                demo.start(provider, brief=index > 0)
-                if index:
-                    print(
-                        f"{DIM}The same week on another vault: only what differs from "
-                        f"{found[0].name} is shown.{RESET}"
-                    )
-                first_week(demo, provider)
-                demo.finish()
-                print()
+            first = Demo(workdir / found[0].name, found[0])
+            later = [Demo(workdir / p.name, p, reference=first) for p in found[1:]]
+            # Every vault's week runs at once; the later ones print after the first.
+            with ThreadPoolExecutor(max_workers=len(found)) as pool:
+                for future in [pool.submit(first_week, demo) for demo in (first, *later)]:
+                    future.result()
+            for demo in later:
+                print(
+                    f"\n{DIM}The same week on another vault: only what differs from "
+                    f"{first.provider.name} is shown.{RESET}"
+                )
+                demo.replay()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     elapsed = time.perf_counter() - started
     install = " ".join(["./envdrift-core"] + [f"./envdrift-{n}" for n in names if n != "files"])
     print(NEXT_STEPS.format(bold=BOLD, reset=RESET, install=install))
-    if demo.failures:
-        print(f"{RED}{len(demo.failures)} step(s) did not behave as shown:{RESET}")
-        for failure in demo.failures:
+    demos = [first, *later]
+    failures = [failure for demo in demos for failure in demo.failures]
+    if failures:
+        print(f"{RED}{len(failures)} step(s) did not behave as shown:{RESET}")
+        for failure in failures:
             print(f"    {failure}")
         return 1
+    steps = sum(demo.steps for demo in demos)
     print(
-        f"{GREEN}{demo.steps} commands on {', '.join(names)} behaved as shown{RESET} "
+        f"{GREEN}{steps} commands on {', '.join(names)} behaved as shown{RESET} "
         f"in {elapsed:.1f} s; every server stopped."
     )
     return 0

@@ -51,25 +51,26 @@ def test_the_files_demo_runs_and_shows_what_a_user_writes() -> None:
 def test_a_later_provider_shows_only_what_differs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "alice").mkdir()
-    demo = Demo(tmp_path)
-    demo.start(Provider("one", "one", ""), brief=False)
-    demo.run("alice", "echo same; echo \"vault 'one' (x) at $PWD\"; echo first", step="s")
-    demo.run("alice", "echo unchanged", step="t")
-    demo.finish()
-    demo.start(Provider("two", "two", ""), brief=True)
-    demo.run("alice", "echo same; echo \"vault 'two' (y) at $PWD\"; echo second", step="s")
-    demo.run("alice", "echo unchanged", step="t")
+    for name in ("one", "two"):
+        (tmp_path / name / "alice").mkdir(parents=True)
+    first = Demo(tmp_path / "one", Provider("one", "one", ""))
+    later = Demo(tmp_path / "two", Provider("two", "two", ""), reference=first)
+    later.run("alice", "echo same; echo \"vault 'two' (y) at $PWD\"; echo second", step="s")
+    later.run("alice", "echo unchanged", step="t")
+    assert capsys.readouterr().out == ""  # kept until the first provider is done
+    first.run("alice", "echo same; echo \"vault 'one' (x) at $PWD\"; echo first", step="s")
+    first.run("alice", "echo unchanged", step="t")
+    later.replay()
     shown = capsys.readouterr().out.split("alice$")
     assert len(shown) == 4  # two full runs, then one for the step that differs
-    assert shown[-1].splitlines()[1:] == ["    second", ""]  # only the line that differs
-    assert demo.failures == []
+    assert shown[-1].splitlines()[1:3] == ["    second", ""]  # only the line that differs
+    assert "1 of 2 commands printed what they printed on one" in shown[-1]
+    assert later.failures == []
 
 
 def test_a_step_that_misbehaves_fails_the_demo(tmp_path: Path) -> None:
     (tmp_path / "alice").mkdir()
-    demo = Demo(tmp_path)
-    demo.start(Provider("one", "one", ""), brief=False)
+    demo = Demo(tmp_path, Provider("one", "one", ""))
     demo.run("alice", "echo hello", expect=["goodbye"])
     demo.run("alice", "exit 3")
     assert demo.failures == [
