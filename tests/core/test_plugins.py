@@ -213,7 +213,8 @@ def test_opening_a_vault_reads_no_distribution_metadata(monkeypatch: pytest.Monk
     registry = PluginRegistry()
     assert registry.vault_class("files").name == "files"
     assert "entry_points.txt" in read
-    assert "METADATA" not in read and "PKG-INFO" not in read
+    assert "METADATA" not in read
+    assert "PKG-INFO" not in read
     files = next(info for info in registry.plugins() if info.name == "files")
     assert (files.distribution, files.builtin) == ("envdrift-core", True)
     assert files.version is not None
