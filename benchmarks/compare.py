@@ -63,6 +63,8 @@ VAULT_NAMES = {"aws": "AWS Secrets Manager (moto)", "hashicorp": "HashiCorp Vaul
 RUN_VALUES = 10
 RUN_NUMBER = 70_000
 RUN_TARGET = 0.35
+#: ``sync`` of one mapping from the ``files`` vault (issue 20): ours alone, target < 120 ms.
+FILES_TARGET_MS = 120
 #: ``pull`` (issue 17): mappings, and the delay each vault request gets; target < 1 s.
 PULL_SIZE = 50
 PULL_DELAY_MS = 25
@@ -265,6 +267,26 @@ def _run(bench: Bench) -> list[Side]:
     return sides
 
 
+def _files_sync(bench: Bench) -> list[Side]:
+    """``envdrift sync --force`` (ours alone) of one mapping from the ``files`` vault, from
+    a fresh clone: the cost of a run with no SDK and no network."""
+    root = bench.work / "files-1"
+    repo = fixtures.build_monorepo(root, "files", 1, provider_settings={"path": "secrets"})
+    (root / "secrets").mkdir()
+    for service in repo.services:
+        (root / "secrets" / service.secret).write_text(service.key, encoding="utf-8")
+
+    def check(sample: Sample) -> None:
+        try:
+            repo.check_keys()
+        except AssertionError as exc:
+            raise RunFailed(str(exc)) from None
+
+    side = bench.side(bench.ours, SYNC_MODES["first"][0], root, {})
+    side.reset, side.check = repo.remove_keys, check
+    return [side]
+
+
 def _pull(bench: Bench) -> list[Side]:
     """``envdrift pull`` (ours alone) from a fresh clone: every key written, every file
     decrypted."""
@@ -303,7 +325,11 @@ def scenarios() -> list[Scenario]:
     """Every scenario, in report order."""
     out = [
         Scenario(f"startup/{name}", "Startup", f"`{' '.join(args)}`", _startup(args), 0.35, True)
-        for name, args in (("version", ("--version",)), ("sync-help", ("sync", "--help")))
+        for name, args in (
+            ("version", ("--version",)),
+            ("help", ("--help",)),
+            ("sync-help", ("sync", "--help")),
+        )
     ]
     for provider in VAULT_NAMES:
         for delay in DELAYS_MS:
@@ -363,6 +389,15 @@ def scenarios() -> list[Scenario]:
             f"`run -f {fixtures.ENV_FILE} -- CMD`, key in .env.keys, {RUN_VALUES} values",
             _run,
             target=RUN_TARGET,
+            quick=True,
+        )
+    )
+    out.append(
+        Scenario(
+            "sync/files/1/first",
+            f"sync: the files vault (ours alone; target: under {FILES_TARGET_MS} ms)",
+            "1 mapping, first run",
+            _files_sync,
             quick=True,
         )
     )

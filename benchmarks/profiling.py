@@ -30,10 +30,14 @@ def profile_side(side: Side, scenario_id: str, folder: Path) -> Path:
     stem = scenario_id.replace("/", "_")
     raw = folder / f"{stem}.prof"
     # The console script is run as `python -m envdrift`, which is the same entry point.
+    raw.unlink(missing_ok=True)
     profiled = _rerun(side, ("-m", "cProfile", "-o", str(raw), "-m", "envdrift"))
     calls = io.StringIO()
-    stats = pstats.Stats(str(raw), stream=calls)
-    stats.strip_dirs().sort_stats(pstats.SortKey.CUMULATIVE).print_stats(TOP_CALLS)
+    if raw.exists():
+        stats = pstats.Stats(str(raw), stream=calls)
+        stats.strip_dirs().sort_stats(pstats.SortKey.CUMULATIVE).print_stats(TOP_CALLS)
+    else:  # `envdrift run` execs its command: cProfile never gets to write its figures
+        calls.write("(none: the process replaced itself with the command it ran)")
     imported = _rerun(side, ("-X", "importtime", "-m", "envdrift"))
 
     report = folder / f"{stem}.txt"
