@@ -21,8 +21,9 @@ from tests.lifecycle_scenarios import (
     Project,
     RunCli,
     VaultService,
+    checkout,
     decrypted,
-    make_project,
+    store_local_key,
 )
 
 ADDED = {"ADDED_LATER": "new value"}
@@ -46,13 +47,8 @@ class TeamScenarios:
         envdrift_cli: RunCli,
     ) -> Project:
         """A checkout whose key is in the vault (stored as the service's users store it)."""
-        root = tmp_path / "checkout"
-        root.mkdir()
-        monkeypatch.chdir(root)
-        project = make_project(root, service, envdrift_cli)
-        key = project.local_key()
-        assert key is not None
-        service.put(project.secret, key)
+        project = checkout(tmp_path, monkeypatch, service, envdrift_cli)
+        store_local_key(service, project)
         return project
 
     def test_lock_encrypts_to_the_vault_key_and_check_passes_after(
