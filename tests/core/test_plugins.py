@@ -195,3 +195,27 @@ def test_a_hook_returning_a_non_list_is_that_plugins_error() -> None:
     (info,) = registry.plugins()
     assert "not a list of Vault subclasses" in (info.error or "")
     assert registry.vault_names() == []
+
+
+def test_opening_a_vault_reads_no_distribution_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The entry points are found from entry_points.txt; each distribution's METADATA is
+    # read only for what shows it (`envdrift plugins`, errors naming a plugin).
+    import importlib.metadata
+
+    read: list[str] = []
+    original = importlib.metadata.PathDistribution.read_text
+
+    def spy(self: importlib.metadata.PathDistribution, filename: str) -> str | None:
+        read.append(filename)
+        return original(self, filename)
+
+    monkeypatch.setattr(importlib.metadata.PathDistribution, "read_text", spy)
+    registry = PluginRegistry()
+    assert registry.vault_class("files").name == "files"
+    assert "entry_points.txt" in read
+    assert "METADATA" not in read
+    assert "PKG-INFO" not in read
+    files = next(info for info in registry.plugins() if info.name == "files")
+    assert (files.distribution, files.builtin) == ("envdrift-core", True)
+    assert files.version is not None
+    assert "METADATA" in read

@@ -44,3 +44,41 @@ def test_python_dash_m_works() -> None:
         [sys.executable, "-m", "envdrift", "--version"], check=True, capture_output=True, text=True
     )
     assert result.stdout.startswith("envdrift ")
+
+
+def test_version_is_answered_before_click_and_typing_are_imported() -> None:
+    # Scripts and CI jobs ask `envdrift --version` often: it answers from the console
+    # script's module, importing only envdrift's own version and os.
+    probe = (
+        "import sys\n"
+        "sys.argv = ['envdrift', '--version']\n"
+        "from envdrift.__main__ import main\n"
+        "main()\n"
+        "modules = sorted(sys.modules)\n"
+        "import json\n"
+        "print('@@' + json.dumps(modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
+    ).stdout
+    printed, modules = out.split("@@")
+    loaded = [m for m in json.loads(modules) if m.split(".")[0] in ("click", "typing", "re")]
+    assert loaded == []
+    # The same line Click's --version option prints (here after --debug, through Click).
+    through_click = subprocess.run(
+        [sys.executable, "-m", "envdrift", "--debug", "--version"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert printed == through_click
+    assert printed.startswith("envdrift ")
+
+
+def test_the_console_script_is_the_module_that_answers_version_early() -> None:
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[2] / "envdrift-core" / "pyproject.toml"
+    scripts = tomllib.loads(pyproject.read_text())["project"]["scripts"]
+    assert scripts == {"envdrift": "envdrift.__main__:main"}

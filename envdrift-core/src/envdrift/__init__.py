@@ -8,9 +8,12 @@ else until an attribute is used.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from envdrift.__about__ import PLUGIN_API, __version__
+
+#: ``typing.TYPE_CHECKING`` without importing typing, which would be most of what
+#: ``envdrift --version`` costs (mypy and pyright know the idiom).
+TYPE_CHECKING = False
 
 __all__ = [
     "PLUGIN_API",
@@ -65,6 +68,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from envdrift.config import SyncMapping
     from envdrift.errors import (
         ConfigError,

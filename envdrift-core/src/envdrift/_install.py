@@ -17,11 +17,10 @@ beyond ``os``); the rest runs on an error path or on request.
 from __future__ import annotations
 
 import os
-import shlex
-from typing import TYPE_CHECKING
 
 from envdrift.__about__ import __version__
 
+TYPE_CHECKING = False  # as in envdrift/__init__.py: `envdrift --version` imports no typing
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -112,6 +111,8 @@ def install_command(distribution: str, *, explain: bool = True) -> str:
     come from the package index, that form makes pip fetch another ``envdrift`` (11.x on
     PyPI) and replace or downgrade this one. With ``explain``, a local source is said.
     """
+    import shlex  # only on error paths: envdrift --version imports nothing beyond os
+
     version = _version(CORE) or __version__
     pinned = shlex.quote(f"{distribution}=={version}")
     source = _local_source(CORE)
@@ -168,6 +169,8 @@ def mixed_install(package_dir: str | Path = PACKAGE_DIR) -> str | None:
     if core is None:
         return None
     old = f"envdrift {umbrella}" if legacy else "files of envdrift 11.x"
+    import shlex
+
     keep = install_command(CORE, explain=False)
     back = shlex.quote(f"envdrift=={umbrella}") if legacy else "'envdrift<12'"
     return (

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from envdrift._install import FIRST_PARTY_BACKENDS
 from envdrift._suggest import did_you_mean
@@ -70,44 +68,103 @@ _UNSUPPORTED_MAPPING_KEYS = {
 #: Backend tables that may appear without their plugin being installed here.
 _KNOWN_BACKEND_TABLES = frozenset(FIRST_PARTY_BACKENDS)
 
-# -- the schema ------------------------------------------------------------------------
+# -- the schema, checked without pydantic --------------------------------------------
+#
+# envdrift._schema holds the schema as pydantic models, the authority on what is valid.
+# Importing pydantic and building the models costs a small run more than everything else
+# it does before its first vault request, so a file whose every value already has the
+# right type and range (``_conforms``) is read without them; any other file goes through
+# the models, whose errors make the message. tests/core/test_config_schema.py proves the
+# two agree on every kind of value a TOML file holds.
+
+#: Bounded numbers: key -> (low, high). Integers may equal ``low``; seconds must exceed it.
+BOUNDS = {"timeout": (0, 3600), "deadline": (0, 86400), "retries": (0, 20), "max_workers": (1, 256)}
 
 
-class _Table(BaseModel):
-    # strict: a TOML integer is not silently a string, and `true` is not 1.
-    # extra="allow": unknown keys are collected and reported as warnings.
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+def _text(value: object) -> bool:
+    return type(value) is str and value != ""
 
 
-class _MappingTable(_Table):
-    secret_name: str = Field(min_length=1)
-    folder_path: str = Field(min_length=1)
-    environment: str | None = None
-    vault_name: str | None = Field(default=None, min_length=1)
-    profile: str | None = Field(default=None, min_length=1)
-    env_file: str | None = Field(default=None, min_length=1)
-    ephemeral_keys: bool | None = None
+def _any_text(value: object) -> bool:
+    return type(value) is str
 
 
-class _SyncTable(_Table):
-    default_vault_name: str | None = Field(default=None, min_length=1)
-    ephemeral_keys: bool = False
-    env_keys_filename: str = Field(default=DEFAULT_KEYS_FILENAME, min_length=1)
-    allow_outside_root: bool = False
-    max_workers: int | None = Field(default=None, ge=1, le=256)
-    mappings: list[_MappingTable] = Field(default_factory=list)
+def _flag(value: object) -> bool:
+    return type(value) is bool
 
 
-class _VaultTable(_Table):
-    provider: str | None = Field(default=None, min_length=1)
-    timeout: float | None = Field(default=None, gt=0, le=3600)
-    retries: int | None = Field(default=None, ge=0, le=20)
-    deadline: float | None = Field(default=None, gt=0, le=86400)
-    sync: _SyncTable = Field(default_factory=_SyncTable)
+def _count(key: str) -> Callable[[object], bool]:
+    low, high = BOUNDS[key]
+    return lambda value: type(value) is int and low <= value <= high
 
 
-class _Root(_Table):
-    vault: _VaultTable = Field(default_factory=_VaultTable)
+def _seconds(key: str) -> Callable[[object], bool]:
+    low, high = BOUNDS[key]
+    return lambda value: type(value) in (int, float) and low < value <= high  # type: ignore[operator]
+
+
+def _table(value: object) -> bool:
+    return type(value) is dict
+
+
+# Each table's keys, in the models' order (did-you-mean suggestions come from these).
+_MAPPING_FIELDS: dict[str, Callable[[object], bool]] = {
+    "secret_name": _text,
+    "folder_path": _text,
+    "environment": _any_text,
+    "vault_name": _text,
+    "profile": _text,
+    "env_file": _text,
+    "ephemeral_keys": _flag,
+}
+_MAPPING_REQUIRED = ("secret_name", "folder_path")
+_SYNC_FIELDS: dict[str, Callable[[object], bool]] = {
+    "default_vault_name": _text,
+    "ephemeral_keys": _flag,
+    "env_keys_filename": _text,
+    "allow_outside_root": _flag,
+    "max_workers": _count("max_workers"),
+    "mappings": lambda value: type(value) is list and all(_mapping_conforms(m) for m in value),
+}
+_VAULT_FIELDS: dict[str, Callable[[object], bool]] = {
+    "provider": _text,
+    "timeout": _seconds("timeout"),
+    "retries": _count("retries"),
+    "deadline": _seconds("deadline"),
+    "sync": lambda value: _table(value) and _fields_conform(value, _SYNC_FIELDS),
+}
+_ROOT_FIELDS: dict[str, Callable[[object], bool]] = {
+    "vault": lambda value: _table(value) and _fields_conform(value, _VAULT_FIELDS),
+}
+
+
+def _fields_conform(table: Any, fields: Mapping[str, Callable[[object], bool]]) -> bool:
+    return all(check(table[key]) for key, check in fields.items() if key in table)
+
+
+def _mapping_conforms(value: object) -> bool:
+    return (
+        _table(value)
+        and all(key in value for key in _MAPPING_REQUIRED)  # type: ignore[operator]
+        and _fields_conform(value, _MAPPING_FIELDS)
+    )
+
+
+def _conforms(data: Mapping[str, Any]) -> bool:
+    """Whether the models would accept ``data`` as it is (no value to convert or refuse)."""
+    return _table(data) and _fields_conform(data, _ROOT_FIELDS)
+
+
+def _validate(label: str, data: Mapping[str, Any], prefix: str) -> None:
+    """Raise ``ConfigError`` describing every problem, unless ``data`` fits the schema."""
+    if _conforms(data):
+        return
+    from envdrift._schema import Root, ValidationError, describe_validation
+
+    try:
+        Root.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation(label, exc, prefix)) from None
 
 
 # -- what the rest of envdrift uses ----------------------------------------------------
@@ -392,15 +449,15 @@ def _from_toml(
     data: dict[str, Any],
     prefix: str,
 ) -> Config:
-    try:
-        root_model = _Root.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_describe_validation(label, exc, prefix)) from None
+    _validate(label, data, prefix)
+    # Valid from here on: every key of the schema holds its type (None = not set).
     warnings: list[str] = []
-    _warn_extra(label, prefix, root_model, _Root, warnings, ignore=_OTHER_SECTIONS)
-    vault = root_model.vault
+    _warn_extra(label, prefix, data, _ROOT_FIELDS, warnings, ignore=_OTHER_SECTIONS)
+    vault: Mapping[str, Any] = data.get("vault") or {}
     tables: dict[str, Mapping[str, Any]] = {}
-    for key, value in (vault.model_extra or {}).items():
+    for key, value in vault.items():
+        if key in _VAULT_FIELDS:
+            continue
         if isinstance(value, dict):
             if key == "mappings":  # the 1.x `[vault.mappings]` name = folder table
                 warnings.append(
@@ -410,67 +467,75 @@ def _from_toml(
                 continue
             tables[key] = value
         else:
-            hint = did_you_mean(key, _VaultTable.model_fields)
+            hint = did_you_mean(key, _VAULT_FIELDS)
             warnings.append(f"{label}: unknown key {prefix}vault.{key} is ignored.{hint}")
-    sync = vault.sync
-    _warn_extra(label, f"{prefix}vault.sync.", sync, _SyncTable, warnings)
-    _check_keys_filename(label, prefix, sync.env_keys_filename)
+    sync: Mapping[str, Any] = vault.get("sync") or {}
+    _warn_extra(label, f"{prefix}vault.sync.", sync, _SYNC_FIELDS, warnings)
+    keys_filename = sync.get("env_keys_filename", DEFAULT_KEYS_FILENAME)
+    _check_keys_filename(label, prefix, keys_filename)
+    default_vault_name = sync.get("default_vault_name")
+    ephemeral = sync.get("ephemeral_keys", False)
     root = path.parent
     mappings: list[SyncMapping] = []
-    for index, table in enumerate(sync.mappings, start=1):
+    for index, table in enumerate(sync.get("mappings") or (), start=1):
         where = f"{prefix}vault.sync.mappings[{index}]"
         for key, why in _UNSUPPORTED_MAPPING_KEYS.items():
-            if key in (table.model_extra or {}):
+            if key in table:
                 raise ConfigError(
                     f"{label}: {where}.{key} is not supported by this envdrift: {why}"
                 )
-        _warn_extra(label, f"{where}.", table, _MappingTable, warnings)
-        if table.env_file is not None:
-            _check_env_file(label, where, table.env_file)
-        environment = table.environment
+        _warn_extra(label, f"{where}.", table, _MAPPING_FIELDS, warnings)
+        env_file, vault_name = table.get("env_file"), table.get("vault_name")
+        if env_file is not None:
+            _check_env_file(label, where, env_file)
+        environment = table.get("environment")
         if environment is None:
             # envdrift 1.x: a profile-tagged mapping without an environment uses the
             # profile's name (profile "local" -> DOTENV_PRIVATE_KEY_LOCAL).
-            environment = table.profile or DEFAULT_ENVIRONMENT
+            environment = table.get("profile") or DEFAULT_ENVIRONMENT
         elif not _ENVIRONMENT.fullmatch(environment):
             raise ConfigError(
                 f"{label}: {where}.environment: {environment!r} is not an environment name "
                 "(letters, digits, '_' and '-'; it becomes DOTENV_PRIVATE_KEY_<ENVIRONMENT>)"
             )
+        mapping_ephemeral = table.get("ephemeral_keys")
         mappings.append(
             SyncMapping(
                 index=index,
-                secret_name=table.secret_name,
-                folder_path=table.folder_path,
-                folder=root / table.folder_path,
+                secret_name=table["secret_name"],
+                folder_path=table["folder_path"],
+                folder=root / table["folder_path"],
                 environment=environment,
-                vault_name=table.vault_name or sync.default_vault_name,
-                profile=table.profile,
+                vault_name=vault_name or default_vault_name,
+                profile=table.get("profile"),
                 origin=f"mapping {index}",
-                vault_name_is_default=table.vault_name is None
-                and sync.default_vault_name is not None,
-                ephemeral=sync.ephemeral_keys
-                if table.ephemeral_keys is None
-                else table.ephemeral_keys,
-                env_file=table.env_file,
+                vault_name_is_default=vault_name is None and default_vault_name is not None,
+                ephemeral=ephemeral if mapping_ephemeral is None else mapping_ephemeral,
+                env_file=env_file,
             )
         )
     return Config(
         path=path,
         kind=kind,
         root=root,
-        provider=vault.provider,
+        provider=vault.get("provider"),
         vault_tables=tables,
-        env_keys_filename=sync.env_keys_filename,
-        allow_outside_root=sync.allow_outside_root,
-        jobs=sync.max_workers,
-        limits=Limits(vault.timeout, vault.retries, vault.deadline),
+        env_keys_filename=keys_filename,
+        allow_outside_root=sync.get("allow_outside_root", False),
+        jobs=sync.get("max_workers"),
+        limits=Limits(_number(vault, "timeout"), vault.get("retries"), _number(vault, "deadline")),
         mappings=tuple(mappings),
         warnings=tuple(warnings),
         file_blockers=_file_blockers(data, prefix),
         key_prefix=prefix,
         label=label,
     )
+
+
+def _number(table: Mapping[str, Any], key: str) -> float | None:
+    """A number of seconds (TOML may write it as an integer), or ``None``."""
+    value = table.get(key)
+    return None if value is None else float(value)
 
 
 def _file_blockers(data: Mapping[str, Any], prefix: str) -> tuple[str, ...]:
@@ -511,85 +576,17 @@ def _check_env_file(label: str, where: str, name: str) -> None:
 def _warn_extra(
     label: str,
     prefix: str,
-    model: BaseModel,
-    cls: type[BaseModel],
+    table: Mapping[str, Any],
+    fields: Mapping[str, object],
     warnings: list[str],
     *,
     ignore: frozenset[str] = frozenset(),
 ) -> None:
-    for key in model.model_extra or {}:
-        if key in ignore:
+    for key in table:
+        if key in fields or key in ignore:
             continue
-        hint = did_you_mean(key, cls.model_fields)
+        hint = did_you_mean(key, fields)
         warnings.append(f"{label}: unknown key {prefix}{key} is ignored.{hint}")
-
-
-#: How range errors describe each bounded key.
-_RANGES = {
-    "max_workers": "between 1 and 256",
-    "timeout": "a number of seconds above 0, at most 3600",
-    "retries": "an integer between 0 and 20",
-    "deadline": "a number of seconds above 0, at most 86400",
-}
-
-_EXPECTED = {
-    "float_type": "a number",
-    "string_type": "a string",
-    "bool_type": "true or false",
-    "int_type": "an integer",
-    "list_type": "an array of tables ([[…]])",
-    "model_type": "a table",
-    "dict_type": "a table",
-    "model_attributes_type": "a table",
-}
-
-
-def _describe_validation(label: str, exc: ValidationError, prefix: str) -> str:
-    problems = []
-    for error in exc.errors():
-        key = prefix + _key_path(error["loc"])
-        kind = error["type"]
-        if kind == "missing":
-            problems.append(f"{key}: missing (required)")
-        elif kind in _EXPECTED:
-            problems.append(
-                f"{key}: expected {_EXPECTED[kind]}, got {_toml_type(error.get('input'))}"
-            )
-        elif kind == "string_too_short":
-            problems.append(f"{key}: must not be empty")
-        elif kind in {"greater_than", "greater_than_equal", "less_than_equal"}:
-            problems.append(f"{key}: must be {_RANGES.get(key.rsplit('.', 1)[-1], 'in range')}")
-        else:  # pragma: no cover - every constraint above has its own wording
-            problems.append(f"{key}: {error['msg']}")
-    if len(problems) == 1:
-        return f"{label}: {problems[0]}"
-    return f"{label}: {len(problems)} problems:\n  " + "\n  ".join(problems)
-
-
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part + 1}]"  # people count mappings from 1, and so do our messages
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-def _toml_type(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return "a date or time"
 
 
 # -- pair.txt --------------------------------------------------------------------------

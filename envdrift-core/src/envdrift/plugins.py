@@ -24,6 +24,7 @@ from envdrift.errors import PluginLoadError, UnknownVaultError
 from envdrift.vaults import Vault, VaultContext
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
     from pathlib import Path
 
     from envdrift.hookspecs import DecryptionCheck
@@ -96,6 +97,8 @@ class PluginRegistry:
         self._vault_owner: dict[str, str] = {}
         #: Entry points ``ENVDRIFT_LOAD_PLUGINS`` left unloaded: ``(name, distribution)``.
         self._switched_off: list[tuple[str, str | None]] = []
+        #: Infos whose distribution and version are still to be read (``_describe``).
+        self._undescribed: dict[int, EntryPoint] = {}
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
 
@@ -119,15 +122,22 @@ class PluginRegistry:
 
         allowed = _allowed_third_party()
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            dist = ep.dist.name if ep.dist is not None else None
-            version = ep.dist.version if ep.dist is not None else None
-            builtin = dist == CORE_DISTRIBUTION
-            if not builtin and allowed is not None and not ({ep.name, dist} & allowed):
-                self._switched_off.append((ep.name, dist))
-                continue
+            # envdrift-core's own plugins live in the envdrift package, which no other
+            # distribution may ship (envdrift._install refuses such a mix).
+            builtin = ep.module.partition(".")[0] == "envdrift"
             info = PluginInfo(
-                name=ep.name, distribution=dist, version=version, module=ep.value, builtin=builtin
+                name=ep.name, distribution=None, version=None, module=ep.value, builtin=builtin
             )
+            if builtin:
+                info.distribution = CORE_DISTRIBUTION
+            elif allowed is not None:
+                self._describe(info, ep)
+                if not ({ep.name, info.distribution} & allowed):
+                    self._switched_off.append((ep.name, info.distribution))
+                    continue
+            # A distribution's metadata is read only to show it: `envdrift plugins` and
+            # the errors naming a plugin ask for it, a run that only opens a vault never.
+            self._undescribed[id(info)] = ep
             try:
                 plugin = ep.load()
             except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's, not ours
@@ -135,6 +145,21 @@ class PluginRegistry:
                 self._infos.append(info)
                 continue
             self._register(plugin, info)
+
+    @staticmethod
+    def _describe(info: PluginInfo, ep: EntryPoint) -> None:
+        if ep.dist is not None:
+            info.distribution = ep.dist.name if info.distribution is None else info.distribution
+            info.version = ep.dist.version
+
+    def _described(self, infos: Iterable[PluginInfo]) -> list[PluginInfo]:
+        """``infos`` with their distribution and version read from the metadata."""
+        infos = list(infos)
+        for info in infos:
+            ep = self._undescribed.pop(id(info), None)
+            if ep is not None:
+                self._describe(info, ep)
+        return infos
 
     def _register(self, plugin: object, info: PluginInfo) -> None:
         try:
@@ -192,7 +217,7 @@ class PluginRegistry:
     def plugins(self) -> list[PluginInfo]:
         """Return every plugin found, loaded or not, in a stable order."""
         self.load()
-        return sorted(self._infos, key=lambda i: (not i.builtin, i.name))
+        return sorted(self._described(self._infos), key=lambda i: (not i.builtin, i.name))
 
     def vault_names(self) -> list[str]:
         """Return the names of every available vault, sorted."""
@@ -210,8 +235,8 @@ class PluginRegistry:
         self.load()
         if name in self._vaults:
             return self._vaults[name]
-        for info in self._infos:
-            if info.error is not None and name in {info.name, info.distribution}:
+        for info in self._described(i for i in self._infos if i.error is not None):
+            if name in {info.name, info.distribution}:
                 # The CLI prefixes "Error: ", so the message does not start with it.
                 raise PluginLoadError(
                     f'plugin "{info.distribution or info.name}" failed to load, so vault '

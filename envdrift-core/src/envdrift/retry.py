@@ -32,7 +32,6 @@ which never carry a secret value.
 from __future__ import annotations
 
 import copy
-import email.utils
 import logging
 import math
 import random
@@ -377,6 +376,8 @@ def parse_retry_after(value: str | None) -> float | None:
     try:
         seconds = float(text)
     except ValueError:
+        import email.utils  # an HTTP date: rare, and the import is not free
+
         try:
             when = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):

@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,6 +72,12 @@ class JwtSource:
         """
         if self.value is not None:
             return self.value
+        # Here, not at the top: urllib.request (http.client, ssl, email) is the costliest
+        # import of this plugin, which every run that opens any vault loads.
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
         assert self.request_url is not None
         assert self.request_token is not None
         url = self.request_url

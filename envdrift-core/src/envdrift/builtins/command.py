@@ -33,7 +33,6 @@ import json
 import os
 import re
 import shlex
-import shutil
 import signal
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -52,11 +51,12 @@ from envdrift import (
 )
 from envdrift._fs import SECRET_LIMIT
 from envdrift._suggest import did_you_mean
-from envdrift.builtins._process import Completed, run
 from envdrift.secrets import scrub
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    from envdrift.builtins._process import Completed
 
 __all__ = ["DEFAULT_NOT_FOUND_STDERR", "CommandVault"]
 
@@ -174,6 +174,9 @@ class CommandVault(Vault):
         argv = self._argv_of(which)
         assert argv is not None
         program = self._program(which, argv)
+        # Imported here: every run that opens a vault loads this plugin, few run it.
+        from envdrift.builtins._process import run
+
         try:
             done = run(
                 [argv[0], *_substitute(argv[1:], which, name, self.context.environment)],
@@ -252,6 +255,8 @@ class CommandVault(Vault):
                     f"({path}); run: chmod +x {shlex.quote(str(path))}"
                 )
             return str(path)
+        import shutil
+
         found = shutil.which(program)
         if found is None:
             raise ConfigError(
