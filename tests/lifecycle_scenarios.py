@@ -135,11 +135,15 @@ def dotenv_text(values: Mapping[str, str]) -> str:
     return "".join(f'{k}="{v}"\n' for k, v in values.items())
 
 
-def make_project(root: Path, service: VaultService, envdrift_cli: RunCli) -> Project:
-    """Write the config and the service, then encrypt it with a new key (in ``.env.keys``)."""
+def encrypted_checkout(
+    root: Path, provider: str, options: Mapping[str, str], secret: str, envdrift_cli: RunCli
+) -> Project:
+    """Write the config and the service, then encrypt it with a new key (in ``.env.keys``).
+
+    ``root`` is the working directory (``envdrift encrypt`` is given a relative path)."""
     root.mkdir(parents=True, exist_ok=True)
-    project = Project(root, service.secret())
-    write_config(root, service.provider, service.options(), project.secret)
+    project = Project(root, secret)
+    write_config(root, provider, options, secret)
     project.env.parent.mkdir(parents=True)
     project.env.write_text(dotenv_text(PLAINTEXT))
     encrypted = envdrift_cli("encrypt", ENV_FILE)
@@ -147,22 +151,31 @@ def make_project(root: Path, service: VaultService, envdrift_cli: RunCli) -> Pro
     return project
 
 
+def local_key(root: Path) -> str:
+    """The private key in the ``.env.keys`` of the checkout at ``root`` (there must be one)."""
+    key = Project(root, "").local_key()
+    assert key is not None
+    return key
+
+
 def checkout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: VaultService, envdrift_cli: RunCli
 ) -> Project:
-    """``make_project`` in ``tmp_path/checkout``, made the working directory."""
+    """``encrypted_checkout`` in ``tmp_path/checkout`` (made the working directory) for
+    ``service``'s vault, under a secret of this test's own."""
     root = tmp_path / "checkout"
     root.mkdir()
     monkeypatch.chdir(root)
-    return make_project(root, service, envdrift_cli)
+    return encrypted_checkout(
+        root, service.provider, service.options(), service.secret(), envdrift_cli
+    )
 
 
 def store_local_key(service: VaultService, project: Project, form: str | None = None) -> str:
     """Store the project's local key in the vault, as a teammate did; return it.
 
     In the stored ``form``, or without one as ``put`` stores a value."""
-    key = project.local_key()
-    assert key is not None
+    key = local_key(project.root)
     if form is None:
         service.put(project.secret, key)
     else:

@@ -96,9 +96,14 @@ def write_config(project: Project) -> Path:
     return path
 
 
-@pytest.fixture
-def team_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    """A ``files`` project in ``tmp_path/repo``, the working directory of the test."""
+def files_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A ``files`` project in ``tmp_path/repo``, made the working directory."""
     project = files_project(tmp_path / "repo")
     monkeypatch.chdir(project.root)
     return project
+
+
+@pytest.fixture
+def team_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A ``files`` project in ``tmp_path/repo``, the working directory of the test."""
+    return files_checkout(tmp_path, monkeypatch)
