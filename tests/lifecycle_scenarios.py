@@ -223,8 +223,8 @@ class InterferingPlugin:
         return [self.vault_class]
 
 
-class LifecycleScenarios:
-    """The issue's lifecycle tests; subclasses provide ``service`` and ``form``."""
+class CheckoutFixture:
+    """The ``project`` fixture: ``checkout`` for the subclass's ``service``."""
 
     @pytest.fixture
     def project(
@@ -235,6 +235,10 @@ class LifecycleScenarios:
         envdrift_cli: RunCli,
     ) -> Project:
         return checkout(tmp_path, monkeypatch, service, envdrift_cli)
+
+
+class LifecycleScenarios(CheckoutFixture):
+    """The issue's lifecycle tests; subclasses provide ``service`` and ``form``."""
 
     # -- decrypt --verify-vault ------------------------------------------------------
 

@@ -18,10 +18,10 @@ from tests.lifecycle_scenarios import (
     ENV_FILE,
     OTHER_KEY,
     PLAINTEXT,
+    CheckoutFixture,
     Project,
     RunCli,
     VaultService,
-    checkout,
     decrypted,
     store_local_key,
 )
@@ -29,7 +29,7 @@ from tests.lifecycle_scenarios import (
 ADDED = {"ADDED_LATER": "new value"}
 
 
-class TeamScenarios:
+class TeamScenarios(CheckoutFixture):
     """The team commands end to end; subclasses provide ``service``."""
 
     def reachable_from_a_process(self, project: Project, service: VaultService) -> dict[str, str]:
@@ -38,18 +38,10 @@ class TeamScenarios:
         server is reached through in-process name resolution)."""
         return {}
 
-    @pytest.fixture
-    def project(
-        self,
-        service: VaultService,
-        tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch,
-        envdrift_cli: RunCli,
-    ) -> Project:
-        """A checkout whose key is in the vault (stored as the service's users store it)."""
-        project = checkout(tmp_path, monkeypatch, service, envdrift_cli)
+    @pytest.fixture(autouse=True)
+    def _key_in_vault(self, service: VaultService, project: Project) -> None:
+        """The checkout's key is in the vault (stored as the service's users store it)."""
         store_local_key(service, project)
-        return project
 
     def test_lock_encrypts_to_the_vault_key_and_check_passes_after(
         self, project: Project, envdrift_cli: RunCli
