@@ -9,12 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import pytest
-
-if TYPE_CHECKING:
-    from envdrift.testing.fixtures import CliRunnerFixture
 
 pytest_plugins = ["envdrift.testing.fixtures"]
 
@@ -30,12 +26,6 @@ def _isolated_env(
         if name.startswith(("DOTENV_PRIVATE_KEY", "ENVDRIFT_")) and name != "ENVDRIFT_DOTENVX":
             monkeypatch.delenv(name)
     return
-
-
-@pytest.fixture
-def run_cli(envdrift_cli: CliRunnerFixture) -> CliRunnerFixture:
-    """The former name of ``envdrift_cli``, kept while branches written against it land."""
-    return envdrift_cli
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

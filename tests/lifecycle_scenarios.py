@@ -130,16 +130,57 @@ def write_config(root: Path, provider: str, options: Mapping[str, str], secret: 
     )
 
 
-def make_project(root: Path, service: VaultService, envdrift_cli: RunCli) -> Project:
-    """Write the config and the service, then encrypt it with a new key (in ``.env.keys``)."""
+def dotenv_text(values: Mapping[str, str]) -> str:
+    """``values`` as plaintext ``.env`` lines (quoted)."""
+    return "".join(f'{k}="{v}"\n' for k, v in values.items())
+
+
+def encrypted_checkout(
+    root: Path, provider: str, options: Mapping[str, str], secret: str, envdrift_cli: RunCli
+) -> Project:
+    """Write the config and the service, then encrypt it with a new key (in ``.env.keys``).
+
+    ``root`` is the working directory (``envdrift encrypt`` is given a relative path)."""
     root.mkdir(parents=True, exist_ok=True)
-    project = Project(root, service.secret())
-    write_config(root, service.provider, service.options(), project.secret)
+    project = Project(root, secret)
+    write_config(root, provider, options, secret)
     project.env.parent.mkdir(parents=True)
-    project.env.write_text("".join(f'{k}="{v}"\n' for k, v in PLAINTEXT.items()))
+    project.env.write_text(dotenv_text(PLAINTEXT))
     encrypted = envdrift_cli("encrypt", ENV_FILE)
     assert encrypted.exit_code == 0, encrypted.output
     return project
+
+
+def local_key(root: Path) -> str:
+    """The private key in the ``.env.keys`` of the checkout at ``root`` (there must be one)."""
+    key = Project(root, "").local_key()
+    assert key is not None
+    return key
+
+
+def checkout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: VaultService, envdrift_cli: RunCli
+) -> Project:
+    """``encrypted_checkout`` in ``tmp_path/checkout`` (made the working directory) for
+    ``service``'s vault, under a secret of this test's own."""
+    root = tmp_path / "checkout"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    return encrypted_checkout(
+        root, service.provider, service.options(), service.secret(), envdrift_cli
+    )
+
+
+def store_local_key(service: VaultService, project: Project, form: str | None = None) -> str:
+    """Store the project's local key in the vault, as a teammate did; return it.
+
+    In the stored ``form``, or without one as ``put`` stores a value."""
+    key = local_key(project.root)
+    if form is None:
+        service.put(project.secret, key)
+    else:
+        service.write_form(project.secret, form, key)
+    return key
 
 
 def decrypted(envdrift_cli: RunCli) -> dict[str, str]:
@@ -182,8 +223,8 @@ class InterferingPlugin:
         return [self.vault_class]
 
 
-class LifecycleScenarios:
-    """The issue's lifecycle tests; subclasses provide ``service`` and ``form``."""
+class CheckoutFixture:
+    """The ``project`` fixture: ``checkout`` for the subclass's ``service``."""
 
     @pytest.fixture
     def project(
@@ -193,19 +234,18 @@ class LifecycleScenarios:
         monkeypatch: pytest.MonkeyPatch,
         envdrift_cli: RunCli,
     ) -> Project:
-        root = tmp_path / "checkout"
-        root.mkdir()
-        monkeypatch.chdir(root)
-        return make_project(root, service, envdrift_cli)
+        return checkout(tmp_path, monkeypatch, service, envdrift_cli)
+
+
+class LifecycleScenarios(CheckoutFixture):
+    """The issue's lifecycle tests; subclasses provide ``service`` and ``form``."""
 
     # -- decrypt --verify-vault ------------------------------------------------------
 
     def test_verify_vault_passes_for_each_stored_form_and_push_finds_it_equal(
         self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
-        key = project.local_key()
-        assert key is not None
-        service.write_form(project.secret, form, key)
+        store_local_key(service, project, form)
         stored, before = service.current(project.secret), project.env.read_bytes()
         result = envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci")
         assert result.exit_code == 0, result.output
@@ -223,15 +263,13 @@ class LifecycleScenarios:
     def test_verify_vault_failure_prints_repair_steps_that_work(
         self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
-        key = project.local_key()
-        assert key is not None
-        service.write_form(project.secret, form, key)
+        key = store_local_key(service, project, form)
         git(project.root, "init", "-q")
         git(project.root, "add", ENV_FILE, "envdrift.toml")
         git(project.root, "commit", "-q", "-m", "encrypted with the vault's key")
         # A teammate without the key re-encrypts: a new pair, not the vault's.
         project.keys.unlink()
-        project.env.write_text("".join(f'{k}="{v}"\n' for k, v in PLAINTEXT.items()))
+        project.env.write_text(dotenv_text(PLAINTEXT))
         assert envdrift_cli("encrypt", "--new-key", ENV_FILE).exit_code == 0
         stray = project.snapshot()
 
@@ -266,14 +304,12 @@ class LifecycleScenarios:
     def test_repair_keeps_a_stray_key_edit_and_the_vault_key_then_opens_it(
         self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
-        key = project.local_key()
-        assert key is not None
-        service.write_form(project.secret, form, key)
+        key = store_local_key(service, project, form)
         git(project.root, "init", "-q")
         # A teammate without the vault's key edits a value and encrypts with a new pair.
         project.keys.unlink()
         edited = {**PLAINTEXT, "API_TOKEN": "tok-edited"}
-        project.env.write_text("".join(f'{k}="{v}"\n' for k, v in edited.items()))
+        project.env.write_text(dotenv_text(edited))
         assert envdrift_cli("encrypt", "--new-key", ENV_FILE).exit_code == 0
         assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault", "--ci").exit_code == 1
 
@@ -336,9 +372,7 @@ class LifecycleScenarios:
     def test_rotate_end_to_end(
         self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
-        old = project.local_key()
-        assert old is not None
-        service.write_form(project.secret, form, old)
+        old = store_local_key(service, project, form)
         before = service.current(project.secret)
         old_text = project.env.read_text()
         result = envdrift_cli("rotate", ENV_FILE)
@@ -362,9 +396,7 @@ class LifecycleScenarios:
     def test_rotate_without_a_key_that_decrypts_the_file_touches_nothing(
         self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
-        key = project.local_key()
-        assert key is not None
-        service.write_form(project.secret, form, key)
+        store_local_key(service, project, form)
         stored = service.current(project.secret)
         project.keys.write_text(f"{KEY_NAME}={OTHER_KEY}\n")  # a stale local key
         files = project.snapshot()
@@ -381,9 +413,7 @@ class LifecycleScenarios:
     def test_rotate_with_the_write_refused_changes_nothing(
         self, service: VaultService, project: Project, envdrift_cli: RunCli, form: str
     ) -> None:
-        key = project.local_key()
-        assert key is not None
-        service.write_form(project.secret, form, key)
+        store_local_key(service, project, form)
         files, stored = project.snapshot(), service.current(project.secret)
         with service.read_only():
             result = envdrift_cli("rotate", ENV_FILE)
@@ -410,9 +440,7 @@ class LifecycleScenarios:
         envdrift_cli: RunCli,
         form: str,
     ) -> None:
-        key = project.local_key()
-        assert key is not None
-        service.write_form(project.secret, form, key)
+        store_local_key(service, project, form)
         files, stored = project.snapshot(), service.current(project.secret)
         racy = InterferingPlugin(service, form)
         name = f"{service.provider}-racy"

@@ -18,17 +18,18 @@ from tests.lifecycle_scenarios import (
     ENV_FILE,
     OTHER_KEY,
     PLAINTEXT,
+    CheckoutFixture,
     Project,
     RunCli,
     VaultService,
     decrypted,
-    make_project,
+    store_local_key,
 )
 
 ADDED = {"ADDED_LATER": "new value"}
 
 
-class TeamScenarios:
+class TeamScenarios(CheckoutFixture):
     """The team commands end to end; subclasses provide ``service``."""
 
     def reachable_from_a_process(self, project: Project, service: VaultService) -> dict[str, str]:
@@ -37,23 +38,10 @@ class TeamScenarios:
         server is reached through in-process name resolution)."""
         return {}
 
-    @pytest.fixture
-    def project(
-        self,
-        service: VaultService,
-        tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch,
-        envdrift_cli: RunCli,
-    ) -> Project:
-        """A checkout whose key is in the vault (stored as the service's users store it)."""
-        root = tmp_path / "checkout"
-        root.mkdir()
-        monkeypatch.chdir(root)
-        project = make_project(root, service, envdrift_cli)
-        key = project.local_key()
-        assert key is not None
-        service.put(project.secret, key)
-        return project
+    @pytest.fixture(autouse=True)
+    def _key_in_vault(self, service: VaultService, project: Project) -> None:
+        """The checkout's key is in the vault (stored as the service's users store it)."""
+        store_local_key(service, project)
 
     def test_lock_encrypts_to_the_vault_key_and_check_passes_after(
         self, project: Project, envdrift_cli: RunCli

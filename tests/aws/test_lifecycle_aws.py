@@ -75,7 +75,9 @@ class MotoService(VaultService):
                 enforce_auth(self.sm.meta.endpoint_url, enabled=False)
 
 
-class TestLifecycleAws(LifecycleScenarios):
+class MotoServiceFixture:
+    """The ``service`` fixture of the scenario classes run against moto."""
+
     @pytest.fixture
     def service(
         self,
@@ -86,6 +88,8 @@ class TestLifecycleAws(LifecycleScenarios):
     ) -> MotoService:
         return MotoService(sm, iam_user, enforce, monkeypatch)
 
+
+class TestLifecycleAws(MotoServiceFixture, LifecycleScenarios):
     @pytest.fixture(params=MotoService.forms)
     def form(self, request: pytest.FixtureRequest) -> str:
         return str(request.param)

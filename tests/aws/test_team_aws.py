@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import pytest
-
-from tests.aws.test_lifecycle_aws import MotoService
+from tests.aws.test_lifecycle_aws import MotoServiceFixture
 from tests.team_scenarios import TeamScenarios
 
 
-class TestTeamAws(TeamScenarios):
-    @pytest.fixture
-    def service(
-        self,
-        sm: Any,
-        iam_user: Callable[..., tuple[str, str]],
-        enforce: Callable[[], None],
-        monkeypatch: pytest.MonkeyPatch,
-    ) -> MotoService:
-        return MotoService(sm, iam_user, enforce, monkeypatch)
+class TestTeamAws(MotoServiceFixture, TeamScenarios):
+    pass

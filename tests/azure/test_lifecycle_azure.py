@@ -64,7 +64,9 @@ class KeyVaultService(VaultService):
             self.sign_in_as(APP)
 
 
-class TestLifecycleAzure(LifecycleScenarios):
+class KeyVaultServiceFixture:
+    """The ``service`` fixture of the scenario classes run against the test server."""
+
     @pytest.fixture
     def service(
         self, keyvault: KeyVaultEndpoint, sign_in_as: Callable[..., None], own_vault: str
@@ -79,6 +81,8 @@ class TestLifecycleAzure(LifecycleScenarios):
         with SecretClient(url, credential) as client:
             yield KeyVaultService(url, client, sign_in_as)
 
+
+class TestLifecycleAzure(KeyVaultServiceFixture, LifecycleScenarios):
     @pytest.fixture(params=KeyVaultService.forms)
     def form(self, request: pytest.FixtureRequest) -> str:
         return str(request.param)

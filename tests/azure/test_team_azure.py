@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
-from tests.azure.conftest import APP
-from tests.azure.test_lifecycle_azure import KeyVaultService
+from tests.azure.test_lifecycle_azure import KeyVaultServiceFixture
 from tests.lifecycle_scenarios import Project, VaultService
 from tests.servers.azure_keyvault import KeyVaultEndpoint
 from tests.team_scenarios import TeamScenarios
 
 
-class TestTeamAzure(TeamScenarios):
+class TestTeamAzure(KeyVaultServiceFixture, TeamScenarios):
     @pytest.fixture(autouse=True)
     def _endpoint(self, keyvault: KeyVaultEndpoint, monkeypatch: pytest.MonkeyPatch) -> None:
         self.keyvault, self.monkeypatch = keyvault, monkeypatch
@@ -39,16 +36,3 @@ class TestTeamAzure(TeamScenarios):
         # The host is not under the challenge's resource: what this switch is for.
         self.monkeypatch.setenv("ENVDRIFT_AZURE_VERIFY_CHALLENGE_RESOURCE", "0")
         return {"ENVDRIFT_AZURE_VERIFY_CHALLENGE_RESOURCE": "0"}
-
-    @pytest.fixture
-    def service(
-        self, keyvault: KeyVaultEndpoint, sign_in_as: Callable[..., None], own_vault: str
-    ) -> Iterator[KeyVaultService]:
-        from azure.identity import DefaultAzureCredential
-        from azure.keyvault.secrets import SecretClient
-
-        sign_in_as(APP)
-        url = keyvault.vault_url(own_vault)
-        credential = DefaultAzureCredential(disable_instance_discovery=True)
-        with SecretClient(url, credential) as client:
-            yield KeyVaultService(url, client, sign_in_as)

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tests.helpers import sync_errors
+
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+
+    from click.testing import Result
 
 FAKE_CLI = """\
 import json, os, pathlib, subprocess, sys, time
@@ -115,3 +120,18 @@ def write_config(
     path = root / "envdrift.toml"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def assert_hanging_fetch_stopped(
+    envdrift_cli: Callable[..., Result], folder: str, program: str, secret: str, *, under: float
+) -> None:
+    """``sync --ci --timeout 2`` stops the one mapping's hanging fetch, in ``under`` seconds."""
+    started = time.monotonic()
+    result = envdrift_cli("sync", "--ci", "--timeout", "2")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 1
+    assert sync_errors(result)[folder] == (
+        f"fetch command '{program}' for secret '{secret}' did not finish within 2 s and was "
+        "stopped (raise [vault] timeout or --timeout if it needs longer)"
+    )
+    assert elapsed < under, elapsed

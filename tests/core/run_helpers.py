@@ -67,6 +67,15 @@ def envdrift_run(
     )
 
 
+def refused_run(cwd: Path, env_file: str, exit_code: int) -> str:
+    """``envdrift run -f ENV_FILE -- touch ran`` in ``cwd``, which must exit with
+    ``exit_code`` without running the command; return its stderr."""
+    result = envdrift_run(cwd, "-f", env_file, "--", "touch", "ran", env=scrubbed_env(cwd))
+    assert result.returncode == exit_code, result.stderr
+    assert not (cwd / "ran").exists()
+    return result.stderr
+
+
 def printed_env(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
     """The environment ``PRINT_ENV`` printed (the last line of stdout)."""
     assert result.returncode == 0, result.stderr
@@ -96,9 +105,14 @@ def write_config(project: Project) -> Path:
     return path
 
 
-@pytest.fixture
-def team_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    """A ``files`` project in ``tmp_path/repo``, the working directory of the test."""
+def files_checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A ``files`` project in ``tmp_path/repo``, made the working directory."""
     project = files_project(tmp_path / "repo")
     monkeypatch.chdir(project.root)
     return project
+
+
+@pytest.fixture
+def team_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A ``files`` project in ``tmp_path/repo``, the working directory of the test."""
+    return files_checkout(tmp_path, monkeypatch)

@@ -37,6 +37,17 @@ def values_of(path: Path, key: Secret) -> dict[str, str]:
     return out
 
 
+def committed_encrypted(envdrift_cli: Run, root: Path, name: str, text: str) -> Path:
+    """``root/name`` holding ``text``, encrypted and committed in a new git repository."""
+    git(root, "init", "-q")
+    env = root / name
+    env.write_text(text)
+    assert envdrift_cli("encrypt", name).exit_code == 0
+    git(root, "add", name)
+    git(root, "commit", "-q", "-m", "encrypted")
+    return env
+
+
 def test_new_file_gets_key_pair_header_and_ciphertexts(envdrift_cli: Run, tmp_path: Path) -> None:
     env = tmp_path / ".env.production"
     env.write_text(PLAIN)
@@ -141,12 +152,9 @@ def test_check_in_a_folder_without_env_files_says_so(envdrift_cli: Run) -> None:
 def test_a_round_trip_keeps_the_committed_ciphertext_of_every_unchanged_value(
     envdrift_cli: Run, tmp_path: Path
 ) -> None:
-    git(tmp_path, "init", "-q")
-    env = tmp_path / ".env.production"
-    env.write_text('A=1\nB="two"\nC=three # note\n')
-    assert envdrift_cli("encrypt", ".env.production").exit_code == 0
-    git(tmp_path, "add", ".env.production")
-    git(tmp_path, "commit", "-q", "-m", "encrypted")
+    env = committed_encrypted(
+        envdrift_cli, tmp_path, ".env.production", 'A=1\nB="two"\nC=three # note\n'
+    )
     committed = env.read_text()
     assert envdrift_cli("decrypt", ".env.production").exit_code == 0
     assert envdrift_cli("encrypt", ".env.production").exit_code == 0
@@ -171,12 +179,7 @@ def test_a_round_trip_keeps_the_committed_ciphertext_of_every_unchanged_value(
 def test_without_the_private_key_no_committed_ciphertext_is_reused(
     envdrift_cli: Run, tmp_path: Path
 ) -> None:
-    git(tmp_path, "init", "-q")
-    env = tmp_path / ".env"
-    env.write_text("A=1\n")
-    assert envdrift_cli("encrypt").exit_code == 0
-    git(tmp_path, "add", ".env")
-    git(tmp_path, "commit", "-q", "-m", "encrypted")
+    env = committed_encrypted(envdrift_cli, tmp_path, ".env", "A=1\n")
     committed = env.read_text()
     # Without the private key the committed values cannot be read, so none is reused.
     keys = tmp_path / ".env.keys"

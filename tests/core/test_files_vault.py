@@ -44,13 +44,17 @@ def test_path_is_relative_to_the_config_folder(tmp_path: Path) -> None:
     assert vault.root == tmp_path / "keys"
 
 
-def test_store_is_0600_whatever_the_umask(tmp_path: Path) -> None:
-    vault = FilesVault({"path": "."}, VaultContext(base_dir=tmp_path))
+def store_with_umask_0(vault: FilesVault, name: str) -> None:
+    """Store ``name`` while the umask takes no permission away."""
     old = os.umask(0)
     try:
-        vault.store("k", Secret("v"))
+        vault.store(name, Secret("v"))
     finally:
         os.umask(old)
+
+
+def test_store_is_0600_whatever_the_umask(tmp_path: Path) -> None:
+    store_with_umask_0(FilesVault({"path": "."}, VaultContext(base_dir=tmp_path)), "k")
     assert stat.S_IMODE((tmp_path / "k").stat().st_mode) == 0o600
 
 
@@ -87,11 +91,7 @@ def test_vault_name_is_an_error_for_a_backend_without_that_notion(tmp_path: Path
 
 def test_folders_it_creates_are_0700_whatever_the_umask(tmp_path: Path) -> None:
     vault = FilesVault({"path": "vault"}, VaultContext(base_dir=tmp_path))
-    old = os.umask(0)
-    try:
-        vault.store("team/app/key", Secret("v"))
-    finally:
-        os.umask(old)
+    store_with_umask_0(vault, "team/app/key")
     for folder in ("vault", "vault/team", "vault/team/app"):
         assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700, folder
 

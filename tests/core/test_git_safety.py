@@ -192,7 +192,7 @@ def test_a_rule_that_re_includes_the_keys_file_is_reported(
 
 
 def test_inside_a_git_hook_the_work_tree_of_the_keys_file_is_asked(
-    repo: Path, run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    repo: Path, envdrift_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Git hooks run with GIT_DIR and GIT_INDEX_FILE set; they may name another repository.
     git(repo, "add", "-f", KEYS)
@@ -204,7 +204,7 @@ def test_inside_a_git_hook_the_work_tree_of_the_keys_file_is_asked(
     monkeypatch.setenv("GIT_INDEX_FILE", str(other / ".git" / "index"))
     (repo.parent / "vault/app-key").write_text("cd" * 32)
 
-    result = run_cli("sync", "--force")
+    result = envdrift_cli("sync", "--force")
 
     assert result.exit_code == 0
     assert f"Warning: {KEYS} is tracked by git" in result.stderr

@@ -17,6 +17,7 @@ from envdrift.dotenvx.crypto import generate_keypair
 from envdrift.dotenvx.keysfile import KeysFile
 
 from tests.core.hostile import returns_within
+from tests.core.run_helpers import files_checkout
 from tests.core.sync_helpers import KEY_A, Project, keys_line
 from tests.helpers import sync_errors
 
@@ -26,10 +27,7 @@ Run = Callable[..., Result]
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     """One service ``app`` mapped to secret ``app-key`` of the ``files`` vault."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    project = Project(root, provider="files")
+    project = files_checkout(tmp_path, monkeypatch)
     project.service("app")
     project.map("app-key", "app", environment="production")
     project.write_config()

@@ -24,6 +24,7 @@ from envdrift._fs import atomic_write
 from envdrift.dotenvx.envfile import EnvFile
 from envdrift.dotenvx.keysfile import KeysFile
 
+from tests.core.run_helpers import team_project
 from tests.core.sync_helpers import KEY_A, KEY_B, Project, keys_line
 from tests.helpers import sync_rows
 
@@ -33,13 +34,7 @@ ENVDRIFT = [sys.executable, "-m", "envdrift"]
 needs_setpriv = pytest.mark.skipif(SETPRIV is None, reason="setpriv (util-linux) is missing")
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    root = tmp_path / "repo"
-    root.mkdir()
-    monkeypatch.chdir(root)
-    project = Project(root, provider="files")
-    return project
+project = team_project
 
 
 def files_project(project: Project) -> Project:

@@ -17,9 +17,8 @@ import pytest
 from click.testing import Result
 from envdrift import PermissionDeniedError, PluginRegistry, Secret, Vault, VaultContext, hookimpl
 from envdrift.builtins.files import FilesVault
-from envdrift.dotenvx.keysfile import KeysFile
 
-from tests.lifecycle_scenarios import PLAINTEXT, decrypted
+from tests.lifecycle_scenarios import PLAINTEXT, decrypted, encrypted_checkout, local_key
 
 CONFIG = """\
 [vault]
@@ -39,23 +38,11 @@ def repo(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: Callable[..., Result]
 ) -> Path:
     """A project with one service whose .env.production is encrypted (key in .env.keys)."""
-    (tmp_path / "envdrift.toml").write_text(CONFIG)
     (tmp_path / "vault").mkdir()
-    app = tmp_path / "services" / "app"
-    app.mkdir(parents=True)
-    (app / ".env.production").write_text(
-        "".join(f'{key}="{value}"\n' for key, value in PLAINTEXT.items())
-    )
     monkeypatch.chdir(tmp_path)
-    result = envdrift_cli("encrypt", "services/app/.env.production")
-    assert result.exit_code == 0, result.output
+    encrypted_checkout(tmp_path, "files", {"path": "vault"}, "app-key", envdrift_cli)
+    assert (tmp_path / "envdrift.toml").read_text() == CONFIG
     return tmp_path
-
-
-def local_key(repo: Path) -> str:
-    key = KeysFile.read(repo / "services/app/.env.keys").get("DOTENV_PRIVATE_KEY_PRODUCTION")
-    assert key is not None
-    return key.reveal()
 
 
 def vault_value(repo: Path, name: str = "app-key") -> str:

@@ -17,38 +17,26 @@ import pytest
 from click.testing import Result
 from envdrift import PluginRegistry, Secret, Vault, VaultContext, hookimpl
 from envdrift.builtins.files import FilesVault
-from envdrift.dotenvx.keysfile import KeysFile
 
 from tests.helpers import sync_errors
-from tests.lifecycle_scenarios import PLAINTEXT, decrypted
+from tests.lifecycle_scenarios import (
+    PLAINTEXT,
+    decrypted,
+    encrypted_checkout,
+    local_key,
+    write_config,
+)
 
 Run = Callable[..., Result]
 ENV_FILE = "services/app/.env.production"
-CONFIG = """\
-[vault]
-provider = "{provider}"
-
-[vault.{provider}]
-path = "vault"
-
-[[vault.sync.mappings]]
-secret_name = "app-key"
-folder_path = "services/app"
-"""
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: Run) -> Path:
     """A project whose ``.env.production`` is encrypted, its key pushed to the vault."""
-    (tmp_path / "envdrift.toml").write_text(CONFIG.format(provider="files"))
     (tmp_path / "vault").mkdir()
-    app = tmp_path / "services" / "app"
-    app.mkdir(parents=True)
-    (app / ".env.production").write_text(
-        "".join(f'{key}="{value}"\n' for key, value in PLAINTEXT.items())
-    )
     monkeypatch.chdir(tmp_path)
-    assert envdrift_cli("encrypt", ENV_FILE).exit_code == 0
+    encrypted_checkout(tmp_path, "files", {"path": "vault"}, "app-key", envdrift_cli)
     assert envdrift_cli("vault-push").exit_code == 0
     return tmp_path
 
@@ -63,10 +51,9 @@ def state(repo: Path) -> tuple[bytes, bytes, str]:
     )
 
 
-def local_key(repo: Path) -> str:
-    key = KeysFile.read(repo / "services/app/.env.keys").get("DOTENV_PRIVATE_KEY_PRODUCTION")
-    assert key is not None
-    return key.reveal()
+def use_vault(repo: Path, provider: str) -> None:
+    """Point the project's one mapping at ``provider`` (its secrets in ``repo/vault``)."""
+    write_config(repo, provider, {"path": "vault"}, "app-key")
 
 
 # -- preflight -------------------------------------------------------------------------
@@ -152,7 +139,7 @@ class _Saboteur:
 def test_a_swap_that_fails_puts_the_file_and_the_vault_back(
     repo: Path, envdrift_cli: Run, victim: str
 ) -> None:
-    (repo / "envdrift.toml").write_text(CONFIG.format(provider="saboteur"))
+    use_vault(repo, "saboteur")
     registry = PluginRegistry(plugins=[_Saboteur(repo / "services" / "app" / victim)])
     before = state(repo)
     result = envdrift_cli("rotate", ENV_FILE, registry=registry)
@@ -164,7 +151,7 @@ def test_a_swap_that_fails_puts_the_file_and_the_vault_back(
     assert "a bug" not in line
     assert state(repo) == before
     (repo / "services" / "app" / victim).chmod(0o600)
-    (repo / "envdrift.toml").write_text(CONFIG.format(provider="files"))
+    use_vault(repo, "files")
     assert decrypted(envdrift_cli) == PLAINTEXT
     assert envdrift_cli("decrypt", ENV_FILE, "--verify-vault").exit_code == 0
 

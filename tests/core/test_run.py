@@ -21,6 +21,7 @@ from tests.core.run_helpers import (
     envdrift_run,
     keys_file,
     printed_env,
+    refused_run,
     scrubbed_env,
     snapshot,
 )
@@ -96,12 +97,7 @@ def test_vault_before_keys_file_and_keys_file_when_the_vault_fails(tmp_path: Pat
     assert "the vault failed" in result.stderr
     assert "'api-key' not found" in result.stderr
     (tmp_path / "api" / ".env.keys").unlink()
-    failed = envdrift_run(
-        tmp_path, "-f", "api/.env.production", "--", "touch", "ran", env=scrubbed_env(tmp_path)
-    )
-    assert failed.returncode == 1
-    assert "'api-key' not found" in failed.stderr
-    assert not (tmp_path / "ran").exists()
+    assert "'api-key' not found" in refused_run(tmp_path, "api/.env.production", 1)
 
 
 def test_wrong_key_stops_before_the_command_naming_keys_never_values(tmp_path: Path) -> None:
@@ -109,17 +105,13 @@ def test_wrong_key_stops_before_the_command_naming_keys_never_values(tmp_path: P
     encrypted_file(env_file, VALUES)
     other = encrypted_file(tmp_path / "other" / ".env.production", {"X": "y"})
     keys_file(tmp_path, env_file, other)
-    result = envdrift_run(
-        tmp_path, "-f", ".env.production", "--", "touch", "ran", env=scrubbed_env(tmp_path)
-    )
-    assert result.returncode == 1
-    assert not (tmp_path / "ran").exists()
-    assert "DATABASE_URL, API_TOKEN in .env.production" in result.stderr
-    assert "could not decrypt" in result.stderr
+    stderr = refused_run(tmp_path, ".env.production", 1)
+    assert "DATABASE_URL, API_TOKEN in .env.production" in stderr
+    assert "could not decrypt" in stderr
     for value in VALUES.values():
-        assert value not in result.stderr
-    assert "encrypted:" not in result.stderr
-    assert_no_private_key(result.stderr)
+        assert value not in stderr
+    assert "encrypted:" not in stderr
+    assert_no_private_key(stderr)
 
 
 def test_exit_status_is_the_commands(tmp_path: Path) -> None:
@@ -135,12 +127,7 @@ def test_command_not_found_and_missing_file(tmp_path: Path) -> None:
     missing_cmd = envdrift_run(tmp_path, "--", "no-such-command-xyz", env=scrubbed_env(tmp_path))
     assert missing_cmd.returncode == 127
     assert "command not found: no-such-command-xyz" in missing_cmd.stderr
-    missing_file = envdrift_run(
-        tmp_path, "-f", ".env.nope", "--", "touch", "ran", env=scrubbed_env(tmp_path)
-    )
-    assert missing_file.returncode == 2
-    assert ".env.nope: no such env file" in missing_file.stderr
-    assert not (tmp_path / "ran").exists()
+    assert ".env.nope: no such env file" in refused_run(tmp_path, ".env.nope", 2)
 
 
 def test_order_precedence_and_overload(tmp_path: Path) -> None:

@@ -13,6 +13,27 @@ from envdrift.session import open_vaults, retry_settings
 from tests.core.sync_helpers import LatencyPlugin, registry_with
 from tests.core.test_config import load
 
+#: Three mappings on the ``slow`` vault: two in the default vault name, one in another.
+TWO_VAULT_NAMES = """
+[vault]
+provider = "slow"
+[vault.slow]
+path = "s"
+[vault.sync]
+default_vault_name = "main"
+[[vault.sync.mappings]]
+secret_name = "a"
+folder_path = "."
+[[vault.sync.mappings]]
+secret_name = "b"
+folder_path = "."
+environment = "b"
+[[vault.sync.mappings]]
+secret_name = "c"
+folder_path = "."
+vault_name = "other"
+"""
+
 
 def test_no_provider_anywhere(tmp_path: Path) -> None:
     config = load(tmp_path, "[[vault.sync.mappings]]\nsecret_name='a'\nfolder_path='.'\n")
@@ -100,28 +121,7 @@ def test_vault_name_on_a_backend_without_vault_names_is_an_error(tmp_path: Path)
 
 def test_one_instance_per_vault_name_all_closed(tmp_path: Path) -> None:
     plugin = LatencyPlugin()
-    config = load(
-        tmp_path,
-        """
-        [vault]
-        provider = "slow"
-        [vault.slow]
-        path = "s"
-        [vault.sync]
-        default_vault_name = "main"
-        [[vault.sync.mappings]]
-        secret_name = "a"
-        folder_path = "."
-        [[vault.sync.mappings]]
-        secret_name = "b"
-        folder_path = "."
-        environment = "b"
-        [[vault.sync.mappings]]
-        secret_name = "c"
-        folder_path = "."
-        vault_name = "other"
-        """,
-    )
+    config = load(tmp_path, TWO_VAULT_NAMES)
     with open_vaults(config, registry_with(plugin)) as vaults:
         first = [vaults.for_mapping(m)[0] for m in config.mappings]
     assert first[0] is first[1] is not first[2]
@@ -130,29 +130,12 @@ def test_one_instance_per_vault_name_all_closed(tmp_path: Path) -> None:
 
 
 def test_vault_url_flag_replaces_the_default_vault_name_only(tmp_path: Path) -> None:
-    config = load(
-        tmp_path,
-        """
-        [vault]
-        provider = "slow"
-        [vault.slow]
-        path = "s"
-        [vault.sync]
-        default_vault_name = "main"
-        [[vault.sync.mappings]]
-        secret_name = "a"
-        folder_path = "."
-        [[vault.sync.mappings]]
-        secret_name = "c"
-        folder_path = "."
-        vault_name = "other"
-        """,
-    )
+    config = load(tmp_path, TWO_VAULT_NAMES)
     registry = registry_with(LatencyPlugin())
     with open_vaults(config, registry) as vaults:
-        assert [vaults.target(m)[0] for m in config.mappings] == ["main", "other"]
+        assert [vaults.target(m)[0] for m in config.mappings] == ["main", "main", "other"]
     with open_vaults(config, registry, flags={"vault_url": "elsewhere"}) as vaults:
-        assert [vaults.target(m)[0] for m in config.mappings] == [None, "other"]
+        assert [vaults.target(m)[0] for m in config.mappings] == [None, None, "other"]
 
 
 def test_pair_prefix_is_a_vault_name_or_part_of_the_path(tmp_path: Path) -> None:

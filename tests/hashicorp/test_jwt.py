@@ -79,6 +79,13 @@ def _jwt_vault(make_vault: MakeVault, openbao: OpenBao, **options: str) -> Hashi
     return make_vault({"url": openbao.address, "auth": "jwt", "jwt_role": ROLE, **options})
 
 
+def _refusal(vault: HashicorpVault) -> str:
+    """The message of the ``PermissionDeniedError`` that reading a readable secret raises."""
+    with pytest.raises(PermissionDeniedError) as info:
+        vault.fetch("readable/x")
+    return str(info.value)
+
+
 def test_login_with_the_jwt_in_vault_jwt(
     openbao: OpenBao,
     issuer: JwtIssuer,
@@ -149,10 +156,8 @@ def test_without_jwt_audience_github_gives_its_default_audience_and_vault_says_n
     make_vault: MakeVault,
     endpoint: GithubTokenEndpoint,
 ) -> None:
-    with pytest.raises(PermissionDeniedError) as info:
-        _jwt_vault(make_vault, openbao).fetch("readable/x")
+    message = _refusal(_jwt_vault(make_vault, openbao))
     assert endpoint.audiences == [None]
-    message = str(info.value)
     assert f"role '{ROLE}'" in message
     assert "invalid audience" in message
     assert "jwt_audience" in message
@@ -166,9 +171,7 @@ def test_a_jwt_for_another_audience_fails_in_one_line_naming_role_and_reason(
 ) -> None:
     jwt = issuer.token("https://somebody-else.test")
     monkeypatch.setenv("VAULT_JWT", jwt)
-    with pytest.raises(PermissionDeniedError) as info:
-        _jwt_vault(make_vault, openbao).fetch("readable/x")
-    message = str(info.value)
+    message = _refusal(_jwt_vault(make_vault, openbao))
     assert "\n" not in message
     assert f"JWT login as role '{ROLE}' at auth/jwt failed" in message
     assert "invalid audience (aud) claim" in message  # Vault's own words
@@ -184,9 +187,7 @@ def test_an_expired_jwt_fails_with_vaults_reason(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "token").write_text(issuer.token(AUDIENCE, ttl=-600))
-    with pytest.raises(PermissionDeniedError) as info:
-        _jwt_vault(make_vault, openbao, jwt_file="token").fetch("readable/x")
-    message = str(info.value)
+    message = _refusal(_jwt_vault(make_vault, openbao, jwt_file="token"))
     assert f"role '{ROLE}'" in message
     assert "token is expired" in message
     assert str(tmp_path / "token") in message
@@ -225,9 +226,7 @@ def test_the_github_endpoint_refusing_is_clear_and_never_shows_the_request_token
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "wrong-request-token-42")
-    with pytest.raises(PermissionDeniedError) as info:
-        _jwt_vault(make_vault, openbao, jwt_audience=AUDIENCE).fetch("readable/x")
-    message = str(info.value)
+    message = _refusal(_jwt_vault(make_vault, openbao, jwt_audience=AUDIENCE))
     assert "GitHub Actions OIDC token" in message
     assert "HTTP 401" in message
     assert "id-token: write" in message
@@ -239,9 +238,7 @@ def test_no_jwt_anywhere_names_every_source(
 ) -> None:
     monkeypatch.delenv("ACTIONS_ID_TOKEN_REQUEST_URL", raising=False)
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    with pytest.raises(PermissionDeniedError) as info:
-        _jwt_vault(make_vault, openbao).fetch("readable/x")
-    message = str(info.value)
+    message = _refusal(_jwt_vault(make_vault, openbao))
     for source in ("VAULT_JWT", "jwt_file", "ACTIONS_ID_TOKEN_REQUEST_URL", "id-token: write"):
         assert source in message
 

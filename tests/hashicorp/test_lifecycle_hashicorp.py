@@ -77,13 +77,17 @@ def _as_stored(fields: dict[str, Any]) -> str:
     return json.dumps(fields, sort_keys=True)
 
 
-class TestLifecycleHashicorp(LifecycleScenarios):
+class OpenBaoServiceFixture:
+    """The ``service`` fixture of the scenario classes run against OpenBao."""
+
     @pytest.fixture
     def service(
         self, vault_env: OpenBao, reader_token: str, monkeypatch: pytest.MonkeyPatch
     ) -> OpenBaoService:
         return OpenBaoService(vault_env, reader_token, monkeypatch)
 
+
+class TestLifecycleHashicorp(OpenBaoServiceFixture, LifecycleScenarios):
     @pytest.fixture(params=OpenBaoService.forms)
     def form(self, request: pytest.FixtureRequest) -> str:
         return str(request.param)
