@@ -394,7 +394,7 @@ def scenarios() -> list[Scenario]:
     )
     out.append(
         Scenario(
-            "sync/files/1/first",
+            "files/sync/1",
             f"sync: the files vault (ours alone; target: under {FILES_TARGET_MS} ms)",
             "1 mapping, first run",
             _files_sync,
