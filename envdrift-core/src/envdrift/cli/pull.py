@@ -12,9 +12,10 @@ import click
 
 from envdrift.cli._options import (
     VaultFlags,
-    complete_profile,
+    ci_option,
     format_option,
     jobs_option,
+    profile_option,
     registry_from,
     vault_options,
 )
@@ -29,19 +30,11 @@ if TYPE_CHECKING:
 
 @click.command()
 @vault_options
-@click.option(
-    "--profile",
-    shell_complete=complete_profile,
-    help="Also pull the mappings tagged with this profile.",
-)
+@profile_option("pull")
 @click.option(
     "-f", "--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept)."
 )
-@click.option(
-    "--ci",
-    is_flag=True,
-    help="Never prompt; a differing local key or an unread config key is an error.",
-)
+@ci_option
 @jobs_option("Vault calls (and files decrypted)")
 @format_option("json: one document on stdout (docs/sync-json.md, with a decrypt step).")
 @click.pass_context

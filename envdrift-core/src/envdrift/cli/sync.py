@@ -18,8 +18,10 @@ import click
 
 from envdrift.cli._options import (
     VaultFlags,
-    complete_profile,
+    ci_option,
     format_option,
+    jobs_option,
+    profile_option,
     registry_from,
     vault_options,
 )
@@ -35,30 +37,17 @@ if TYPE_CHECKING:
 
 @click.command()
 @vault_options
-@click.option(
-    "--profile",
-    shell_complete=complete_profile,
-    help="Also sync the mappings tagged with this profile.",
-)
+@profile_option("sync")
 @click.option("--verify", is_flag=True, help="Write nothing; exit 1 when any key has drifted.")
 @click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
-@click.option(
-    "--ci",
-    is_flag=True,
-    help="Never prompt; a differing local key or an unread config key is an error.",
-)
+@ci_option
 @click.option(
     "--check-decryption",
     is_flag=True,
     help="Prove, in memory, that each vault key decrypts its folder's encrypted env files; "
     "a key that does not is not written.",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1, 256),
-    help="Vault calls in flight at once (default: [vault.sync] max_workers, else 32).",
-)
+@jobs_option("Vault calls in flight")
 @click.option(
     "--keep-backups",
     type=click.IntRange(0, 1000),
