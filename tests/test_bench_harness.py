@@ -300,3 +300,20 @@ def test_report_flags_figures_that_cannot_be_quoted(
     else:
         assert "Provisional figures" in top
         assert expected in top
+
+
+def test_profile_of_a_command_that_execs_keeps_the_import_profile(tmp_path: Path) -> None:
+    # `envdrift run` replaces its process with the command: cProfile never writes.
+    from benchmarks.profiling import profile_side
+    from benchmarks.tools import base_env, ours
+
+    (tmp_path / ".env").write_text("A=1\n")
+    tool = ours()
+    argv = tool.argv("run", "-f", ".env", "--", "true")
+    invocation = Invocation(argv, tmp_path, tool.environment(base_env(tmp_path)))
+
+    report = profile_side(Side("ours", invocation), "run/1", tmp_path / "profiles")
+
+    text = report.read_text()
+    assert "(none: the process replaced itself" in text
+    assert "envdrift.cli" in text.split("slowest top-level imports")[1]
