@@ -43,6 +43,7 @@ __all__ = [
     "locked",
     "make_private_dirs",
     "read_limited",
+    "relative_path",
     "remove_abandoned_temp_files",
     "write_backup",
 ]
@@ -263,6 +264,14 @@ def folder_env_files(folder: Path, keys_filename: str = ".env.keys") -> list[Pat
         and not entry.name.endswith(_TEMPLATE_SUFFIXES)
         and entry.is_file()
     ]
+
+
+def relative_path(path: Path, root: Path) -> str:
+    """``path`` below ``root`` in POSIX form (as JSON output shows it), else as given."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def remove_abandoned_temp_files(directory: Path) -> list[Path]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from envdrift._fs import relative_path
 from envdrift.dotenvx.crypto import public_key_of
 from envdrift.dotenvx.envfile import EnvFile, read_env_text
 from envdrift.dotenvx.keyring import file_public_key
@@ -54,7 +55,7 @@ class FileLock:
     def as_dict(self, root: Path) -> dict[str, Any]:
         """The JSON form (names only, never values)."""
         return {
-            "path": _relative(self.path, root),
+            "path": relative_path(self.path, root),
             "outcome": self.outcome,
             "values": list(self.names),
             "reason": self.reason,
@@ -210,10 +211,3 @@ def _each(items: Sequence[Any], jobs: int, work: Any) -> None:
             for future in futures:
                 future.cancel()  # Ctrl-C: start no new file; running ones are atomic
             raise
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)

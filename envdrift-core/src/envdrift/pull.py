@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from envdrift._fs import relative_path
 from envdrift.dotenvx.operations import decrypt_file
 from envdrift.dotenvx.suffix import private_key_name
 from envdrift.errors import EnvdriftError
@@ -70,7 +71,7 @@ class MappingPull:
             "skipped": self.skipped or None,
             "files": [
                 {
-                    "path": _relative(f.path, root),
+                    "path": relative_path(f.path, root),
                     "outcome": f.outcome,
                     "values": f.values,
                     "reason": f.reason,
@@ -159,10 +160,3 @@ def _decrypt_one(path: Path, environ: dict[str, str]) -> FileOutcome:
     if not done.changed:
         return FileOutcome(path, "unchanged")
     return FileOutcome(path, "decrypted", values=len(done.decrypted))
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envdrift._fs import DEFAULT_KEEP_BACKUPS, backup_stamp, folder_env_files
+from envdrift._fs import DEFAULT_KEEP_BACKUPS, backup_stamp, folder_env_files, relative_path
 from envdrift.dotenvx.envfile import read_env_text
 from envdrift.dotenvx.keysfile import KeysFile, update_keys_file
 from envdrift.errors import EnvdriftError, FormatError, NotFoundError
@@ -783,9 +783,4 @@ def _cancel(futures: Iterable[concurrent.futures.Future[Any]]) -> None:
 
 
 def _relative(path: Path | None, root: Path) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
+    return None if path is None else relative_path(path, root)
