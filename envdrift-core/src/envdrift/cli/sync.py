@@ -30,9 +30,9 @@ from envdrift.cli._output import Output
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from envdrift.config import Config
+    from envdrift.config import Config, SyncMapping
     from envdrift.secrets import Secret
-    from envdrift.sync import ConfirmCallback, MappingResult, SyncReport
+    from envdrift.sync import ConfirmCallback, MappingResult, SyncOptions, SyncReport
 
 
 @click.command()
@@ -85,10 +85,9 @@ def sync(
     if verify and force:
         raise click.UsageError("--verify and --force exclude each other")
     from envdrift.config import load_config
-    from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
+    from envdrift.sync import DEFAULT_JOBS, SyncOptions
 
     out = Output(json_mode=output_format == "json")
-    registry = registry_from(ctx)
     salt = os.urandom(16)  # fingerprints compare within this run only
     config: Config | None = None
     warnings: list[str] = []
@@ -112,11 +111,9 @@ def sync(
             allow_outside_root=allow_outside_root,
             keep_backups=keep_backups,
         )
-        with vault_flags.open_vaults(config, registry, ctx) as vaults:
-            warnings.extend(vaults.warnings)
-            interactive = not (ci or verify or force) and Output.stdin_is_tty()
-            confirm = _confirmer(out, progress, salt) if interactive else None
-            report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
+        report = sync_keys(
+            ctx, out, progress, salt, vault_flags, config, mappings, options, warnings
+        )
     notes, git_warnings = report.git.messages()
     warnings.extend(git_warnings)
     if out.json_mode:
@@ -129,6 +126,29 @@ def sync(
         _print_text(out, config, report, salt)
     out.notes(notes, git_warnings)
     ctx.exit(report.exit_code)
+
+
+def sync_keys(
+    ctx: click.Context,
+    out: Output,
+    progress: _Progress,
+    salt: bytes,
+    vault_flags: VaultFlags,
+    config: Config,
+    mappings: list[SyncMapping],
+    options: SyncOptions,
+    warnings: list[str],
+) -> SyncReport:
+    """The sync step of ``sync`` and ``pull``: open the vaults (keeping their warnings)
+    and run the engine, asking on a terminal before a differing key is overwritten
+    (never with --ci, --verify or --force)."""
+    from envdrift.sync import run_sync
+
+    with vault_flags.open_vaults(config, registry_from(ctx), ctx) as vaults:
+        warnings.extend(vaults.warnings)
+        interactive = not (options.ci or options.verify or options.force)
+        confirm = _confirmer(out, progress, salt) if interactive and Output.stdin_is_tty() else None
+        return run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
 
 
 def _confirmer(out: Output, progress: _Progress, salt: bytes) -> ConfirmCallback:
