@@ -39,9 +39,11 @@ __all__ = [
     "atomic_write",
     "backup_stamp",
     "check_replaceable",
+    "folder_env_files",
     "locked",
     "make_private_dirs",
     "read_limited",
+    "relative_path",
     "remove_abandoned_temp_files",
     "write_backup",
 ]
@@ -58,6 +60,8 @@ _ABANDONED_AFTER = 3600.0
 KEYS_FILE_LIMIT = 1 << 20  # 1 MiB: a .env.keys holds a few 64-character keys
 ENV_FILE_LIMIT = 10 << 20  # 10 MiB: env files with embedded certificates stay far below
 CONFIG_FILE_LIMIT = 10 << 20  # 10 MiB: thousands of mappings take well under 1 MiB
+#: Env files that are templates, not encrypted files (dotenvx refuses them too).
+_TEMPLATE_SUFFIXES = (".example", ".sample", ".template")
 SECRET_LIMIT = 64 << 10  # 64 KiB: a private key, a keys file or JSON holding one
 #: How long ``locked`` waits for another process before giving up.
 LOCK_TIMEOUT = 30.0
@@ -233,6 +237,41 @@ def prune_backups(path: Path, keep: int) -> list[Path]:
         with contextlib.suppress(FileNotFoundError):
             backup.unlink()
     return doomed
+
+
+def folder_env_files(folder: Path, keys_filename: str = ".env.keys") -> list[Path]:
+    """The env files in ``folder``, sorted by name: every file whose name holds ``.env``
+    but keys files (and their backups), templates and envdrift's temporary files.
+
+    Which of them belong to an environment, and in which format, is for the caller.
+
+    Raises:
+        FormatError: the folder cannot be listed.
+    """
+    from envdrift.errors import FormatError
+
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        raise FormatError(f"cannot list {folder}: {exc.strerror or exc}") from None
+    return [
+        Path(entry.path)
+        for entry in entries
+        if ".env" in entry.name
+        and entry.name != keys_filename
+        and ".env.keys" not in entry.name
+        and not entry.name.startswith((keys_filename + ".", TEMP_PREFIX))
+        and not entry.name.endswith(_TEMPLATE_SUFFIXES)
+        and entry.is_file()
+    ]
+
+
+def relative_path(path: Path, root: Path) -> str:
+    """``path`` below ``root`` in POSIX form (as JSON output shows it), else as given."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def remove_abandoned_temp_files(directory: Path) -> list[Path]:

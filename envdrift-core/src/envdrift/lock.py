@@ -11,13 +11,14 @@ writes nothing. Only then is every file encrypted, concurrently, to the vault's 
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from envdrift._concurrent import each_concurrently
+from envdrift._fs import relative_path
 from envdrift.dotenvx.crypto import public_key_of
 from envdrift.dotenvx.envfile import EnvFile, read_env_text
 from envdrift.dotenvx.keyring import file_public_key
@@ -54,7 +55,7 @@ class FileLock:
     def as_dict(self, root: Path) -> dict[str, Any]:
         """The JSON form (names only, never values)."""
         return {
-            "path": _relative(self.path, root),
+            "path": relative_path(self.path, root),
             "outcome": self.outcome,
             "values": list(self.names),
             "reason": self.reason,
@@ -94,7 +95,7 @@ def check_plaintext(
     for lock in locks:
         for path in _files(lock, keys_filename):
             work.append(path)
-    _each(work, jobs, _check_one)
+    each_concurrently(_check_one, work, jobs)
     return locks
 
 
@@ -156,7 +157,7 @@ def encrypt_locked(
         else:
             file.outcome = "encrypted" if done.changed else "unchanged"
 
-    _each(work, jobs, encrypt)
+    each_concurrently(encrypt, work, jobs)
 
 
 def _files(lock: MappingLock, keys_filename: str) -> list[FileLock]:
@@ -196,24 +197,3 @@ def _check_one(file: FileLock) -> None:
         return
     file.names = list(done.encrypted) + [left.key for left in done.leftovers]
     file.outcome = "plaintext" if file.names else "clean"
-
-
-def _each(items: Sequence[Any], jobs: int, work: Any) -> None:
-    if not items:
-        return
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items)))) as pool:
-        futures = [pool.submit(work, item) for item in items]
-        try:
-            for future in futures:
-                future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()  # Ctrl-C: start no new file; running ones are atomic
-            raise
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)

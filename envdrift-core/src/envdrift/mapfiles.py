@@ -9,11 +9,10 @@ that declares the environment's ``DOTENV_PUBLIC_KEY*``. Keys files, templates
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envdrift._fs import TEMP_PREFIX
+from envdrift._fs import folder_env_files
 from envdrift.dotenvx.envfile import EnvFile, read_env_text
 from envdrift.dotenvx.suffix import PUBLIC_KEY_NAME, environment_suffix
 from envdrift.errors import FormatError
@@ -22,8 +21,6 @@ if TYPE_CHECKING:
     from envdrift.config import SyncMapping
 
 __all__ = ["folder_env_files", "mapping_env_files"]
-
-_TEMPLATE_SUFFIXES = (".example", ".sample", ".template")
 
 
 def mapping_env_files(mapping: SyncMapping, keys_filename: str) -> list[Path]:
@@ -41,29 +38,6 @@ def mapping_env_files(mapping: SyncMapping, keys_filename: str) -> list[Path]:
         path
         for path in folder_env_files(mapping.folder, keys_filename)
         if environment_suffix(path.name) == suffix or _declares(path, public_key)
-    ]
-
-
-def folder_env_files(folder: Path, keys_filename: str = ".env.keys") -> list[Path]:
-    """The env files in ``folder``, sorted by name: every file whose name holds ``.env``
-    but keys files (and their backups), templates and envdrift's temporary files.
-
-    Raises:
-        FormatError: the folder cannot be listed.
-    """
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError as exc:
-        raise FormatError(f"cannot list {folder}: {exc.strerror or exc}") from None
-    return [
-        Path(entry.path)
-        for entry in entries
-        if ".env" in entry.name
-        and entry.name != keys_filename
-        and ".env.keys" not in entry.name
-        and not entry.name.startswith((keys_filename + ".", TEMP_PREFIX))
-        and not entry.name.endswith(_TEMPLATE_SUFFIXES)
-        and entry.is_file()
     ]
 
 

@@ -9,13 +9,14 @@ are. One file failing to decrypt fails that mapping only, and the file is unchan
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from envdrift._concurrent import each_concurrently
+from envdrift._fs import relative_path
 from envdrift.dotenvx.operations import decrypt_file
 from envdrift.dotenvx.suffix import private_key_name
 from envdrift.errors import EnvdriftError
@@ -70,7 +71,7 @@ class MappingPull:
             "skipped": self.skipped or None,
             "files": [
                 {
-                    "path": _relative(f.path, root),
+                    "path": relative_path(f.path, root),
                     "outcome": f.outcome,
                     "values": f.values,
                     "reason": f.reason,
@@ -122,31 +123,12 @@ def decrypt_mapped(
                 # The vault's key first, in memory; the keys files are still read too.
                 env[private_key_name(path)] = result.vault_key.reveal()
             work.append((pull, path, env))
-    notify = progress or (lambda phase, done, total: None)
-    outcomes = _decrypt_all([(path, env) for _, path, env in work], jobs, notify)
+    outcomes = each_concurrently(
+        lambda item: _decrypt_one(item[1], item[2]), work, jobs, phase="decrypting", notify=progress
+    )
     for (pull, _, _), outcome in zip(work, outcomes, strict=True):
         pull.files.append(outcome)
     return pulls
-
-
-def _decrypt_all(
-    items: Sequence[tuple[Path, dict[str, str]]],
-    jobs: int,
-    notify: Callable[[str, int, int], None],
-) -> list[FileOutcome]:
-    if not items:
-        return []
-    notify("decrypting", 0, len(items))
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items)))) as pool:
-        futures = [pool.submit(_decrypt_one, path, env) for path, env in items]
-        try:
-            for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
-                notify("decrypting", done, len(items))
-            return [future.result() for future in futures]
-        except BaseException:
-            for future in futures:
-                future.cancel()  # Ctrl-C: start no new file; running ones are atomic
-            raise
 
 
 def _decrypt_one(path: Path, environ: dict[str, str]) -> FileOutcome:
@@ -159,10 +141,3 @@ def _decrypt_one(path: Path, environ: dict[str, str]) -> FileOutcome:
     if not done.changed:
         return FileOutcome(path, "unchanged")
     return FileOutcome(path, "decrypted", values=len(done.decrypted))
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)

@@ -181,6 +181,7 @@ def rotate_file(
         raise RotationError(
             f"rotation stopped: {exc}. Local files were not changed and {where} keeps its value"
         ) from None
+    undo = _VaultUndo(vault, secret, previous, where, recover)
     try:
         stored = normalize_private_key(vault.fetch(secret), mapping.environment, source=where)
         check = vaults.verify_decryption(file, new_text, stored)
@@ -190,7 +191,7 @@ def rotate_file(
                 f"the key read back from {where} does not decrypt the new file: {reason}"
             )
     except EnvdriftError as exc:
-        raise RotationError(_rolled_back(vault, secret, previous, where, exc, recover)) from None
+        raise RotationError(undo.roll_back(exc)) from None
 
     # The vault holds the new key and it is proven: swap the local files, the env file
     # first. A kill between the two writes leaves the file and the vault agreeing on
@@ -213,9 +214,7 @@ def rotate_file(
         )
     except (EnvdriftError, OSError) as exc:
         cause = exc if isinstance(exc, EnvdriftError) else FormatError(_os_problem(exc))
-        raise RotationError(
-            _undo_swap(file, original, env_written, vault, secret, previous, where, cause, recover)
-        ) from None
+        raise RotationError(_undo_swap(file, original, env_written, undo, cause)) from None
     return RotationResult(
         file,
         keys_path,
@@ -258,15 +257,7 @@ def _os_problem(exc: OSError) -> str:
 
 
 def _undo_swap(
-    file: Path,
-    original: bytes,
-    env_written: bool,
-    vault: Vault,
-    secret: str,
-    previous: Secret | None,
-    where: str,
-    cause: EnvdriftError,
-    recover: str,
+    file: Path, original: bytes, env_written: bool, undo: _VaultUndo, cause: EnvdriftError
 ) -> str:
     """Put the env file back, then the vault; say what state things are in."""
     if env_written:
@@ -275,32 +266,35 @@ def _undo_swap(
         except OSError as exc:
             return (
                 f"rotation stopped: {cause}. {file} is already encrypted for the new key "
-                f"and could not be put back ({_os_problem(exc)}); the new key is in {where}: "
-                "run `envdrift sync --force` to bring it into the keys file"
+                f"and could not be put back ({_os_problem(exc)}); the new key is in "
+                f"{undo.where}: run `envdrift sync --force` to bring it into the keys file"
             )
-    return _rolled_back(vault, secret, previous, where, cause, recover)
+    return undo.roll_back(cause)
 
 
-def _rolled_back(
-    vault: Vault,
-    secret: str,
-    previous: Secret | None,
-    where: str,
-    cause: EnvdriftError,
-    recover: str,
-) -> str:
-    """Make the previous value current again; say what happened and what is left to do."""
-    head = f"rotation stopped: {cause}. Local files were not changed"
-    if previous is None:
-        return (
-            f"{head}; {where} did not exist before and now holds the unverified new key: "
-            f"delete it, or run `{recover}` to store the local key again"
-        )
-    try:
-        vault.store(secret, previous)
-    except EnvdriftError as exc:
-        return (
-            f"{head}; restoring the previous value of {where} failed too ({exc}): "
-            f"run `{recover}` to store the local key again"
-        )
-    return f"{head}; the previous value of {where} is current again"
+@dataclass(frozen=True)
+class _VaultUndo:
+    """How to put the vault's secret back once it holds the unverified new key."""
+
+    vault: Vault
+    secret: str
+    previous: Secret | None
+    where: str
+    recover: str
+
+    def roll_back(self, cause: EnvdriftError) -> str:
+        """Make the previous value current again; say what happened and what is left to do."""
+        head = f"rotation stopped: {cause}. Local files were not changed"
+        if self.previous is None:
+            return (
+                f"{head}; {self.where} did not exist before and now holds the unverified new "
+                f"key: delete it, or run `{self.recover}` to store the local key again"
+            )
+        try:
+            self.vault.store(self.secret, self.previous)
+        except EnvdriftError as exc:
+            return (
+                f"{head}; restoring the previous value of {self.where} failed too ({exc}): "
+                f"run `{self.recover}` to store the local key again"
+            )
+        return f"{head}; the previous value of {self.where} is current again"

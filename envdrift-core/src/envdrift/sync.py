@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envdrift._fs import DEFAULT_KEEP_BACKUPS, TEMP_PREFIX, backup_stamp
+from envdrift._fs import DEFAULT_KEEP_BACKUPS, backup_stamp, folder_env_files, relative_path
 from envdrift.dotenvx.envfile import read_env_text
 from envdrift.dotenvx.keysfile import KeysFile, update_keys_file
 from envdrift.errors import EnvdriftError, FormatError, NotFoundError
@@ -684,9 +684,6 @@ def _os_reason(path: Path, exc: OSError) -> str:
 
 # -- 6. check decryption ---------------------------------------------------------------
 
-#: Env files that are templates, not encrypted files (dotenvx refuses them too).
-_TEMPLATE_SUFFIXES = (".example", ".sample", ".template")
-
 
 def _check(
     results: list[MappingResult],
@@ -735,24 +732,18 @@ def _hold_failing_keys(results: list[MappingResult]) -> None:
 
 
 def _env_files(folder: Path, keys_filename: str) -> tuple[list[tuple[Path, str]], list[str]]:
-    """The env files in ``folder`` (not keys files, their backups, templates or our
-    temporary files), read in memory, and why each one that could not be read was
-    skipped. Which of them belong to an environment is for the verifiers to say."""
+    """The env files in ``folder`` (``folder_env_files``), read in memory, and why each
+    one that could not be read was skipped. Which of them belong to an environment is
+    for the verifiers to say."""
     found = []
     unread: list[str] = []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        name = entry.name
-        if (
-            ".env" not in name
-            or name == keys_filename
-            or name.startswith((keys_filename + ".", TEMP_PREFIX))
-            or ".env.keys" in name
-            or name.endswith(_TEMPLATE_SUFFIXES)
-            or not entry.is_file()
-        ):
-            continue
+    try:
+        paths = folder_env_files(folder, keys_filename)
+    except FormatError as exc:
+        return [], [str(exc)]  # the folder cannot be listed: say so
+    for path in paths:
         try:
-            found.append((Path(entry.path), read_env_text(Path(entry.path))))
+            found.append((path, read_env_text(path)))
         except FileNotFoundError:
             continue  # gone meanwhile
         except FormatError as exc:
@@ -792,9 +783,4 @@ def _cancel(futures: Iterable[concurrent.futures.Future[Any]]) -> None:
 
 
 def _relative(path: Path | None, root: Path) -> str | None:
-    if path is None:
-        return None
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
+    return None if path is None else relative_path(path, root)

@@ -19,12 +19,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "VaultFlags",
+    "ci_option",
     "complete_profile",
     "complete_provider",
+    "env_file_options",
     "format_option",
     "is_debug",
     "jobs_option",
     "keys_file_option",
+    "profile_option",
     "registry_from",
     "vault_options",
 ]
@@ -52,6 +55,23 @@ def complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str
         return []
     profiles = {m.profile for m in config.mappings if m.profile is not None}
     return sorted(p for p in profiles if p.startswith(incomplete))
+
+
+def profile_option(verb: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--profile NAME`` (as ``profile``): also ``verb`` the mappings tagged with it."""
+    return click.option(
+        "--profile",
+        shell_complete=complete_profile,
+        help=f"Also {verb} the mappings tagged with this profile.",
+    )
+
+
+ci_option = click.option(
+    "--ci",
+    is_flag=True,
+    help="Never prompt; a differing local key or an unread config key is an error.",
+)
+"""``--ci`` (as ``ci``), for the commands that run the sync engine."""
 
 
 def format_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -84,6 +104,30 @@ def keys_file_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., 
         type=click.Path(path_type=Path, dir_okay=False),
         help=help,
     )
+
+
+def env_file_options(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-f/--env-file`` (as ``env_files``, with this command's ``help``), ``-fk/--keys-file``
+    and ``-o/--overload``: the files ``envdrift.runenv`` reads, as ``dotenvx run`` does."""
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
+        click.option("-f", "--env-file", "env_files", multiple=True, metavar="FILE", help=help),
+        keys_file_option(
+            "Read private keys from this file (default: .env.keys next to each FILE and in .)."
+        ),
+        click.option(
+            "-o",
+            "--overload",
+            is_flag=True,
+            help="File values win over variables already set (and later files over earlier).",
+        ),
+    ]
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
 @dataclass(frozen=True)

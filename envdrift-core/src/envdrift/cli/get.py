@@ -9,29 +9,16 @@ from pathlib import Path
 
 import click
 
-from envdrift.cli._options import VaultFlags, keys_file_option, registry_from, vault_options
+from envdrift.cli._options import VaultFlags, env_file_options, vault_options
 from envdrift.cli._output import Output
+from envdrift.cli.run import decrypted_environment
 
 
 @click.command()
 @click.argument("key", required=False)
-@click.option(
-    "-f",
-    "--env-file",
-    "env_files",
-    multiple=True,
-    metavar="FILE",
-    help="Env file to read (repeatable, or comma-separated). Default: .env, or the files "
-    "named by DOTENV_PRIVATE_KEY_* variables.",
-)
-@keys_file_option(
-    "Read private keys from this file (default: .env.keys next to each FILE and in .)."
-)
-@click.option(
-    "-o",
-    "--overload",
-    is_flag=True,
-    help="File values win over variables already set (and later files over earlier).",
+@env_file_options(
+    "Env file to read (repeatable, or comma-separated). Default: .env, or the files "
+    "named by DOTENV_PRIVATE_KEY_* variables."
 )
 @vault_options
 @click.pass_context
@@ -55,23 +42,11 @@ def get(
     Exit status: 0; 1 when KEY is not set by the files or a value does not decrypt;
     2 for a missing file or a configuration error.
     """
-    from envdrift.runenv import VaultKeys, build_environment
     from envdrift.runenv import env_files as resolve_files
 
     out = Output()
-    config = vault_flags.config_if_any()
-    vault_keys = VaultKeys(
-        config, lambda loaded: vault_flags.open_vaults(loaded, registry_from(ctx), ctx)
-    )
     files = resolve_files(env_files, os.environ)
-    try:
-        injection = build_environment(
-            files, environ=os.environ, overload=overload, keys_file=keys_file, vault_key=vault_keys
-        )
-    finally:
-        vault_keys.close()
-    for note in injection.notes:
-        out.warn(note)
+    injection = decrypted_environment(ctx, out, vault_flags, files, keys_file, overload=overload)
     values = {name: injection.environ[name] for name in injection.loaded}
     if key is None:
         text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))

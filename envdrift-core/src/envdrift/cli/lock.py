@@ -14,6 +14,7 @@ from envdrift.cli._options import (
     VaultFlags,
     format_option,
     jobs_option,
+    profile_option,
     registry_from,
     vault_options,
 )
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 @click.command()
 @vault_options
-@click.option("--profile", help="Also lock the mappings tagged with this profile.")
+@profile_option("lock")
 @click.option(
     "--check",
     is_flag=True,

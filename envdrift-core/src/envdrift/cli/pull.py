@@ -12,14 +12,14 @@ import click
 
 from envdrift.cli._options import (
     VaultFlags,
-    complete_profile,
+    ci_option,
     format_option,
     jobs_option,
-    registry_from,
+    profile_option,
     vault_options,
 )
 from envdrift.cli._output import Output
-from envdrift.cli.sync import _confirmer, _failed_body, _Progress, _summary
+from envdrift.cli.sync import _failed_body, _Progress, _summary, sync_keys
 
 if TYPE_CHECKING:
     from envdrift.config import Config
@@ -29,19 +29,11 @@ if TYPE_CHECKING:
 
 @click.command()
 @vault_options
-@click.option(
-    "--profile",
-    shell_complete=complete_profile,
-    help="Also pull the mappings tagged with this profile.",
-)
+@profile_option("pull")
 @click.option(
     "-f", "--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept)."
 )
-@click.option(
-    "--ci",
-    is_flag=True,
-    help="Never prompt; a differing local key or an unread config key is an error.",
-)
+@ci_option
 @jobs_option("Vault calls (and files decrypted)")
 @format_option("json: one document on stdout (docs/sync-json.md, with a decrypt step).")
 @click.pass_context
@@ -66,10 +58,9 @@ def pull(
     """
     from envdrift.config import load_config
     from envdrift.pull import decrypt_mapped
-    from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
+    from envdrift.sync import DEFAULT_JOBS, SyncOptions
 
     out = Output(json_mode=output_format == "json")
-    registry = registry_from(ctx)
     salt = os.urandom(16)
     config: Config | None = None
     warnings: list[str] = []
@@ -84,11 +75,9 @@ def pull(
         config.refuse_file_commands("pull")
         mappings = config.select(profile)
         options = SyncOptions(force=force, ci=ci, jobs=jobs or config.jobs or DEFAULT_JOBS)
-        with vault_flags.open_vaults(config, registry, ctx) as vaults:
-            warnings.extend(vaults.warnings)
-            interactive = not (ci or force) and Output.stdin_is_tty()
-            confirm = _confirmer(out, progress, salt) if interactive else None
-            report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
+        report = sync_keys(
+            ctx, out, progress, salt, vault_flags, config, mappings, options, warnings
+        )
         pulls = decrypt_mapped(
             report, config.env_keys_filename, jobs=options.jobs, progress=progress.update
         )

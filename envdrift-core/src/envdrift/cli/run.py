@@ -14,34 +14,21 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from envdrift.cli._options import VaultFlags, keys_file_option, registry_from, vault_options
+from envdrift.cli._options import VaultFlags, env_file_options, registry_from, vault_options
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from envdrift.config import Config
+    from envdrift.runenv import Injection
     from envdrift.session import VaultSet
 
 
 @click.command(context_settings={"allow_interspersed_args": False})
-@click.option(
-    "-f",
-    "--env-file",
-    "env_files",
-    multiple=True,
-    metavar="FILE",
-    help="Env file to load (repeatable, or comma-separated; a folder means its .env). "
-    "Default: .env, or the files named by DOTENV_PRIVATE_KEY_* variables.",
-)
-@keys_file_option(
-    "Read private keys from this file (default: .env.keys next to each FILE and in .)."
-)
-@click.option(
-    "-o",
-    "--overload",
-    is_flag=True,
-    help="File values win over variables already set (and later files over earlier).",
+@env_file_options(
+    "Env file to load (repeatable, or comma-separated; a folder means its .env). "
+    "Default: .env, or the files named by DOTENV_PRIVATE_KEY_* variables."
 )
 @vault_options
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD")
@@ -66,10 +53,28 @@ def run(
     (the names are listed, never the values) or the vault fails, 2 for a missing
     file or a configuration error, 127 when CMD is not found.
     """
-    from envdrift.runenv import VaultKeys, build_environment
     from envdrift.runenv import env_files as resolve_files
 
     out = Output()
+    files = resolve_files(env_files, os.environ)
+    injection = decrypted_environment(ctx, out, vault_flags, files, keys_file, overload=overload)
+    _exec(ctx, out, command, injection.environ)
+
+
+def decrypted_environment(
+    ctx: click.Context,
+    out: Output,
+    vault_flags: VaultFlags,
+    files: Sequence[Path],
+    keys_file: Path | None,
+    *,
+    overload: bool,
+) -> Injection:
+    """``os.environ`` with ``files`` decrypted into it (``envdrift.runenv``), for ``run``
+    and ``get``: each key from a variable, else the vault of the covering mapping, else
+    the keys file. The notes are printed as warnings."""
+    from envdrift.runenv import VaultKeys, build_environment
+
     config = vault_flags.config_if_any()
 
     def open_vaults(loaded: Config) -> VaultSet:
@@ -79,17 +84,13 @@ def run(
     vault_keys = VaultKeys(config, open_vaults)
     try:
         injection = build_environment(
-            resolve_files(env_files, os.environ),
-            environ=os.environ,
-            overload=overload,
-            keys_file=keys_file,
-            vault_key=vault_keys,
+            files, environ=os.environ, overload=overload, keys_file=keys_file, vault_key=vault_keys
         )
     finally:
         vault_keys.close()
     for note in injection.notes:
         out.warn(note)
-    _exec(ctx, out, command, injection.environ)
+    return injection
 
 
 def _exec(

@@ -18,8 +18,10 @@ import click
 
 from envdrift.cli._options import (
     VaultFlags,
-    complete_profile,
+    ci_option,
     format_option,
+    jobs_option,
+    profile_option,
     registry_from,
     vault_options,
 )
@@ -28,37 +30,24 @@ from envdrift.cli._output import Output
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from envdrift.config import Config
+    from envdrift.config import Config, SyncMapping
     from envdrift.secrets import Secret
-    from envdrift.sync import ConfirmCallback, MappingResult, SyncReport
+    from envdrift.sync import ConfirmCallback, MappingResult, SyncOptions, SyncReport
 
 
 @click.command()
 @vault_options
-@click.option(
-    "--profile",
-    shell_complete=complete_profile,
-    help="Also sync the mappings tagged with this profile.",
-)
+@profile_option("sync")
 @click.option("--verify", is_flag=True, help="Write nothing; exit 1 when any key has drifted.")
 @click.option("--force", is_flag=True, help="Overwrite local keys that differ (a backup is kept).")
-@click.option(
-    "--ci",
-    is_flag=True,
-    help="Never prompt; a differing local key or an unread config key is an error.",
-)
+@ci_option
 @click.option(
     "--check-decryption",
     is_flag=True,
     help="Prove, in memory, that each vault key decrypts its folder's encrypted env files; "
     "a key that does not is not written.",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(1, 256),
-    help="Vault calls in flight at once (default: [vault.sync] max_workers, else 32).",
-)
+@jobs_option("Vault calls in flight")
 @click.option(
     "--keep-backups",
     type=click.IntRange(0, 1000),
@@ -96,10 +85,9 @@ def sync(
     if verify and force:
         raise click.UsageError("--verify and --force exclude each other")
     from envdrift.config import load_config
-    from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
+    from envdrift.sync import DEFAULT_JOBS, SyncOptions
 
     out = Output(json_mode=output_format == "json")
-    registry = registry_from(ctx)
     salt = os.urandom(16)  # fingerprints compare within this run only
     config: Config | None = None
     warnings: list[str] = []
@@ -123,11 +111,9 @@ def sync(
             allow_outside_root=allow_outside_root,
             keep_backups=keep_backups,
         )
-        with vault_flags.open_vaults(config, registry, ctx) as vaults:
-            warnings.extend(vaults.warnings)
-            interactive = not (ci or verify or force) and Output.stdin_is_tty()
-            confirm = _confirmer(out, progress, salt) if interactive else None
-            report = run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
+        report = sync_keys(
+            ctx, out, progress, salt, vault_flags, config, mappings, options, warnings
+        )
     notes, git_warnings = report.git.messages()
     warnings.extend(git_warnings)
     if out.json_mode:
@@ -140,6 +126,29 @@ def sync(
         _print_text(out, config, report, salt)
     out.notes(notes, git_warnings)
     ctx.exit(report.exit_code)
+
+
+def sync_keys(
+    ctx: click.Context,
+    out: Output,
+    progress: _Progress,
+    salt: bytes,
+    vault_flags: VaultFlags,
+    config: Config,
+    mappings: list[SyncMapping],
+    options: SyncOptions,
+    warnings: list[str],
+) -> SyncReport:
+    """The sync step of ``sync`` and ``pull``: open the vaults (keeping their warnings)
+    and run the engine, asking on a terminal before a differing key is overwritten
+    (never with --ci, --verify or --force)."""
+    from envdrift.sync import run_sync
+
+    with vault_flags.open_vaults(config, registry_from(ctx), ctx) as vaults:
+        warnings.extend(vaults.warnings)
+        interactive = not (options.ci or options.verify or options.force)
+        confirm = _confirmer(out, progress, salt) if interactive and Output.stdin_is_tty() else None
+        return run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
 
 
 def _confirmer(out: Output, progress: _Progress, salt: bytes) -> ConfirmCallback:

@@ -8,8 +8,8 @@ import click
 
 from envdrift.cli._options import (
     VaultFlags,
-    complete_profile,
     format_option,
+    profile_option,
     registry_from,
     vault_options,
 )
@@ -21,11 +21,7 @@ from envdrift.cli._output import Output
 @click.argument("secret", required=False)
 @click.option("--env", "environment", help="Environment of the key (default: production).")
 @vault_options
-@click.option(
-    "--profile",
-    shell_complete=complete_profile,
-    help="Also push the mappings tagged with this profile.",
-)
+@profile_option("push")
 @click.option("--force", is_flag=True, help="Store the local key over a different vault value.")
 @click.option("--verify", is_flag=True, help="Store nothing; exit 1 when anything would be pushed.")
 @click.option("--ci", is_flag=True, help="A config key envdrift does not read is an error.")
