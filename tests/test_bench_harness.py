@@ -317,3 +317,11 @@ def test_profile_of_a_command_that_execs_keeps_the_import_profile(tmp_path: Path
     text = report.read_text()
     assert "(none: the process replaced itself" in text
     assert "envdrift.cli" in text.split("slowest top-level imports")[1]
+
+
+def test_sync_scenario_ids_have_the_parts_the_report_reads() -> None:
+    # report._scaling reads sync/<vault>/<delay>/<size>/<mode>; a shorter id under sync/
+    # crashed the report after a whole run.
+    ids = [s.id for s in compare.scenarios()]
+    assert "files/sync/1" in ids
+    assert all(len(i.split("/")) == 5 for i in ids if i.startswith("sync/"))
