@@ -19,7 +19,7 @@ from envdrift.cli._options import (
     vault_options,
 )
 from envdrift.cli._output import Output
-from envdrift.cli.sync import _failed_body
+from envdrift.cli.sync import failed_body
 
 if TYPE_CHECKING:
     from envdrift.config import Config
@@ -88,7 +88,7 @@ def lock(
     warnings: list[str] = []
 
     def no_lock() -> dict[str, Any]:
-        return _failed_body(config, vault_flags.provider, profile, warnings)
+        return failed_body(config, vault_flags.provider, profile, warnings)
 
     with out.json_errors("lock", no_lock):
         config = load_config(vault_flags.config_file, Path.cwd())

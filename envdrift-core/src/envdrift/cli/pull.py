@@ -19,7 +19,7 @@ from envdrift.cli._options import (
     vault_options,
 )
 from envdrift.cli._output import Output
-from envdrift.cli.sync import _failed_body, _Progress, _summary, sync_keys
+from envdrift.cli.sync import Progress, failed_body, sync_keys, sync_summary
 
 if TYPE_CHECKING:
     from envdrift.config import Config
@@ -64,10 +64,10 @@ def pull(
     salt = os.urandom(16)
     config: Config | None = None
     warnings: list[str] = []
-    progress = _Progress(out, enabled=Output.stderr_is_tty(), command="pull")
+    progress = Progress(out, enabled=Output.stderr_is_tty(), command="pull")
 
     def failed() -> dict[str, Any]:
-        return _failed_body(config, vault_flags.provider, profile, warnings)
+        return failed_body(config, vault_flags.provider, profile, warnings)
 
     with out.json_errors("pull", failed), contextlib.closing(progress):
         config = load_config(vault_flags.config_file, Path.cwd())
@@ -147,7 +147,7 @@ def _print_text(out: Output, report: SyncReport, pulls: list[MappingPull]) -> No
         )
     out.table(["FOLDER", "SECRET", "ENVIRONMENT", "SYNC", "DECRYPT", "REASON"], rows)
     out.line()
-    out.line(_summary(report))
+    out.line(sync_summary(report))
     out.line(_decrypt_summary(pulls))
 
 

@@ -91,10 +91,10 @@ def sync(
     salt = os.urandom(16)  # fingerprints compare within this run only
     config: Config | None = None
     warnings: list[str] = []
-    progress = _Progress(out, enabled=Output.stderr_is_tty())
+    progress = Progress(out, enabled=Output.stderr_is_tty())
 
     def failed() -> dict[str, Any]:
-        return _failed_body(config, vault_flags.provider, profile, warnings)
+        return failed_body(config, vault_flags.provider, profile, warnings)
 
     # Leaving the block closes the status line first (also on Ctrl-C, before the
     # "interrupted" line), then prints the JSON error document.
@@ -131,7 +131,7 @@ def sync(
 def sync_keys(
     ctx: click.Context,
     out: Output,
-    progress: _Progress,
+    progress: Progress,
     salt: bytes,
     vault_flags: VaultFlags,
     config: Config,
@@ -151,7 +151,7 @@ def sync_keys(
         return run_sync(vaults, mappings, options, confirm=confirm, progress=progress.update)
 
 
-def _confirmer(out: Output, progress: _Progress, salt: bytes) -> ConfirmCallback:
+def _confirmer(out: Output, progress: Progress, salt: bytes) -> ConfirmCallback:
     def confirm(result: MappingResult) -> bool:
         mapping = result.mapping
         with progress.paused():
@@ -217,7 +217,7 @@ def _print_text(out: Output, config: Config, report: SyncReport, salt: bytes) ->
         )
     out.table(["FOLDER", "SECRET", "ENVIRONMENT", "OUTCOME", "REASON"], rows)
     out.line()
-    out.line(_summary(report))
+    out.line(sync_summary(report))
 
 
 def _decryption_notes(result: MappingResult) -> list[str]:
@@ -234,7 +234,8 @@ def _decryption_notes(result: MappingResult) -> list[str]:
     return notes
 
 
-def _summary(report: SyncReport) -> str:
+def sync_summary(report: SyncReport) -> str:
+    """The summary line under sync's table (pull prints it too)."""
     counts = report.counts()
     total = len(report.results)
     parts = [
@@ -285,9 +286,10 @@ def _body(
     }
 
 
-def _failed_body(
+def failed_body(
     config: Config | None, provider: str | None, profile: str | None, warnings: list[str]
 ) -> dict[str, Any]:
+    """The JSON body of a sync, pull or lock that stopped before any mapping ran."""
     return {
         "config": config.label if config else None,
         "provider": provider or (config.provider if config else None),
@@ -302,7 +304,7 @@ def _failed_body(
 # -- progress --------------------------------------------------------------------------
 
 
-class _Progress:
+class Progress:
     """A one-line status on stderr, drawn only on a terminal and only once a run is slow."""
 
     DELAY = 0.5  # seconds before anything is drawn: quick runs stay quiet
