@@ -28,10 +28,10 @@ except SystemExit as exc:
 print("\\n@@MODULES@@" + json.dumps([code, sorted(sys.modules)]))
 """
 
-#: Imported by nothing a one-mapping sync outside a git work tree does. (tempfile,
-#: shutil and random are still imported by ``importlib.metadata``, behind the plugin
-#: registry's entry-point scan: see ``test_writing_keys_files_imports_no_temp_file_module``.)
-NOT_ON_A_SMALL_SYNC = ("subprocess",)
+#: Imported by nothing a one-mapping sync does outside a git work tree and without a
+#: typo. (tempfile, shutil and random are still imported by ``importlib.metadata``, for
+#: the plugin registry's entry-point scan: see the keys-file writes' test below.)
+NOT_ON_A_SMALL_SYNC = ("subprocess", "difflib")
 
 WRITES = """
 import json, sys
