@@ -6,6 +6,7 @@ import functools
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from envdrift.cli import COMMANDS
@@ -115,3 +116,25 @@ def test_the_console_script_is_the_module_that_answers_version_early() -> None:
     pyproject = Path(__file__).resolve().parents[2] / "envdrift-core" / "pyproject.toml"
     scripts = tomllib.loads(pyproject.read_text())["project"]["scripts"]
     assert scripts == {"envdrift": "envdrift.__main__:main"}
+
+
+def test_a_builtin_vault_sync_looks_at_no_installed_distribution(tmp_path: Path) -> None:
+    # A sync from the `files` vault needs no plugin but its own: no entry-point scan (not
+    # even importlib.metadata's import), no other plugin, no SDK, no pydantic.
+    (tmp_path / "vault").mkdir()
+    (tmp_path / "vault" / "app-key").write_text("a" * 64)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "envdrift.toml").write_text(
+        '[vault]\nprovider = "files"\n[vault.files]\npath = "vault"\n'
+        '[[vault.sync.mappings]]\nsecret_name = "app-key"\nfolder_path = "app"\n'
+    )
+    probe = PROBE.replace("ARGS", repr(["sync", "--force"]))
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, check=True, capture_output=True, text=True
+    ).stdout
+    assert "DOTENV_PRIVATE_KEY" in (tmp_path / "app" / ".env.keys").read_text()
+    modules = set(json.loads(out.split("@@MODULES@@")[1]))
+    plugins = {m for m in modules for p in PLUGIN_MODULES if m == p or m.startswith(p + ".")}
+    assert plugins == {"envdrift.builtins", "envdrift.builtins.files"}
+    assert not {m for m in modules if m.split(".")[0] in HEAVY}
+    assert "importlib.metadata" not in modules
