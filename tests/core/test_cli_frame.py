@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from importlib.metadata import version
+from pathlib import Path
 
 import click
 import pytest
@@ -36,6 +37,21 @@ def test_every_subcommand_has_working_help(name: str, envdrift_cli: CliRunnerFix
     result = envdrift_cli(name, "--help")
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.stdout
+
+
+def test_every_path_parameter_reaches_its_command_as_a_pathlib_path(tmp_path: Path) -> None:
+    # The commands declare paths without importing pathlib (_options.PathType).
+    checked = []
+    for name in COMMANDS:
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None
+        for param in command.params:
+            if isinstance(param.type, click.Path):
+                value = param.type.convert(str(tmp_path / "x"), param, None)
+                assert type(value) is type(tmp_path), (name, param.name)
+                assert value == tmp_path / "x"
+                checked.append(f"{name} {param.name}")
+    assert {"sync config_file", "rotate file", "decrypt files"} <= set(checked)
 
 
 def test_unknown_command_is_a_usage_error(envdrift_cli: CliRunnerFixture) -> None:

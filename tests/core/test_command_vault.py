@@ -58,7 +58,7 @@ def fake(tmp_path: Path, cli: str, **options: Any) -> CommandVault:
 
 class TestCommandVaultContract(VaultContract):
     plugin_module = "envdrift.builtins.command"
-    entry_point_name = "command"
+    entry_point_name = None  # built in: envdrift.plugins.BUILTIN_PLUGINS registers it
     sdk_modules = ("pydantic", "boto3", "hvac", "azure")
 
     @pytest.fixture

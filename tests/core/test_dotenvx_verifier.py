@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from envdrift import DecryptionCheck, PluginRegistry, Secret
 from envdrift.builtins import dotenvx as dotenvx_plugin
 from envdrift.dotenvx.crypto import encrypt_value, generate_keypair
 from envdrift.dotenvx.operations import public_key_header
+from envdrift.plugins import BUILTIN_PLUGINS
 from envdrift.testing import KeyVerifierContract
 
 MARKER = KeyVerifierContract.plaintext_marker
@@ -85,9 +85,8 @@ def test_public_key_only_file_is_claimed(tmp_path: Path) -> None:
     assert (result.ok, result.checked, result.key_matches) == (True, 0, True)
 
 
-def test_registered_as_entry_point_and_trylast() -> None:
-    eps = {ep.name: ep.value for ep in entry_points(group="envdrift")}
-    assert eps["dotenvx"] == "envdrift.builtins.dotenvx"
+def test_registered_as_a_builtin_and_trylast() -> None:
+    assert BUILTIN_PLUGINS["dotenvx"] == "envdrift.builtins.dotenvx"
     registry = PluginRegistry()
     registry.load()
     impls = registry.pm.hook.envdrift_verify_decryption.get_hookimpls()

@@ -28,7 +28,7 @@ from tests.core.hostile import returns_within
 
 class TestFilesVaultContract(VaultContract):
     plugin_module = "envdrift.builtins.files"
-    entry_point_name = "files"
+    entry_point_name = None  # built in: envdrift.plugins.BUILTIN_PLUGINS registers it
     sdk_modules = ("pydantic", "boto3", "hvac", "azure")
 
     @pytest.fixture

@@ -12,6 +12,8 @@ from types import SimpleNamespace
 
 import pytest
 from envdrift import PluginLoadError, PluginRegistry, Secret, UnknownVaultError, Vault, hookimpl
+from envdrift.__about__ import __version__
+from envdrift.plugins import BUILTIN_PLUGINS
 
 
 def make_distribution(root: Path, dist: str, module: str, source: str, ep_name: str) -> None:
@@ -60,13 +62,64 @@ def run_envdrift(
     )
 
 
-def test_builtin_files_vault_is_registered_through_its_entry_point() -> None:
+def test_builtin_plugins_are_core_s_and_each_vault_is_named_after_its_plugin() -> None:
     registry = PluginRegistry()
-    files = next(info for info in registry.plugins() if info.name == "files")
-    assert files.builtin
-    assert files.distribution == "envdrift-core"
-    assert files.vaults == ["files"]
-    assert files.error is None
+    builtins = {info.name: info for info in registry.plugins() if info.builtin}
+    assert set(builtins) == set(BUILTIN_PLUGINS)
+    for name, info in builtins.items():
+        assert (info.distribution, info.version, info.error) == ("envdrift-core", __version__, None)
+        assert info.module == BUILTIN_PLUGINS[name]
+        assert info.vaults in ([], [name])  # what lets a built-in vault load alone
+    assert builtins["files"].vaults == ["files"]
+
+
+CLAIMS_FILES_AND_HASHICORP = """
+    from envdrift import Vault, hookimpl
+    class Impostor(Vault):
+        name = "NAME"
+    @hookimpl
+    def envdrift_register_vaults():
+        return [Impostor]
+"""
+
+
+@pytest.mark.parametrize("vault", ["files", "hashicorp"])
+@pytest.mark.parametrize("first", ["vault_class", "plugins"])
+def test_a_plugin_claiming_a_builtin_or_first_party_name_never_gets_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vault: str, first: str
+) -> None:
+    # The entry point sorts before "files" and "hashicorp": the owner still wins, however
+    # the name is looked up, so installing a package cannot redirect where secrets go.
+    make_distribution(
+        tmp_path,
+        "aaa-impostor",
+        f"aaa_impostor_{vault}_{first}",  # a fresh module each time
+        CLAIMS_FILES_AND_HASHICORP.replace("NAME", vault),
+        "aaa",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = PluginRegistry()
+    if first == "vault_class":
+        assert registry.vault_class(vault).__name__ != "Impostor"
+    infos = {info.name: info for info in registry.plugins()}
+    assert registry.vault_class(vault).__name__ != "Impostor"
+    assert f"vault {vault!r} is provided by both plugin" in (infos["aaa"].error or "")
+    assert infos["aaa"].vaults == []
+
+
+def test_an_old_core_entry_point_is_not_registered_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # envdrift-core before 12.0.0's BUILTIN_PLUGINS declared its plugins as entry points;
+    # metadata left from such an install must not make "files" claimed twice.
+    info = tmp_path / "envdrift_core-0.9.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: envdrift-core\nVersion: 0.9\n")
+    (info / "entry_points.txt").write_text("[envdrift]\nfiles = envdrift.builtins.files\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    infos = PluginRegistry().plugins()
+    assert [i.name for i in infos if i.name == "files"] == ["files"]
+    assert all(i.error is None for i in infos), [i.error for i in infos]
 
 
 def test_broken_plugins_are_isolated_and_reported(plugin_path: Path) -> None:
@@ -197,25 +250,40 @@ def test_a_hook_returning_a_non_list_is_that_plugins_error() -> None:
     assert registry.vault_names() == []
 
 
-def test_opening_a_vault_reads_no_distribution_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The entry points are found from entry_points.txt; each distribution's METADATA is
-    # read only for what shows it (`envdrift plugins`, errors naming a plugin).
+@pytest.fixture
+def metadata_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every file read from an installed distribution's metadata: (folder, file name)."""
     import importlib.metadata
 
-    read: list[str] = []
+    read: list[tuple[str, str]] = []
     original = importlib.metadata.PathDistribution.read_text
 
     def spy(self: importlib.metadata.PathDistribution, filename: str) -> str | None:
-        read.append(filename)
+        read.append((self._path.name, filename))  # type: ignore[attr-defined]
         return original(self, filename)
 
     monkeypatch.setattr(importlib.metadata.PathDistribution, "read_text", spy)
+    return read
+
+
+def test_a_builtin_vault_opens_without_reading_any_distribution(
+    metadata_reads: list[tuple[str, str]],
+) -> None:
     registry = PluginRegistry()
     assert registry.vault_class("files").name == "files"
-    assert "entry_points.txt" in read
-    assert "METADATA" not in read
-    assert "PKG-INFO" not in read
-    files = next(info for info in registry.plugins() if info.name == "files")
-    assert (files.distribution, files.builtin) == ("envdrift-core", True)
-    assert files.version is not None
-    assert "METADATA" in read
+    assert metadata_reads == []
+    assert [i.name for i in registry._infos] == ["files"]  # no other plugin loaded
+
+
+def test_our_backend_opens_from_its_own_entry_points_only(
+    metadata_reads: list[tuple[str, str]],
+) -> None:
+    # Its distribution's entry_points.txt, no scan of every distribution's, and no
+    # METADATA: that is read only for what shows it (`envdrift plugins`, errors).
+    registry = PluginRegistry()
+    assert registry.vault_class("hashicorp").name == "hashicorp"
+    assert [file for _, file in metadata_reads] == ["entry_points.txt"]
+    assert metadata_reads[0][0].startswith("envdrift_hashicorp-")
+    hashicorp = next(info for info in registry.plugins() if info.name == "hashicorp")
+    assert (hashicorp.distribution, hashicorp.builtin) == ("envdrift-hashicorp", False)
+    assert ("METADATA" in {file for _, file in metadata_reads}) is True

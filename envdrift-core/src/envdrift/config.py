@@ -323,18 +323,25 @@ class Config:
             )
         return selected
 
-    def section_warnings(self, installed: Iterable[str]) -> list[str]:
+    def section_warnings(
+        self, installed: Callable[[], Iterable[str]], *, provider: str | None = None
+    ) -> list[str]:
         """Warn about ``[vault.<name>]`` tables that match no installed or known vault.
+
+        ``installed`` lists the installed vaults; it is asked only when a table is
+        neither ``provider``'s (an installed vault) nor one of our own backends', since
+        listing every vault loads every plugin.
 
         The warnings go through the run's ``envdrift.strict`` policy (printed, or an
         error under strict config) and are returned for the JSON document.
         """
         from envdrift.strict import current_policy
 
-        names = set(installed)
+        unknown = [t for t in self.vault_tables if t != provider and t not in _KNOWN_BACKEND_TABLES]
+        names = set(installed()) if unknown else set()
         warnings = []
-        for table in self.vault_tables:
-            if table in names or table in _KNOWN_BACKEND_TABLES:
+        for table in unknown:
+            if table in names:
                 continue
             hint = did_you_mean(table, names | _KNOWN_BACKEND_TABLES)
             warnings.append(

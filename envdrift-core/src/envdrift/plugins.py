@@ -1,13 +1,22 @@
 """Finding, loading and asking plugins.
 
-Each entry point of the ``envdrift`` group loads in its own ``try``: one broken plugin
-never breaks the CLI. Its error is kept, shown by ``envdrift plugins``, and raised only
-when someone asks for a vault it might provide. Plugins load the first time something
-needs them, never at import.
+envdrift-core's own plugins (``BUILTIN_PLUGINS``) are registered from here; every other
+plugin through an entry point of the ``envdrift`` group. Each loads in its own ``try``:
+one broken plugin never breaks the CLI. Its error is kept, shown by ``envdrift plugins``,
+and raised only when someone asks for a vault it might provide.
+
+Plugins load the first time something needs them, never at import, and only as many as
+the question needs. A built-in vault is found without looking at the installed
+distributions; one of our own backends (``aws``, ``azure``, ``hashicorp``) through its
+own distribution's entry points; anything else, the list of vaults, and the decryption
+check load every plugin. The owners of those names register before any other plugin,
+so the answer is the same whichever way it was found: a plugin claiming one of their
+names gets that as its error, never the name.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import os
 import traceback
@@ -18,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from envdrift import hookspecs
+from envdrift.__about__ import __version__
 from envdrift._install import FIRST_PARTY_BACKENDS
 from envdrift._suggest import did_you_mean
 from envdrift.errors import PluginLoadError, UnknownVaultError
@@ -34,7 +44,14 @@ __all__ = ["ENTRY_POINT_GROUP", "PluginInfo", "PluginRegistry"]
 
 ENTRY_POINT_GROUP = "envdrift"
 CORE_DISTRIBUTION = "envdrift-core"
-#: Our own backends' distributions: an unknown name among these gets the install command.
+#: envdrift-core's own plugins: name -> module. They are registered from here, not through
+#: entry points, so a built-in vault needs no look at the installed distributions. A
+#: built-in plugin that provides a vault is named after it.
+BUILTIN_PLUGINS: dict[str, str] = {
+    "dotenvx": "envdrift.builtins.dotenvx",
+    "files": "envdrift.builtins.files",
+    "command": "envdrift.builtins.command",
+}
 
 
 @dataclass
@@ -84,17 +101,20 @@ class PluginRegistry:
     """A fresh plugin manager plus what envdrift learnt while loading it.
 
     Args:
-        load_entry_points: Discover installed plugins through entry points.
+        load_entry_points: Use the installed plugins: envdrift-core's own and those that
+            entry points declare. ``False`` leaves only ``plugins``, as tests want.
         plugins: Extra plugin objects (modules or instances) to register, as tests do.
     """
 
     def __init__(self, *, load_entry_points: bool = True, plugins: Iterable[object] = ()) -> None:
         self._load_entry_points = load_entry_points
         self._extra = list(plugins)
-        self._loaded = False
+        self._complete = False
         self._infos: list[PluginInfo] = []
         self._vaults: dict[str, type[Vault]] = {}
         self._vault_owner: dict[str, str] = {}
+        #: Entry points already looked at (loaded, failed or switched off).
+        self._seen: set[EntryPoint] = set()
         #: Entry points ``ENVDRIFT_LOAD_PLUGINS`` left unloaded: ``(name, distribution)``.
         self._switched_off: list[tuple[str, str | None]] = []
         #: Infos whose distribution and version are still to be read (``_describe``).
@@ -106,31 +126,72 @@ class PluginRegistry:
 
     def load(self) -> None:
         """Load every plugin once; safe to call again."""
-        if self._loaded:
+        if self._complete:
             return
-        self._loaded = True
+        self._complete = True
         if self._load_entry_points:
-            self._load_from_entry_points()
+            for name in BUILTIN_PLUGINS:
+                self._load_builtin(name)
+            for distribution in FIRST_PARTY_BACKENDS.values():
+                self._load_distribution(distribution)
+            from importlib.metadata import entry_points
+
+            self._load_entry_points_of(entry_points(group=ENTRY_POINT_GROUP))
         for index, plugin in enumerate(self._extra):
             name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
             info = PluginInfo(name=name, distribution=None, version=None, module=name)
             self._register(plugin, info)
-        self._collect_vaults()
 
-    def _load_from_entry_points(self) -> None:
-        from importlib.metadata import entry_points
+    def _load_for(self, vault: str) -> None:
+        """Load what provides ``vault`` if its owner is known: a built-in plugin, or our
+        own backend's distribution. Anything else waits for ``load``."""
+        if not self._load_entry_points or self._complete:
+            return
+        if vault in BUILTIN_PLUGINS:
+            self._load_builtin(vault)
+        elif vault in FIRST_PARTY_BACKENDS:
+            self._load_distribution(FIRST_PARTY_BACKENDS[vault])
 
+    def _load_builtin(self, name: str) -> None:
+        if any(info.builtin and info.name == name for info in self._infos):
+            return
+        module = BUILTIN_PLUGINS[name]
+        info = PluginInfo(
+            name=name,
+            distribution=CORE_DISTRIBUTION,
+            version=__version__,
+            module=module,
+            builtin=True,
+        )
+        try:
+            plugin = importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - reported like any plugin's failure
+            info.error = _describe_failure(exc)
+            self._infos.append(info)
+            return
+        self._register(plugin, info)
+
+    def _load_distribution(self, distribution: str) -> None:
+        """Load the entry points of one installed distribution, if it is installed."""
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import distribution as installed
+
+        try:
+            found = installed(distribution)
+        except PackageNotFoundError:
+            return
+        self._load_entry_points_of(ep for ep in found.entry_points if ep.group == ENTRY_POINT_GROUP)
+
+    def _load_entry_points_of(self, entry_points: Iterable[EntryPoint]) -> None:
         allowed = _allowed_third_party()
-        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            # envdrift-core's own plugins live in the envdrift package, which no other
-            # distribution may ship (envdrift._install refuses such a mix).
-            builtin = ep.module.partition(".")[0] == "envdrift"
-            info = PluginInfo(
-                name=ep.name, distribution=None, version=None, module=ep.value, builtin=builtin
-            )
-            if builtin:
-                info.distribution = CORE_DISTRIBUTION
-            elif allowed is not None:
+        for ep in sorted(entry_points, key=lambda e: e.name):
+            # An entry point into the envdrift package is envdrift-core's own (from an
+            # install older than BUILTIN_PLUGINS), and those are registered from here.
+            if ep in self._seen or ep.module.partition(".")[0] == "envdrift":
+                continue
+            self._seen.add(ep)
+            info = PluginInfo(name=ep.name, distribution=None, version=None, module=ep.value)
+            if allowed is not None:
                 self._describe(info, ep)
                 if not ({ep.name, info.distribution} & allowed):
                     self._switched_off.append((ep.name, info.distribution))
@@ -162,6 +223,7 @@ class PluginRegistry:
         return infos
 
     def _register(self, plugin: object, info: PluginInfo) -> None:
+        self._infos.append(info)
         try:
             self.pm.register(plugin, name=info.name)
             self.pm.check_pending()
@@ -169,13 +231,12 @@ class PluginRegistry:
             if self.pm.is_registered(plugin):
                 self.pm.unregister(plugin)
             info.error = _describe_failure(exc)
-        self._infos.append(info)
+            return
+        self._collect_vaults(plugin, info)
 
-    def _collect_vaults(self) -> None:
-        by_plugin = {info.name: info for info in self._infos if info.error is None}
+    def _collect_vaults(self, plugin: object, info: PluginInfo) -> None:
         for impl in self.pm.hook.envdrift_register_vaults.get_hookimpls():
-            info = by_plugin.get(impl.plugin_name)
-            if info is None:  # pragma: no cover - every registered plugin has an info
+            if impl.plugin is not plugin:
                 continue
             try:
                 classes = self._checked_vaults(impl.function(), info)
@@ -232,6 +293,9 @@ class PluginRegistry:
             UnknownVaultError: nothing provides it (with a suggestion and, for our own
                 backends, the install command).
         """
+        self._load_for(name)
+        if name in self._vaults:
+            return self._vaults[name]
         self.load()
         if name in self._vaults:
             return self._vaults[name]

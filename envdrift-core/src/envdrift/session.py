@@ -96,7 +96,7 @@ def open_vaults(
     merged = (limits or Limits()).over(config.limits)
     # Printed (or, under strict config, refused) here, so every command opening vaults
     # says it; kept on the set for the JSON documents.
-    warnings = tuple(config.section_warnings(registry.vault_names()))
+    warnings = tuple(config.section_warnings(registry.vault_names, provider=chosen))
     return VaultSet(
         config, registry, chosen, overrides, debug=debug, limits=merged, warnings=warnings
     )

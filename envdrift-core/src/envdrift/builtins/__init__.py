@@ -1,1 +1,5 @@
-"""Plugins shipped inside envdrift-core. They register through entry points like any other."""
+"""Plugins shipped inside envdrift-core, registered by ``envdrift.plugins.BUILTIN_PLUGINS``.
+
+Each is written as an ordinary plugin module (hook implementations only), so it is also
+the model a third-party plugin copies.
+"""

@@ -1,24 +1,27 @@
-"""Options shared by the commands that talk to a vault, and the registry they use."""
+"""Options shared by the commands that talk to a vault, and the registry they use.
+
+``envdrift --help`` builds every command's options to list the commands, so this module
+(and every command module) imports at module level only what defining an option needs:
+no pathlib, json or dataclasses (test_startup.py).
+"""
 
 from __future__ import annotations
 
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
-    from envdrift.config import Config, Limits
+    import os
+    from pathlib import Path
+
     from envdrift.plugins import PluginRegistry
-    from envdrift.session import VaultSet
-    from envdrift.targets import Target
 
 __all__ = [
-    "VaultFlags",
+    "PathType",
     "ci_option",
     "complete_profile",
     "complete_provider",
@@ -31,6 +34,17 @@ __all__ = [
     "registry_from",
     "vault_options",
 ]
+
+
+class PathType(click.Path["Path"]):
+    """``click.Path(path_type=pathlib.Path)`` that imports pathlib when given a path, not
+    when an option is declared: pathlib (with the urllib.parse and ipaddress it imports)
+    would cost every ``--help`` about 4 ms."""
+
+    def coerce_path_result(self, value: str | os.PathLike[str]) -> Path:
+        from pathlib import Path
+
+        return Path(value)
 
 
 def complete_provider(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
@@ -46,6 +60,8 @@ def complete_profile(ctx: click.Context, param: click.Parameter, incomplete: str
     That is ``-c FILE`` when it comes earlier on the line, else the file discovered from
     the current directory; nothing when there is none or it does not load.
     """
+    from pathlib import Path
+
     from envdrift.config import load_config
     from envdrift.errors import EnvdriftError
 
@@ -101,7 +117,7 @@ def keys_file_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., 
     return click.option(
         "-fk",
         "--keys-file",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=PathType(dir_okay=False),
         help=help,
     )
 
@@ -130,81 +146,6 @@ def env_file_options(help: str) -> Callable[[Callable[..., Any]], Callable[..., 
     return decorate
 
 
-@dataclass(frozen=True)
-class VaultFlags:
-    """What the command line says about the configuration and the vault.
-
-    Attributes:
-        config_file: ``-c/--config``, or ``None`` to discover.
-        provider: ``-p/--provider``.
-        vault_url: ``--vault-url`` (the backend maps it through ``Vault.cli_options``).
-        region: ``--region`` (likewise).
-        timeout: ``--timeout``: seconds one vault request may take.
-        retries: ``--retries``: retries of a transient failure.
-        deadline: ``--deadline``: seconds the run may spend on vault calls.
-    """
-
-    config_file: Path | None = None
-    provider: str | None = None
-    vault_url: str | None = None
-    region: str | None = None
-    timeout: float | None = None
-    retries: int | None = None
-    deadline: float | None = None
-
-    @property
-    def flags(self) -> dict[str, str | None]:
-        """The generic flags a backend maps to its own options."""
-        return {"vault_url": self.vault_url, "region": self.region}
-
-    @property
-    def limits(self) -> Limits:
-        """``--timeout``/``--retries``/``--deadline`` as ``Limits``."""
-        from envdrift.config import Limits
-
-        return Limits(self.timeout, self.retries, self.deadline)
-
-    def open_vaults(self, config: Config, registry: PluginRegistry, ctx: click.Context) -> VaultSet:
-        """The run's session for ``config`` (``envdrift.session.open_vaults``), these
-        flags winning over the file and ``--debug`` taken from ``ctx``."""
-        from envdrift.session import open_vaults
-
-        return open_vaults(
-            config,
-            registry,
-            provider=self.provider,
-            flags=self.flags,
-            debug=is_debug(ctx),
-            limits=self.limits,
-        )
-
-    def config_if_any(self) -> Config | None:
-        """The configuration in effect here (``-c``, else discovered), or ``None`` when
-        there is none (and then pydantic is never imported). Its warnings are printed
-        by the config policy every command runs under."""
-        from envdrift.discovery import find_config
-
-        path = self.config_file or find_config(Path.cwd())
-        if path is None:
-            return None
-        from envdrift.config import load_config
-
-        return load_config(path, Path.cwd())
-
-    def file_target(self, path: Path, *, secret: str | None, environment: str | None) -> Target:
-        """The config mapping (or flags-only target) for the env file ``path``."""
-        from envdrift.targets import resolve_target
-
-        return resolve_target(
-            path.parent,
-            cwd=Path.cwd(),
-            config_file=self.config_file,
-            secret=secret,
-            environment=environment,
-            env_file=path,
-        )
-
-
 class Seconds(click.FloatRange):
     """A number of seconds in a range; ``nan`` is refused (it passes every range check)."""
 
@@ -222,7 +163,7 @@ _OPTIONS = [
         "-c",
         "--config",
         "config_file",
-        type=click.Path(path_type=Path),
+        type=PathType(),
         help="Config file: envdrift.toml, a pyproject.toml, or a legacy pair.txt. "
         "Default: discovered from the current directory upwards.",
     ),
@@ -263,6 +204,8 @@ def vault_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from envdrift.cli._vault_flags import VaultFlags
+
         vault_flags = VaultFlags(**{name: kwargs.pop(name) for name in _NAMES})
         return func(*args, vault_flags=vault_flags, **kwargs)
 

@@ -4,14 +4,11 @@ and builds every command's ``--format json`` document."""
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import click
-
-from envdrift.errors import EnvdriftError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -88,6 +85,8 @@ class Output:
 
     def json(self, document: Any) -> None:
         """Print one JSON document on stdout."""
+        import json  # not at the top: every --help imports this module, few runs print JSON
+
         click.echo(json.dumps(document, indent=2, sort_keys=False))
 
     def document(
@@ -100,6 +99,8 @@ class Output:
     def json_errors(self, command: str, body: Callable[[], Mapping[str, Any]]) -> Iterator[None]:
         """In JSON mode, an ``EnvdriftError`` leaving the block still prints a document
         (``body()`` plus the error and its exit code) before it propagates."""
+        from envdrift.errors import EnvdriftError
+
         try:
             yield
         except EnvdriftError as exc:

@@ -10,7 +10,7 @@ import os
 import shlex
 from typing import TYPE_CHECKING, Any
 
-from envdrift.cli._options import VaultFlags, registry_from
+from envdrift.cli._options import registry_from
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     import click
 
+    from envdrift.cli._vault_flags import VaultFlags
     from envdrift.drift import VaultVerification
     from envdrift.errors import EnvdriftError
     from envdrift.repair import RepairResult

@@ -7,15 +7,19 @@ and lines, never a key.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from envdrift.cli._options import PathType
 from envdrift.cli._output import Output
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @click.command("check-keys")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=PathType())
 @click.option(
     "--keys-filename",
     default=".env.keys",
@@ -30,6 +34,8 @@ def check_keys(ctx: click.Context, files: tuple[Path, ...], keys_filename: str) 
     temporary file. Refused by content: any file with a DOTENV_PRIVATE_KEY* line holding
     a key. Without FILES, every file git tracks in this work tree is checked.
     """
+    from pathlib import Path
+
     from envdrift.gitsafety import holds_private_key, tracked_files, work_tree_of
 
     out = Output()

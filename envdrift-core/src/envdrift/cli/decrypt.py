@@ -3,13 +3,12 @@ prove that the vault's key decrypts it without decrypting anything to disk."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from envdrift.cli._options import (
-    VaultFlags,
+    PathType,
     format_option,
     is_debug,
     keys_file_option,
@@ -20,12 +19,14 @@ from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
+    from envdrift.cli._vault_flags import VaultFlags
     from envdrift.errors import EnvdriftError
 
 
 @click.command()
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=PathType())
 @click.option(
     "--stdout", "to_stdout", is_flag=True, help="Print the decrypted file; leave it as it is."
 )
@@ -78,6 +79,8 @@ def decrypt(
     re-encrypt a file that a key held here opens (a teammate's stray key) for the
     vault's key, keeping every value.
     """
+    from pathlib import Path
+
     paths = list(files) or [Path(".env")]
     vault_only = {
         "--secret": secret,

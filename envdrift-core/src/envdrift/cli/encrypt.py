@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from envdrift.cli._options import is_debug, registry_from
+from envdrift.cli._options import PathType, is_debug, registry_from
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from envdrift.dotenvx.operations import KeySource
     from envdrift.gitsafety import GitProtection
     from envdrift.secrets import Secret
 
 
 @click.command()
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=PathType())
 @click.option(
     "--check",
     is_flag=True,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 @click.option(
     "-fk",
     "--keys-file",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=PathType(dir_okay=False),
     help="Where to store a new private key (default: .env.keys next to each file).",
 )
 @click.option(
@@ -66,6 +67,8 @@ def encrypt(
     pair; a new pair is made only when the vault has no key yet (then run
     `envdrift vault-push`) or with --new-key.
     """
+    from pathlib import Path
+
     from envdrift.dotenvx.operations import encrypt_file
     from envdrift.errors import EnvdriftError
     from envdrift.gitsafety import GitProtection
@@ -136,6 +139,8 @@ _DOTENVX_EXEMPT = frozenset({".env.vault", ".env.x"})
 def _check_candidates() -> tuple[Path, ...]:
     """What ``encrypt --check`` checks without FILES: every ``.env*`` file here that
     dotenvx would encrypt (not keys files, their backups, templates or ``.env.vault``)."""
+    from pathlib import Path
+
     from envdrift.mapfiles import folder_env_files
 
     return tuple(

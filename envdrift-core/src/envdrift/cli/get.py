@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from envdrift.cli._options import VaultFlags, env_file_options, vault_options
+from envdrift.cli._options import env_file_options, vault_options
 from envdrift.cli._output import Output
 from envdrift.cli.run import decrypted_environment
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from envdrift.cli._vault_flags import VaultFlags
 
 
 @click.command()
@@ -49,6 +53,8 @@ def get(
     injection = decrypted_environment(ctx, out, vault_flags, files, keys_file, overload=overload)
     values = {name: injection.environ[name] for name in injection.loaded}
     if key is None:
+        import json
+
         text = json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     elif key in values:
         text = values[key]

@@ -4,14 +4,11 @@ env file to it (``envdrift.lock``); ``--check`` only reports plaintext."""
 from __future__ import annotations
 
 import os
-import shlex
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from envdrift.cli._options import (
-    VaultFlags,
     format_option,
     jobs_option,
     profile_option,
@@ -22,6 +19,7 @@ from envdrift.cli._output import Output
 from envdrift.cli.sync import failed_body
 
 if TYPE_CHECKING:
+    from envdrift.cli._vault_flags import VaultFlags
     from envdrift.config import Config
     from envdrift.lock import MappingLock
     from envdrift.plugins import PluginRegistry
@@ -78,6 +76,8 @@ def lock(
     file failed or (--check) holds plaintext, 2 for configuration and usage errors.
     """
     del verify_vault  # always on
+    from pathlib import Path
+
     from envdrift.config import load_config
     from envdrift.lock import check_plaintext, encrypt_locked, preflight
     from envdrift.sync import DEFAULT_JOBS, SyncOptions, run_sync
@@ -123,6 +123,9 @@ def _fix(lock: MappingLock, config: Config, registry: PluginRegistry, flags: Vau
     """The command that clears ``lock``'s problem ("" when there is none)."""
     if not lock.problem:
         return ""
+    import shlex
+    from pathlib import Path
+
     from envdrift.config import find_config
     from envdrift.targets import Target
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from envdrift.cli._options import (
-    VaultFlags,
     ci_option,
     format_option,
     jobs_option,
@@ -22,6 +20,7 @@ from envdrift.cli._output import Output
 from envdrift.cli.sync import Progress, failed_body, sync_keys, sync_summary
 
 if TYPE_CHECKING:
+    from envdrift.cli._vault_flags import VaultFlags
     from envdrift.config import Config
     from envdrift.pull import MappingPull
     from envdrift.sync import SyncReport
@@ -56,6 +55,8 @@ def pull(
     Exit status: 0 when both steps succeed for every mapping, 1 when any step failed,
     2 for configuration and usage errors, 130 after Ctrl-C.
     """
+    from pathlib import Path
+
     from envdrift.config import load_config
     from envdrift.pull import decrypt_mapped
     from envdrift.sync import DEFAULT_JOBS, SyncOptions

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import shlex
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from envdrift.cli._options import VaultFlags, registry_from, vault_options
+from envdrift.cli._options import PathType, registry_from, vault_options
 from envdrift.cli._output import Output
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from envdrift.cli._vault_flags import VaultFlags
 
 
 @click.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("file", type=PathType(dir_okay=False))
 @click.option("--secret", help="Vault secret for the key (default: the folder's mapping).")
 @click.option("--env", "environment", help="Environment of the key (default: from FILE's name).")
 @vault_options
@@ -34,6 +38,8 @@ def rotate(
     If storing or verifying fails, local files are untouched and the vault's previous
     value is made current again.
     """
+    import shlex
+
     from envdrift.rotation import rotate_file
 
     out = Output()

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from envdrift.cli._options import VaultFlags, env_file_options, registry_from, vault_options
+from envdrift.cli._options import env_file_options, registry_from, vault_options
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
 
+    from envdrift.cli._vault_flags import VaultFlags
     from envdrift.config import Config
     from envdrift.runenv import Injection
     from envdrift.session import VaultSet

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from envdrift.cli._options import PathType
 from envdrift.cli._output import Output
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from envdrift.gitsafety import GitProtection
 
 
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     "--env-file",
     "files",
     multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=PathType(dir_okay=False),
     metavar="FILE",
     help="Env file to write (repeatable; default: .env). A missing file is created.",
 )
@@ -45,6 +47,8 @@ def set_(
     that envdrift.toml maps to a vault, the vault's key, never a stray new pair.
     Use `--` before a VALUE that starts with a dash.
     """
+    from pathlib import Path
+
     from envdrift.dotenvx.setvalue import check_key_name, set_value
     from envdrift.gitsafety import GitProtection
 

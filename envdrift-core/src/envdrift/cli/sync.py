@@ -11,13 +11,11 @@ import contextlib
 import os
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from envdrift.cli._options import (
-    VaultFlags,
     ci_option,
     format_option,
     jobs_option,
@@ -30,6 +28,7 @@ from envdrift.cli._output import Output
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from envdrift.cli._vault_flags import VaultFlags
     from envdrift.config import Config, SyncMapping
     from envdrift.secrets import Secret
     from envdrift.sync import ConfirmCallback, MappingResult, SyncOptions, SyncReport
@@ -84,6 +83,8 @@ def sync(
     """
     if verify and force:
         raise click.UsageError("--verify and --force exclude each other")
+    from pathlib import Path
+
     from envdrift.config import load_config
     from envdrift.sync import DEFAULT_JOBS, SyncOptions
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from envdrift.cli._options import (
-    VaultFlags,
+    PathType,
     format_option,
     profile_option,
     registry_from,
@@ -15,9 +15,14 @@ from envdrift.cli._options import (
 )
 from envdrift.cli._output import Output
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from envdrift.cli._vault_flags import VaultFlags
+
 
 @click.command("vault-push")
-@click.argument("folder", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.argument("folder", required=False, type=PathType(file_okay=False))
 @click.argument("secret", required=False)
 @click.option("--env", "environment", help="Environment of the key (default: production).")
 @vault_options
@@ -48,6 +53,8 @@ def vault_push(
     Exit status as in `envdrift sync`: 1 when any mapping failed or (with --verify)
     would change, 2 for configuration and usage errors.
     """
+    from pathlib import Path
+
     from envdrift.config import load_config
     from envdrift.push import run_push
     from envdrift.targets import resolve_target
