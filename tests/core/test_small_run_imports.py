@@ -8,7 +8,7 @@ real run in a fresh interpreter; the figures are in docs/benchmarks.md.
 
 from __future__ import annotations
 
-import json
+import ast
 import os
 import subprocess
 import sys
@@ -16,25 +16,25 @@ from pathlib import Path
 
 from envdrift.dotenvx.keysfile import KEYS_HEADER
 
+from tests.core.run_helpers import encrypted_file, keys_file, scrubbed_env
 from tests.servers.monorepo import make_key
 
 PROBE = """
-import json, sys
+import sys
 from envdrift.cli import cli
 try:
     cli(ARGS, prog_name="envdrift")
 except SystemExit as exc:
     code = exc.code
-print("\\n@@MODULES@@" + json.dumps([code, sorted(sys.modules)]))
+print("\\n@@MODULES@@" + repr([code, sorted(sys.modules)]))
 """
 
 #: Imported by nothing a one-mapping sync does outside a git work tree and without a
-#: typo. (tempfile, shutil and random are still imported by ``importlib.metadata``, for
-#: the plugin registry's entry-point scan: see the keys-file writes' test below.)
-NOT_ON_A_SMALL_SYNC = ("subprocess", "difflib")
+#: typo (json: only a JSON-shaped vault value needs it).
+NOT_ON_A_SMALL_SYNC = ("subprocess", "difflib", "json", "tempfile", "shutil")
 
 WRITES = """
-import json, sys
+import sys
 from pathlib import Path
 from envdrift._fs import atomic_write, backup_stamp, write_backup
 from envdrift.gitsafety import protect
@@ -47,7 +47,7 @@ write_backup(keys, keys.read_bytes(), backup_stamp())
 ci_key = Secret("cd" * 32)
 update_keys_file(keys, lambda k: k.set("DOTENV_PRIVATE_KEY_CI", ci_key), root=keys.parent)
 protect([keys])
-print(json.dumps(sorted(sys.modules)))
+print(repr(sorted(sys.modules)))
 """
 
 
@@ -80,7 +80,7 @@ def _modules_after(root: Path, *args: str) -> tuple[int, set[str]]:
         capture_output=True,
         text=True,
     ).stdout
-    code, modules = json.loads(out.split("@@MODULES@@")[1])
+    code, modules = ast.literal_eval(out.split("@@MODULES@@")[1])
     return code, set(modules)
 
 
@@ -118,5 +118,37 @@ def test_writing_keys_files_imports_no_temp_file_module(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-c", WRITES, str(keys)], check=True, capture_output=True, text=True
     ).stdout
-    assert _loaded(set(json.loads(out)), ("tempfile", "shutil", "random", "subprocess")) == []
+    assert _loaded(set(ast.literal_eval(out)), ("tempfile", "shutil", "random", "subprocess")) == []
     assert "DOTENV_PRIVATE_KEY_CI" in keys.read_text()
+
+
+RUN_PROBE = """
+import os, sys
+def exec_instead(*args):
+    print("@@MODULES@@" + repr(sorted(sys.modules)))
+    sys.exit(0)
+os.execvpe = exec_instead
+from envdrift.cli import cli
+cli(["run", "-f", ".env.production", "--", "true"], prog_name="envdrift")
+"""
+
+
+def test_run_with_the_key_in_the_keys_file_imports_no_rare_path_module(tmp_path: Path) -> None:
+    # `run` precedes every command a developer types: repair commands (shlex, json),
+    # git (subprocess) and file writes (tempfile) are not on its way.
+    root = tmp_path / "project"
+    app = _project(root, local_key=None)
+    env_file = app / ".env.production"
+    keys_file(app, env_file, encrypted_file(env_file, {"A": "1"}))
+    out = subprocess.run(
+        [sys.executable, "-c", RUN_PROBE],
+        cwd=app,
+        env=scrubbed_env(root),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    modules = set(ast.literal_eval(out.split("@@MODULES@@")[1]))
+    assert "envdrift.dotenvx.crypto" in modules  # it did decrypt
+    rare = ("json", "shlex", "subprocess", "tempfile", "shutil")
+    assert _loaded(modules, rare) == []
