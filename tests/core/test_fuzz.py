@@ -21,6 +21,8 @@ note reports a run with many more).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import os
 import re
@@ -226,6 +228,31 @@ def test_an_empty_value_before_a_quoted_line_keeps_quotes() -> None:
 @given(text=env_text)
 def test_any_keys_file_renders_back_byte_for_byte(text: str) -> None:
     assert KeysFile(Path(".env.keys"), text).render() == text.encode("utf-8", "surrogatepass")
+
+
+@FUZZ
+@given(text=env_text)
+@example(text="A:\nDOTENV_PRIVATE_KEY=1\n")  # no quote: `A:` takes the next line as its value
+@example(text="# `quoted` in a comment\nA='x\nDOTENV_PRIVATE_KEY=1'\n")
+@example(text="# a comment\u2028A='x\nDOTENV_PRIVATE_KEY=1\n# '\n")
+def test_a_keys_file_names_the_lines_dotenvx_reads_as_assignments(text: str) -> None:
+    # dotenvx reads .env.keys with its env-file grammar: a NAME=value line inside another
+    # assignment's value is text, not a key. (KeysFile skips the grammar where no value
+    # can take in another line: this checks that shortcut against the grammar itself.)
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)
+    starts = list(itertools.accumulate((len(line) for line in lines[:-1]), initial=0))
+    covered: set[int] = set()
+    for entry in EnvFile(text).entries:
+        first = bisect.bisect_right(starts, entry.key_start) - 1
+        last = bisect.bisect_right(starts, max(entry.end - 1, entry.key_start)) - 1
+        covered.update(range(first + 1, last + 1))
+    expected = [
+        name
+        for index, line in enumerate(lines)
+        if index not in covered
+        for name in KeysFile(Path(".env.keys"), line).names()
+    ]
+    assert KeysFile(Path(".env.keys"), text).names() == expected
 
 
 @FUZZ

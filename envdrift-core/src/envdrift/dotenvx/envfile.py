@@ -19,6 +19,7 @@ splices replacement text in.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -27,7 +28,16 @@ from pathlib import Path
 from envdrift.dotenvx.suffix import PUBLIC_KEY_NAME
 from envdrift.errors import FormatError
 
-__all__ = ["Entry", "EnvFile", "Span", "decode_env_bytes", "js_trim", "read_env_text", "rewrite"]
+__all__ = [
+    "Entry",
+    "EnvFile",
+    "Span",
+    "decode_env_bytes",
+    "js_trim",
+    "may_span_lines",
+    "read_env_text",
+    "rewrite",
+]
 
 # JavaScript's \s: WhiteSpace plus LineTerminator (ECMA-262), BOM included.
 _JS_SPACE = (
@@ -45,22 +55,48 @@ _DOT = f"[^{_LINE_BREAK}]"
 # '…' (with \' inside), "…" (with \" inside), `…`, or an unquoted run without #, CR, LF;
 # then blanks and an optional comment up to the end of the line. Quoted values may span
 # lines. Group order and greediness follow the original, since they decide matches.
-_LINE = re.compile(
+# The patterns with JavaScript's \s are compiled on first use (`_compiled`): their
+# classes beyond Latin-1 make compiling them cost ~5 ms, which a run that reads no env
+# file (a sync of keys files without quotes) need not pay.
+_LINE = (
     f"{_BOL}{_S}*(?:export{_S}+)?(?P<key>[A-Za-z0-9_.-]+)(?:{_S}*={_S}*?|:{_S}+?)"
     f"(?P<value>{_S}*'(?:\\\\'|[^'])*'|{_S}*\"(?:\\\\\"|[^\"])*\"|{_S}*`(?:\\\\`|[^`])*`"
     f"|[^#\\r\\n]+)?{_S}*(?:#{_DOT}*)?{_EOL}"
 )
-_OUTER_QUOTES = re.compile(f"{_BOL}(['\"`])([\\s\\S]*)\\1{_EOL}")
+_OUTER_QUOTES = f"{_BOL}(['\"`])([\\s\\S]*)\\1{_EOL}"
 _HAS_QUOTE = re.compile("['\"`]")
 _CRLF = re.compile(r"\r\n?")
-_SPACE_RUN = re.compile(f"{_S}*")
-_EXPORT = re.compile(f"export{_S}+")
+_SPACE_RUN = f"{_S}*"
+_EXPORT = f"export{_S}+"
 _BLANK_LINE_AFTER_EQUALS = f"{_S}*={_S}*\\n\\n"
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 def js_trim(text: str) -> str:
     """``String.prototype.trim``: strip JavaScript whitespace (a BOM too) at both ends."""
     return text.strip(_JS_SPACE)
+
+
+def may_span_lines(text: str) -> bool:
+    """Whether an assignment in ``text`` may take in a later line that looks like an
+    assignment of its own, which only the parse can tell; decided without the grammar.
+
+    Only a quoted value (which may run over lines) or ``KEY:`` at a line's end (its value
+    is the next line) does that, and each needs a quote or a colon on a line that is not
+    a comment: a value starts on its key's line or after blank lines, and no key starts
+    on a comment line, unless U+2028 or U+2029 (line breaks to dotenv) start a line
+    inside it. A quote inside a comment (dotenvx's ``.env.keys`` header has some) is text.
+    """
+    if "\u2028" in text or "\u2029" in text:
+        return True
+    return any(
+        not line.lstrip(_JS_SPACE).startswith("#") and any(c in line for c in "'\"`:")
+        for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    )
 
 
 def fold_newlines(text: str) -> str:
@@ -79,7 +115,7 @@ def _postprocess(raw: str, *, expand: bool) -> tuple[str, str]:
     if quote and len(trimmed) >= 2 and trimmed[-1] == quote:
         value = trimmed[1:-1]
     elif _HAS_QUOTE.search(trimmed):
-        value = _OUTER_QUOTES.sub(r"\2", trimmed)
+        value = _compiled(_OUTER_QUOTES).sub(r"\2", trimmed)
     else:
         value = trimmed
     if quote == "'":
@@ -194,7 +230,7 @@ class EnvFile:
 
     def quote_follows(self, position: int) -> bool:
         """Whether the text after ``position``, blanks and line breaks skipped, is a quote."""
-        start = _SPACE_RUN.match(self.text, position).end()  # type: ignore[union-attr]
+        start = _compiled(_SPACE_RUN).match(self.text, position).end()  # type: ignore[union-attr]
         return self.text[start : start + 1] in ("'", '"', "`")
 
     def rewrite(self, edits: Iterable[tuple[Entry, Span, str]]) -> str:
@@ -285,14 +321,14 @@ def _scan(text: str) -> Iterator[Entry]:
     folded: dict[str, list[str]] | None = None
     if "\r" in text:
         folded = {}
-        for match in _LINE.finditer(fold_newlines(text)):
+        for match in _compiled(_LINE).finditer(fold_newlines(text)):
             folded_value = _postprocess(match.group("value") or "", expand=True)[0]
             folded.setdefault(match.group("key"), []).append(folded_value)
     seen: dict[str, int] = {}
     # Lines are counted incrementally: counting from the start for every match would
     # make the parse quadratic.
     line, counted_to = 1, 0
-    for match in _LINE.finditer(text):
+    for match in _compiled(_LINE).finditer(text):
         key, key_start = match.group("key"), match.start("key")
         line += text.count("\n", counted_to, key_start)
         counted_to = key_start
@@ -317,20 +353,20 @@ def _locate(text: str, entry: Entry) -> Span | None:
     # emulating the regex engine's backtracking by hand, which is cheaper than
     # compiling a pattern per value.
     key = entry.key
-    indent_end = _SPACE_RUN.match(text, entry.start).end()  # type: ignore[union-attr]
-    export = _EXPORT.match(text, indent_end)
+    indent_end = _compiled(_SPACE_RUN).match(text, entry.start).end()  # type: ignore[union-attr]
+    export = _compiled(_EXPORT).match(text, indent_end)
     if export is not None and text.startswith(key, export.end()):
         key_start = export.end()
     elif text.startswith(key, indent_end):
         key_start = indent_end
     else:
         return None
-    equals = _SPACE_RUN.match(text, key_start + len(key)).end()  # type: ignore[union-attr]
+    equals = _compiled(_SPACE_RUN).match(text, key_start + len(key)).end()  # type: ignore[union-attr]
     if not text.startswith("=", equals):
         return None
     old = entry.literal
     after_equals = equals + 1
-    blanks_end = _SPACE_RUN.match(text, after_equals).end()  # type: ignore[union-attr]
+    blanks_end = _compiled(_SPACE_RUN).match(text, after_equals).end()  # type: ignore[union-attr]
     for position in range(blanks_end, after_equals - 1, -1):
         opening = text[position : position + 1]
         for quote in (opening, "") if opening in ("'", '"', "`") else ("",):

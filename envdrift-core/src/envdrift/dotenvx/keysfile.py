@@ -33,7 +33,7 @@ from envdrift._fs import (
     read_limited,
     write_backup,
 )
-from envdrift.dotenvx.envfile import EnvFile
+from envdrift.dotenvx.envfile import EnvFile, may_span_lines
 from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
 from envdrift.errors import FormatError
 from envdrift.gitsafety import GitProtection, protect
@@ -139,7 +139,7 @@ class KeysFile:
     def __init__(self, path: Path, text: str = "") -> None:
         self.path = path
         self._lines = [_parse_line(line) for line in _LINES.findall(text)]
-        if any(quote in text for quote in "\"'`"):  # only quotes make multi-line values
+        if may_span_lines(text):
             for index in _continuation_lines(text):
                 self._lines[index] = _Line(self._lines[index].text)
 
