@@ -9,6 +9,8 @@ the repository, as a real vault lives elsewhere.
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,6 +128,34 @@ def test_outside_a_work_tree_no_gitignore_is_written(
     monkeypatch.chdir(tmp_path)
     assert envdrift_cli("encrypt").exit_code == 0
     assert not (tmp_path / ".gitignore").exists()
+
+
+def test_git_is_run_inside_a_work_tree_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: RunCli
+) -> None:
+    # Most runs outside a work tree are CI jobs and containers: no git process for them.
+    real_git = shutil.which("git")
+    assert real_git is not None
+    calls = tmp_path / "git-calls"
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexec "{real_git}" "$@"\n')
+    fake.chmod(0o755)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".env").write_text("A=1\n")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+
+    assert envdrift_cli("encrypt").exit_code == 0
+
+    assert (project / ".env.keys").exists()
+    assert not calls.exists()
+    git(project, "init", "-q")  # now the same write is inside a work tree
+    (project / ".env.staging").write_text("B=2\n")
+    assert envdrift_cli("encrypt", ".env.staging").exit_code == 0
+    assert "check-ignore" in calls.read_text()
+    assert ".env.keys" in (project / ".gitignore").read_text()
 
 
 def test_a_tracked_keys_file_is_reported_loudly_and_fails_under_ci(

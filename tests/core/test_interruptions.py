@@ -120,6 +120,44 @@ def test_the_next_write_removes_temporary_files_of_dead_processes(tmp_path: Path
     assert remove_abandoned_temp_files(tmp_path) == []
 
 
+def test_a_temporary_file_is_0600_from_creation_and_named_for_its_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, int]] = []
+    real_replace = os.replace
+
+    def spy(src: str, dst: Path) -> None:
+        seen.append((src, os.stat(src).st_mode & 0o777))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    old_umask = os.umask(0)
+    try:
+        atomic_write(tmp_path / ".env.keys", b"k\n")
+    finally:
+        os.umask(old_umask)
+    [(src, mode)] = seen
+    assert mode == 0o600
+    assert os.path.dirname(src) == str(tmp_path)  # same folder: the rename stays atomic
+    assert os.path.basename(src).startswith(f"{TEMP_PREFIX}{os.getpid()}-")
+
+
+def test_a_temporary_file_never_takes_a_name_that_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A name already taken (by a planted file or a symlink) is skipped, never opened.
+    outside = tmp_path / "outside"
+    outside.write_text("keep")
+    planted = tmp_path / f"{TEMP_PREFIX}{os.getpid()}-{'00' * 8}"
+    planted.symlink_to(outside)
+    draws = iter([b"\0" * 8, b"\1" * 8])
+    monkeypatch.setattr(os, "urandom", lambda n: next(draws))
+    atomic_write(tmp_path / ".env.keys", b"new\n")
+    assert (tmp_path / ".env.keys").read_bytes() == b"new\n"
+    assert outside.read_text() == "keep"
+    assert planted.is_symlink()
+
+
 def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     (tmp_path / "target").mkdir()  # a directory cannot be replaced by a file
     with pytest.raises(IsADirectoryError):

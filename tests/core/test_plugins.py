@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -287,3 +288,29 @@ def test_our_backend_opens_from_its_own_entry_points_only(
     hashicorp = next(info for info in registry.plugins() if info.name == "hashicorp")
     assert (hashicorp.distribution, hashicorp.builtin) == ("envdrift-hashicorp", False)
     assert ("METADATA" in {file for _, file in metadata_reads}) is True
+
+
+def test_threads_asking_at_once_all_wait_for_every_plugin() -> None:
+    # sync's workers check decryption concurrently, and the first question loads the
+    # plugins: the other threads must wait for that, not ask a half-loaded registry.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from envdrift import DecryptionCheck
+
+    def slow_vaults() -> list[type[Vault]]:
+        time.sleep(0.3)
+        return []
+
+    def verify(
+        path: Path, text: str, private_key: Secret, environment: str | None
+    ) -> DecryptionCheck:
+        return DecryptionCheck(path=path, ok=True, checked=1)
+
+    slow = SimpleNamespace(__name__="a-slow", envdrift_register_vaults=hookimpl(slow_vaults))
+    verifier = SimpleNamespace(__name__="b-verifier", envdrift_verify_decryption=hookimpl(verify))
+    registry = PluginRegistry(load_entry_points=False, plugins=[slow, verifier])
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(
+            pool.map(lambda n: registry.verify_decryption(Path(f"f{n}"), "", Secret("k")), range(8))
+        )
+    assert all(answer is not None and answer.ok for answer in answers), answers

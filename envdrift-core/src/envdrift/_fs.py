@@ -22,7 +22,6 @@ import errno
 import os
 import re
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -405,9 +404,21 @@ def _size(count: int) -> str:
     return f"{count} bytes"
 
 
+#: How a temporary file is created: only if its name is new, never through a symlink, and
+#: byte for byte (Windows' text mode would turn LF into CRLF).
+_TEMP_FLAGS = (
+    os.O_WRONLY
+    | os.O_CREAT
+    | os.O_EXCL
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
 def _write_temp(directory: Path, data: bytes) -> str:
     """Write ``data`` to a new fsynced temporary file (mode 0600) in ``directory``."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=directory)
+    fd, tmp_name = _create_temp(directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -418,6 +429,22 @@ def _write_temp(directory: Path, data: bytes) -> str:
             os.unlink(tmp_name)
         raise
     return tmp_name
+
+
+def _create_temp(directory: Path) -> tuple[int, str]:
+    """Create a new, empty file (mode 0600) with a random name in ``directory``.
+
+    What ``tempfile.mkstemp`` does, without its imports (shutil, random and the
+    compression modules): a write is on every run's path, these modules are not.
+    """
+    prefix = os.path.join(os.path.abspath(directory), f"{TEMP_PREFIX}{os.getpid()}-")
+    for _ in range(100):
+        name = prefix + os.urandom(8).hex()
+        try:
+            return os.open(name, _TEMP_FLAGS, 0o600), name
+        except FileExistsError:
+            continue  # 64 random bits: only a file planted under that name gets here
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", prefix + "*")
 
 
 def _link_new(source: str, target: Path) -> None:

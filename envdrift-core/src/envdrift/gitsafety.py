@@ -10,8 +10,9 @@ git does not already ignore to the work tree's top-level ``.gitignore`` (one fil
 every folder), and it reports a keys file that git already tracks: no ignore rule can
 take that back.
 
-Outside a work tree nothing happens; without a ``git`` executable the ``.gitignore`` is
-still written, by its lines alone.
+Outside a work tree nothing happens (and git is never run, nor ``subprocess`` imported:
+most runs outside a work tree are CI jobs and containers); without a ``git`` executable
+the ``.gitignore`` is still written, by its lines alone.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envdrift._fs import ENV_FILE_LIMIT, TEMP_PREFIX, atomic_write, locked, read_limited
 from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
 from envdrift.errors import EnvdriftError
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = [
     "GitProtection",
@@ -134,7 +137,7 @@ def committed_text(path: Path) -> str | None:
     """The text of ``path`` as git's ``HEAD`` holds it, or ``None`` (not in a work tree,
     not committed, no git, not UTF-8)."""
     tree = work_tree_of(path.parent)
-    git = shutil.which("git")
+    git = _git_executable() if tree is not None else None
     if tree is None or git is None:
         return None
     rel = os.path.relpath(os.path.abspath(path), tree).replace(os.sep, "/")
@@ -149,7 +152,7 @@ def committed_text(path: Path) -> str | None:
 
 def tracked_files(tree: Path) -> list[Path]:
     """Every file git tracks in the work tree ``tree`` (empty without git)."""
-    git = shutil.which("git")
+    git = _git_executable()
     if git is None:
         return []
     done = _git(git, tree, "ls-files", "-z")
@@ -195,7 +198,7 @@ def protect(written: Iterable[Path]) -> GitProtection:
 
 def _protect_tree(tree: Path, paths: list[Path]) -> GitProtection:
     result = GitProtection()
-    git = shutil.which("git")
+    git = _git_executable()
     keys_files = [_keys_file_of(path) for path in paths]
     probes: dict[str, str] = {}  # probe path (relative to tree) -> the pattern it needs
     for keys in dict.fromkeys(keys_files):
@@ -238,8 +241,16 @@ def _rel(tree: Path, paths: list[Path]) -> list[str]:
 _GIT_LOCATION = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_PREFIX")
 
 
+def _git_executable() -> str | None:
+    import shutil  # only inside a work tree
+
+    return shutil.which("git")
+
+
 def _git(git: str, tree: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[bytes]:
     """Run git in ``tree``; a git that cannot run answers like one that found nothing."""
+    import subprocess  # only inside a work tree: most runs outside one never need it
+
     env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION}
     try:
         return subprocess.run(

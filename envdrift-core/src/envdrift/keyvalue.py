@@ -16,7 +16,6 @@ none of these is a ``FormatError`` that describes its shape, never its content.
 
 from __future__ import annotations
 
-import json
 import re
 
 from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME, key_name
@@ -151,6 +150,8 @@ def _extract(text: str, wanted: str, source: str, *, allow_json: bool) -> str:
 
 
 def _from_json(text: str, wanted: str, source: str) -> str:
+    import json  # most vaults hold the bare key: only a JSON-shaped value needs it
+
     try:
         document = json.loads(text)
     except ValueError as exc:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import threading
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -110,6 +111,9 @@ class PluginRegistry:
         self._load_entry_points = load_entry_points
         self._extra = list(plugins)
         self._complete = False
+        #: Loading runs once, whichever thread asks first (sync's workers check
+        #: decryption concurrently); the others wait for it.
+        self._loading = threading.RLock()
         self._infos: list[PluginInfo] = []
         self._vaults: dict[str, type[Vault]] = {}
         self._vault_owner: dict[str, str] = {}
@@ -125,32 +129,34 @@ class PluginRegistry:
     # -- loading -----------------------------------------------------------------
 
     def load(self) -> None:
-        """Load every plugin once; safe to call again."""
-        if self._complete:
-            return
-        self._complete = True
-        if self._load_entry_points:
-            for name in BUILTIN_PLUGINS:
-                self._load_builtin(name)
-            for distribution in FIRST_PARTY_BACKENDS.values():
-                self._load_distribution(distribution)
-            from importlib.metadata import entry_points
+        """Load every plugin once; safe to call again, from any thread."""
+        with self._loading:
+            if self._complete:
+                return
+            if self._load_entry_points:
+                for name in BUILTIN_PLUGINS:
+                    self._load_builtin(name)
+                for distribution in FIRST_PARTY_BACKENDS.values():
+                    self._load_distribution(distribution)
+                from importlib.metadata import entry_points
 
-            self._load_entry_points_of(entry_points(group=ENTRY_POINT_GROUP))
-        for index, plugin in enumerate(self._extra):
-            name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
-            info = PluginInfo(name=name, distribution=None, version=None, module=name)
-            self._register(plugin, info)
+                self._load_entry_points_of(entry_points(group=ENTRY_POINT_GROUP))
+            for index, plugin in enumerate(self._extra):
+                name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
+                info = PluginInfo(name=name, distribution=None, version=None, module=name)
+                self._register(plugin, info)
+            self._complete = True
 
     def _load_for(self, vault: str) -> None:
         """Load what provides ``vault`` if its owner is known: a built-in plugin, or our
         own backend's distribution. Anything else waits for ``load``."""
-        if not self._load_entry_points or self._complete:
-            return
-        if vault in BUILTIN_PLUGINS:
-            self._load_builtin(vault)
-        elif vault in FIRST_PARTY_BACKENDS:
-            self._load_distribution(FIRST_PARTY_BACKENDS[vault])
+        with self._loading:
+            if not self._load_entry_points or self._complete:
+                return
+            if vault in BUILTIN_PLUGINS:
+                self._load_builtin(vault)
+            elif vault in FIRST_PARTY_BACKENDS:
+                self._load_distribution(FIRST_PARTY_BACKENDS[vault])
 
     def _load_builtin(self, name: str) -> None:
         if any(info.builtin and info.name == name for info in self._infos):

@@ -9,9 +9,7 @@ say everything.
 
 from __future__ import annotations
 
-import json
 import os
-import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,7 +56,7 @@ class Target:
         """
         words = ["envdrift", "sync", "--force"]
         if self.mapping.profile is not None:
-            words += ["--profile", shlex.quote(self.mapping.profile)]
+            words += ["--profile", _quote(self.mapping.profile)]
         return self._command(words, registry, provider, flags)
 
     def push_command(
@@ -75,8 +73,8 @@ class Target:
         would force every configured mapping). ``-c`` and provider flags as in
         ``sync_command``; ``force=False`` leaves out ``--force`` (a first push)."""
         mapping = self.mapping
-        words = ["envdrift", "vault-push", shlex.quote(os.path.relpath(mapping.folder))]
-        words += [shlex.quote(secret), "--env", shlex.quote(mapping.environment)]
+        words = ["envdrift", "vault-push", _quote(os.path.relpath(mapping.folder))]
+        words += [_quote(secret), "--env", _quote(mapping.environment)]
         words += ["--force"] if force else []
         return self._command(words, registry, provider, flags)
 
@@ -116,10 +114,10 @@ class Target:
     ) -> str:
         """``words`` plus the ``-c`` and provider flags a run from here needs."""
         if self.config_found and not self.discoverable:
-            words += ["-c", shlex.quote(self.config.label)]
+            words += ["-c", _quote(self.config.label)]
         configured = self.config.provider if self.config_found else None
         if provider is not None and provider != configured:
-            words += ["-p", shlex.quote(provider)]
+            words += ["-p", _quote(provider)]
         chosen = provider or configured
         given = {name: value for name, value in flags.items() if value is not None}
         if chosen and given:
@@ -127,12 +125,25 @@ class Target:
             table = self.config.vault_tables.get(chosen, {}) if self.config_found else {}
             for name, value in given.items():
                 if name not in options or table.get(options[name]) != value:
-                    words += [CLI_FLAGS.get(name, f"--{name}"), shlex.quote(value)]
+                    words += [CLI_FLAGS.get(name, f"--{name}"), _quote(value)]
         return " ".join(words)
+
+
+# The two helpers below write repair commands and config lines, which few runs print:
+# they import what they use (every `run` and `decrypt` imports this module).
+
+
+def _quote(word: str) -> str:
+    """``word`` quoted for a POSIX shell, where it needs quoting."""
+    import shlex
+
+    return shlex.quote(word)
 
 
 def _toml(text: str) -> str:
     """``text`` as a TOML basic string (JSON's escapes are TOML's for these)."""
+    import json
+
     return json.dumps(text, ensure_ascii=False)
 
 
