@@ -1,4 +1,4 @@
-"""Regenerate the generated parts of the docs, or check that they are current.
+"""Regenerate the generated parts of the docs and code, or check that they are current.
 
     .venv/bin/python scripts/docs_cog.py            # rewrite them in place
     .venv/bin/python scripts/docs_cog.py --check    # exit 1 when one is stale
@@ -13,6 +13,8 @@ cog (https://nedbatchelder.com/code/cog) refreshes. A block looks like this:
     <!-- [[[end]]] -->
 
 ``cli_help(*args)`` pastes the ``--help`` text of ``envdrift ARGS`` (docs/cli.md).
+``command_summaries()`` writes ``SUMMARIES`` in envdrift/cli/__init__.py: what
+``envdrift --help`` lists for each command, from the command's own help.
 ``include(path, name=None, *, header=False)`` pastes a whole file, or one class or
 function of a Python file found by its dotted name (decorators and the comments right
 above it included). ``header=True`` stops a class at its first method.
@@ -21,11 +23,16 @@ above it included). ``header=True`` stops a class at its first method.
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
+#: Source files with a cog block: code generated from the commands themselves.
+GENERATED_CODE = ("envdrift-core/src/envdrift/cli/__init__.py",)
+PROLOGUE = "from docs_cog import cli_help, command_summaries, include"
+LINE_LENGTH = 100  # ruff's, in pyproject.toml
 DEFINITIONS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 LANGUAGES = {".py": "python", ".toml": "toml", ".md": "markdown", ".sh": "sh"}
 
@@ -49,6 +56,48 @@ def cli_help(*args: str) -> None:
     if result.exit_code != 0:
         raise SystemExit(f"docs_cog: envdrift {' '.join(args)} --help failed: {result.output}")
     cog.out(f"```text\n{result.stdout.rstrip()}\n```\n")
+
+
+def command_summaries() -> None:
+    """Emit ``SUMMARIES``: each listed command's ``envdrift --help`` line, as ruff lays
+    out a dict literal (envdrift/cli/__init__.py)."""
+    import click
+    import cog
+    from envdrift.cli import COMMANDS, cli, command_summary
+
+    cog.outl("SUMMARIES: dict[str, str] = {")
+    for name in COMMANDS:
+        command = cli.get_command(click.Context(cli), name)
+        if command is not None and not command.hidden:
+            cog.outl(_dict_item(name, command_summary(command)))
+    cog.outl("}")
+
+
+def _dict_item(key: str, text: str) -> str:
+    """``"key": "text",`` on one line when it fits, else the value in parentheses, as
+    implicitly concatenated parts of at most one line each."""
+    line = f"    {_literal(key)}: {_literal(text)},"
+    if len(line) <= LINE_LENGTH:
+        return line
+    width = LINE_LENGTH - len("        ")
+    parts = [text]
+    if len(_literal(text)) > width:
+        parts = [""]
+        for word in text.split(" "):
+            if parts[-1] and len(_literal(f"{parts[-1]} {word} ")) > width:
+                parts[-1] += " "  # each part but the last ends with its space
+                parts.append(word)
+            else:
+                parts[-1] = f"{parts[-1]} {word}" if parts[-1] else word
+    body = "\n".join(f"        {_literal(part)}" for part in parts)
+    return f"    {_literal(key)}: (\n{body}\n    ),"
+
+
+def _literal(text: str) -> str:
+    """``text`` as a string literal in the quotes ruff keeps."""
+    if '"' in text and "'" not in text:
+        return repr(text)
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _python_part(source: str, dotted: str, *, header: bool, path: str) -> str:
@@ -82,19 +131,25 @@ def markdown_files() -> list[Path]:
     return sorted(p for p in DOCS.rglob("*.md") if "[[[cog" in p.read_text())
 
 
-def main(argv: list[str]) -> int:
-    from cogapp import Cog
+def _cog(files: list[str], *, check: bool) -> int:
+    """Run cog over ``files`` in a fresh interpreter (``-B``: no bytecode of a file it
+    rewrites)."""
+    args = ["--check" if check else "-r", "-I", str(ROOT / "scripts"), "-p", PROLOGUE, *files]
+    return subprocess.run([sys.executable, "-B", "-m", "cogapp", *args], check=False).returncode
 
+
+def main(argv: list[str]) -> int:
     check = "--check" in argv
-    files = [str(p.relative_to(ROOT)) for p in markdown_files()]
-    if not files:
-        return 0
-    args = ["cog", "--check" if check else "-r", "-I", str(ROOT / "scripts")]
-    args += ["-p", "from docs_cog import cli_help, include", *files]
-    status = Cog().main(args)
+    docs = [str(p.relative_to(ROOT)) for p in markdown_files()]
+    # Code first, and each batch in its own interpreter: the envdrift --help pasted into
+    # docs/cli.md lists the SUMMARIES just written, not those imported before.
+    status = max(_cog(files, check=check) for files in (list(GENERATED_CODE), docs) if files)
     if check and status:
-        print("docs are stale: run .venv/bin/python scripts/docs_cog.py", file=sys.stderr)
-    return int(status)
+        print(
+            "docs or generated code are stale: run .venv/bin/python scripts/docs_cog.py",
+            file=sys.stderr,
+        )
+    return status
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 import pytest
-from envdrift.cli import COMMANDS, cli
+from envdrift.cli import COMMANDS, SUMMARIES, cli
 from envdrift.testing.fixtures import CliRunnerFixture
 
 
@@ -29,6 +29,17 @@ def test_help_lists_each_command_by_its_own_summary(envdrift_cli: CliRunnerFixtu
         first = inspect.cleandoc(command.help or "").split("\n\n")[0]
         sentence = " ".join(first.split()).split(". ")[0].rstrip(".") + "."
         assert f"{name} {sentence}" in listed, name
+
+
+def test_a_command_missing_from_the_generated_summaries_is_listed_by_its_own_help(
+    envdrift_cli: CliRunnerFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As for a command added since scripts/docs_cog.py last wrote SUMMARIES.
+    monkeypatch.delitem(SUMMARIES, "sync")
+    result = envdrift_cli("--help")
+    assert result.exit_code == 0
+    listed = " ".join(result.stdout.split())
+    assert "sync Fetch each mapping's private key from the vault into its folder's" in listed
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -1,7 +1,8 @@
 """The ``envdrift`` command line.
 
 Subcommands are listed here by module path and imported only when run (Click's LazyGroup
-recipe), so ``envdrift --help`` imports no plugin, no SDK and no pydantic.
+recipe), so ``envdrift --help`` imports no plugin, no SDK and no pydantic; it lists them
+by the summaries generated from their help into ``SUMMARIES``, importing none of them.
 
 ``--debug`` works before or after the subcommand; a misspelt command gets a
 did-you-mean. Before anything else, ``main`` checks that no envdrift 11.x files share
@@ -45,6 +46,33 @@ COMMANDS: dict[str, str] = {
     "check-keys": "envdrift.cli.check_keys:check_keys",
     "plugins": "envdrift.cli.plugins:plugins",
 }
+
+#: name -> the command's line in ``envdrift --help`` (``command_summary``), generated from
+#: the commands by ``scripts/docs_cog.py`` so that ``--help`` imports none of them (their
+#: modules and options are ~5 ms of its ~55). tests/test_docs.py fails when it is stale.
+# [[[cog command_summaries() ]]]
+SUMMARIES: dict[str, str] = {
+    "sync": "Fetch each mapping's private key from the vault into its folder's .env.keys.",
+    "encrypt": "Encrypt the plaintext values of FILES (default: .env) like `dotenvx encrypt`.",
+    "decrypt": "Decrypt FILES (default: .env) in place, like `dotenvx decrypt`.",
+    "vault-push": "Store each mapping's local key (from .env.keys) in the vault as the bare key.",
+    "rotate": "Rotate FILE's key pair and the vault's copy of the private key, safely.",
+    "run": "Run CMD with the decrypted values of the env files in its environment.",
+    "get": "Print KEY's decrypted value (like `dotenvx get KEY`).",
+    "set": "Set KEY to VALUE in each FILE, encrypted for the file's public key.",
+    "pull": "Sync every mapping's key, then decrypt its env files in place.",
+    "lock": "Check every local key against the vault, then encrypt every mapped env file.",
+    "check-keys": (
+        "Exit 1 when any of FILES holds a private key; name each such file, never the key."
+    ),
+    "plugins": "List installed plugins, their distributions, vaults and load errors.",
+}
+# [[[end]]]
+
+
+def command_summary(command: click.Command) -> str:
+    """``command``'s line in ``envdrift --help``: the first sentence of its help, whole."""
+    return command.get_short_help_str(limit=_SUMMARY_LIMIT)
 
 
 def _enable_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -149,13 +177,17 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Each command's own first sentence, wrapped rather than cut at the terminal's
-        # width (Click's default ends it with "..."). Listing them imports the command
-        # modules, which import nothing heavy (test_startup.py).
+        # width (Click's default ends it with "..."). A command SUMMARIES does not know
+        # (added since it was generated, or hidden) is imported to ask it.
         rows = []
         for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(limit=_SUMMARY_LIMIT)))
+            summary = SUMMARIES.get(name)
+            if summary is None:
+                command = self.get_command(ctx, name)
+                if command is None or command.hidden:
+                    continue
+                summary = command_summary(command)
+            rows.append((name, summary))
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
