@@ -128,3 +128,31 @@ def test_tables_name_the_environment_column_alike(
     for name, header in headers.items():
         assert "ENVIRONMENT" in header, (name, header)
         assert "ENV" not in header, (name, header)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_a_usage_error_is_still_one_document(
+    project: Path, envdrift_cli: Callable[..., Result], name: str
+) -> None:
+    # Click reports it (usage text on stderr, exit 2); stdout still parses, with only the
+    # shared fields: the command never ran.
+    result = envdrift_cli(*COMMANDS[name], "--format=json", "--no-such-option")
+    assert result.exit_code == 2, result.output
+    doc = document(result)
+    assert list(doc) == ["version", "command", "error", "exit_code"]
+    assert doc["command"] == name
+    assert "No such option: --no-such-option" in doc["error"]
+    assert "Usage: " in result.stderr
+
+
+def test_a_bad_value_in_json_mode_is_a_document_and_in_text_mode_is_not(
+    project: Path, envdrift_cli: Callable[..., Result]
+) -> None:
+    as_json = envdrift_cli("sync", "--jobs", "0", "--format", "json")
+    assert as_json.exit_code == 2
+    assert "--jobs" in document(as_json)["error"]
+    as_text = envdrift_cli("sync", "--jobs", "0")
+    assert (as_text.exit_code, as_text.stdout) == (2, "")
+    # --json means JSON only where the command has it (plugins); elsewhere it is the error.
+    assert envdrift_cli("plugins", "--json", "--bogus").stdout.startswith("{")
+    assert envdrift_cli("sync", "--json").stdout == ""

@@ -17,6 +17,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any, NoReturn
 
 import click
@@ -192,6 +193,24 @@ class LazyGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def _usage_error_document(self, ctx: click.Context, exc: click.UsageError) -> None:
+        """A usage error of a command asked for ``--format json`` (or ``--json``): print
+        its JSON document, without the command's own fields, so that stdout still parses.
+        Click then prints the usage text on stderr and exits 2, as always."""
+        args = list(ctx.meta.get(_ARGV, ()))
+        name = next((arg for arg in args if not arg.startswith("-")), "")
+        if name not in COMMANDS:
+            return
+        own = args[args.index(name) + 1 :]
+        own = own[: own.index("--")] if "--" in own else own
+        wanted = {"--json", "--format=json"} & set(own) or ("--format", "json") in pairwise(own)
+        command = self.get_command(ctx, name) if wanted else None
+        if command is None or not any(p.name == "output_format" for p in command.params):
+            return
+        from envdrift.cli._output import Output
+
+        Output().document(name, {}, exit_code=exc.exit_code, error=exc.format_message())
+
     def invoke(self, ctx: click.Context) -> Any:
         from envdrift.errors import EnvdriftError
 
@@ -209,6 +228,9 @@ class LazyGroup(click.Group):
                 raise
             click.echo("Error: interrupted", err=True)
             ctx.exit(130)
+        except click.UsageError as exc:
+            self._usage_error_document(ctx, exc)
+            raise
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:
