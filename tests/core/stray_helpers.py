@@ -15,6 +15,7 @@ from envdrift.dotenvx.keysfile import KeysFile
 from tests.gitrepo import git
 
 __all__ = [
+    "CONFIG",
     "EDITED",
     "FILE",
     "KEYS",

@@ -148,3 +148,21 @@ def test_a_read_that_hangs_ends_with_the_timeout_or_the_deadline(
     finally:
         release.set()
     assert time.monotonic() - started < 5
+
+
+def test_in_a_git_work_tree_the_ignore_file_is_no_secret(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()  # what marks a work tree; git itself is not needed
+    vault = FilesVault({"path": "vault"}, VaultContext(base_dir=tmp_path))
+    vault.store("a/b", Secret("k" * 64))
+    assert (tmp_path / "vault/.gitignore").read_text().splitlines()[1:] == [
+        "/a/b",
+        "/.envdrift-tmp-*",
+    ]
+    assert vault.list() == ["a/b"]
+    with pytest.raises(ConfigError, match=r"'\.gitignore' is not allowed"):
+        vault.store(".gitignore", Secret("x"))
+
+
+def test_outside_a_git_work_tree_no_ignore_file_is_written(tmp_path: Path) -> None:
+    FilesVault({"path": "vault"}, VaultContext(base_dir=tmp_path)).store("k", Secret("v"))
+    assert sorted(p.name for p in (tmp_path / "vault").iterdir()) == ["k"]

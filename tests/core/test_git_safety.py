@@ -16,7 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.stray_helpers import FILE, KEYS, ORIGINAL, RunCli, make_project, stray_edit
+from tests.core.stray_helpers import (
+    CONFIG,
+    FILE,
+    KEYS,
+    ORIGINAL,
+    RunCli,
+    make_project,
+    stray_edit,
+)
 from tests.gitrepo import git
 from tests.helpers import PRIVATE_KEY_SHAPE
 
@@ -238,3 +246,42 @@ def test_inside_a_git_hook_the_work_tree_of_the_keys_file_is_asked(
 
     assert result.exit_code == 0
     assert f"Warning: {KEYS} is tracked by git" in result.stderr
+
+
+@pytest.mark.parametrize("vault_path", ["vault", "."])
+def test_a_files_vault_inside_the_repository_keeps_its_secrets_out_of_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, envdrift_cli: RunCli, vault_path: str
+) -> None:
+    # Only the secrets envdrift writes are ignored: the folder's other files (here the
+    # whole project, for path = ".") stay in git.
+    root = tmp_path / "repo"
+    (root / "services/app").mkdir(parents=True)
+    monkeypatch.chdir(root)
+    git(root, "init", "-q")
+    (root / "envdrift.toml").write_text(
+        CONFIG.replace('"../vault"', f'"{vault_path}"').replace(
+            'secret_name = "app-key"', 'secret_name = "keys/app*key [prod]"'
+        )
+    )
+    (root / FILE).write_text(ORIGINAL)
+    vault = root / vault_path
+    (vault / "README.md").parent.mkdir(exist_ok=True)
+    (vault / "README.md").write_text("how we keep secrets\n")
+    assert envdrift_cli("encrypt", FILE).exit_code == 0
+    result = envdrift_cli("vault-push")
+    assert result.exit_code == 0, result.output
+
+    assert (vault / "keys/app*key [prod]").is_file()
+    assert [p for p in offered(root) if "app*key" in p] == []  # the bare key in the vault
+    assert key_bearing(root) == []
+    paths = offered(root)
+    assert f"{vault_path}/README.md".removeprefix("./") in paths
+    assert {"envdrift.toml", FILE} <= set(paths)
+    # A file beside the secret whose name the pattern would match unescaped stays offered.
+    (vault / "keys/appXkey p").write_text("not a secret\n")
+    assert [p for p in offered(root) if "appXkey p" in p] != []  # git quotes it
+    # A second secret gets its own line; the first keeps its.
+    assert envdrift_cli("vault-push", "services/app", "other-key").exit_code == 0
+    assert [p for p in offered(root) if "key" in p.rsplit("/", 1)[-1]] == [
+        p for p in offered(root) if "appXkey" in p
+    ]

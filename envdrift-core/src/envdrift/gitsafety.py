@@ -36,6 +36,7 @@ __all__ = [
     "GitProtection",
     "committed_text",
     "holds_private_key",
+    "ignore_in_folder",
     "ignore_patterns",
     "protect",
     "tracked_files",
@@ -164,6 +165,33 @@ def ignore_patterns(keys_filename: str) -> list[str]:
     return [keys_filename, f"{keys_filename}.*", f"{TEMP_PREFIX}*"]
 
 
+def ignore_in_folder(folder: Path, names: Iterable[str]) -> list[str]:
+    """Inside a git work tree, make ``folder``'s own ``.gitignore`` ignore the files
+    ``names`` (relative to ``folder``) and envdrift's temporary files there; return the
+    lines it added (none outside a work tree, or when every line is there already).
+
+    Each line is anchored to ``folder`` and names one file, so a folder that also holds
+    other things (even the work tree's top) keeps them in git. For key-bearing files
+    written outside the keys-file writer: the files vault's secrets.
+
+    Raises:
+        OSError: the ``.gitignore`` could not be read or written (the caller should not
+            write the key-bearing file then).
+    """
+    if work_tree_of(folder) is None:
+        return []
+    lines = [f"/{_escape(name)}" for name in names] + [f"/{TEMP_PREFIX}*"]
+    with locked(folder):
+        return _append(folder / ".gitignore", lines, strict=True)
+
+
+def _escape(name: str) -> str:
+    """``name`` as a .gitignore pattern that matches exactly it."""
+    escaped = re.sub(r"([*?\[\]\\])", r"\\\1", name)
+    stripped = escaped.rstrip(" ")
+    return stripped + "\\ " * (len(escaped) - len(stripped))
+
+
 def work_tree_of(folder: Path) -> Path | None:
     """The top of the git work tree holding ``folder``, or ``None`` outside one."""
     here = Path(os.path.abspath(folder))
@@ -281,13 +309,16 @@ def _split(output: bytes) -> list[str]:
     return [p for p in output.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
-def _append(gitignore: Path, patterns: list[str]) -> list[str]:
-    """Add the ``patterns`` not already there as lines; return those added."""
+def _append(gitignore: Path, patterns: list[str], *, strict: bool = False) -> list[str]:
+    """Add the ``patterns`` not already there as lines; return those added. A file that
+    cannot be read or written adds nothing, or raises ``OSError`` when ``strict``."""
     try:
         existing = gitignore.read_text(encoding="utf-8")
     except FileNotFoundError:
         existing = ""
     except (OSError, UnicodeDecodeError):
+        if strict:
+            raise
         return []
     lines = {line.strip() for line in existing.splitlines()}
     new = [pattern for pattern in patterns if pattern not in lines]
@@ -295,14 +326,17 @@ def _append(gitignore: Path, patterns: list[str]) -> list[str]:
         return []
     separator = "" if not existing or existing.endswith("\n") else "\n"
     block = "".join(f"{line}\n" for line in ([] if _HEADER in lines else [_HEADER]) + new)
-    with contextlib.suppress(OSError):
+    try:
         atomic_write(
             gitignore,
             (existing + separator + block).encode("utf-8"),
             mode=None if existing else 0o644,
         )
-        return new
-    return []
+    except OSError:
+        if strict:
+            raise
+        return []
+    return new
 
 
 def _shown(path: Path) -> str:

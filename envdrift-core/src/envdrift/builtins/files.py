@@ -8,6 +8,10 @@ Config::
 
     [vault.files]
     path = "secrets"   # relative to the config file's folder
+
+Inside a git work tree, storing a secret first adds it (and envdrift's temporary files)
+to the folder's own ``.gitignore``, one line per file, so ``git add -A`` never takes a
+key even when the folder lies in the repository; nothing else in the folder is ignored.
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
+#: The folder's ignore file, never a secret: ``store`` lists each secret it writes there.
+GITIGNORE = ".gitignore"
+
+
 class FilesVault(Vault):
     """Secrets stored one per file under a directory."""
 
@@ -79,6 +87,11 @@ class FilesVault(Vault):
                 f"secret name {name!r} is not allowed in vault 'files': use a plain relative "
                 "name without '..', '.', empty parts or a leading '/'"
             )
+        if name == GITIGNORE:
+            raise ConfigError(
+                f"secret name {name!r} is not allowed in vault 'files': that file keeps the "
+                "folder's secrets out of git; choose another name"
+            )
         path = self.root.joinpath(*pure.parts)
         if os.path.commonpath([os.path.realpath(path), self.root]) != str(self.root):
             raise ConfigError(f"secret name {name!r} escapes {self.root} through a symlink")
@@ -108,9 +121,12 @@ class FilesVault(Vault):
             raise ConfigError(f"secret {name!r} in {self.describe()} is not UTF-8 text") from None
 
     def store(self, name: str, value: Secret) -> None:
+        from envdrift.gitsafety import ignore_in_folder
+
         path = self._path(name)
         try:
             make_private_dirs(path.parent)
+            ignore_in_folder(self.root, [name])
             atomic_write(path, value.reveal().encode("utf-8"), mode=0o600)
         except IsADirectoryError:
             raise ConfigError(
@@ -142,8 +158,9 @@ class FilesVault(Vault):
         if not self.root.is_dir():
             return []
         names = []
+        ignore = self.root / GITIGNORE
         for path in self.root.rglob("*"):
-            if path.is_file() and not path.name.startswith(TEMP_PREFIX):
+            if path.is_file() and not path.name.startswith(TEMP_PREFIX) and path != ignore:
                 name = path.relative_to(self.root).as_posix()
                 if name.startswith(prefix):
                     names.append(name)
