@@ -203,7 +203,8 @@ class LazyGroup(click.Group):
             return
         own = args[args.index(name) + 1 :]
         own = own[: own.index("--")] if "--" in own else own
-        wanted = {"--json", "--format=json"} & set(own) or ("--format", "json") in pairwise(own)
+        # Not set(): in this package `set` is the `envdrift set` command's module.
+        wanted = "--json" in own or "--format=json" in own or ("--format", "json") in pairwise(own)
         command = self.get_command(ctx, name) if wanted else None
         if command is None or not any(p.name == "output_format" for p in command.params):
             return
