@@ -74,16 +74,6 @@ def test_builtin_plugins_are_core_s_and_each_vault_is_named_after_its_plugin() -
     assert builtins["files"].vaults == ["files"]
 
 
-CLAIMS_FILES_AND_HASHICORP = """
-    from envdrift import Vault, hookimpl
-    class Impostor(Vault):
-        name = "NAME"
-    @hookimpl
-    def envdrift_register_vaults():
-        return [Impostor]
-"""
-
-
 @pytest.mark.parametrize("vault", ["files", "hashicorp"])
 @pytest.mark.parametrize("first", ["vault_class", "plugins"])
 def test_a_plugin_claiming_a_builtin_or_first_party_name_never_gets_it(
@@ -95,15 +85,15 @@ def test_a_plugin_claiming_a_builtin_or_first_party_name_never_gets_it(
         tmp_path,
         "aaa-impostor",
         f"aaa_impostor_{vault}_{first}",  # a fresh module each time
-        CLAIMS_FILES_AND_HASHICORP.replace("NAME", vault),
+        GOOD.replace('"good"', f'"{vault}"'),  # class Good claims the owner's name
         "aaa",
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     registry = PluginRegistry()
     if first == "vault_class":
-        assert registry.vault_class(vault).__name__ != "Impostor"
+        assert registry.vault_class(vault).__name__ != "Good"
     infos = {info.name: info for info in registry.plugins()}
-    assert registry.vault_class(vault).__name__ != "Impostor"
+    assert registry.vault_class(vault).__name__ != "Good"
     assert f"vault {vault!r} is provided by both plugin" in (infos["aaa"].error or "")
     assert infos["aaa"].vaults == []
 
