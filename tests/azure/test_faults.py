@@ -9,7 +9,9 @@ both; only the vault URL points at the proxy. The larger run is
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,10 +24,19 @@ from click.testing import Result
 from tests.azure.conftest import APP
 from tests.helpers import sync_errors
 from tests.servers.azure_keyvault import KeyVaultEndpoint
-from tests.servers.monorepo import ScratchRepo
+from tests.servers.monorepo import ScratchRepo, interrupt_hung_sync
 from tests.servers.proxy import Faults, TcpProxy
 
 MAPPINGS = 12
+#: ``envdrift`` in a child process that resolves ``*.localhost`` like the tests do.
+LOOPBACK_ENVDRIFT = (
+    sys.executable,
+    "-c",
+    "from tests.servers.azure_keyvault import loopback_dns\n"
+    "from envdrift.__main__ import main\n"
+    "with loopback_dns():\n"
+    "    main()\n",
+)
 
 
 @pytest.fixture
@@ -127,3 +138,15 @@ def test_a_hung_vault_ends_within_its_bound(
     assert sorted(failed) == sorted(repo.folders.values())  # one error per mapping
     assert elapsed < 10 + 0.5 + 5  # the deadline plus one request timeout (slack: load)
     assert repo.missing() == list(repo.keys)
+
+
+def test_ctrl_c_against_a_hung_vault_exits_130_at_once(
+    repo: ScratchRepo, through_proxy: Callable[[Faults], Any]
+) -> None:
+    # The Azure SDK's requests hang inside TLS here: the proxy swallows the connection.
+    # The child resolves <vault>.localhost as this process does (loopback_dns).
+    with through_proxy(Faults(hang_rate=1.0)) as proxy:
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        stopped = interrupt_hung_sync(repo, proxy, env, LOOPBACK_ENVDRIFT)
+    print(f"azure: Ctrl-C to exit against a hung vault: {stopped.seconds:.2f} s")
+    stopped.check()

@@ -15,7 +15,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -204,11 +204,17 @@ class Interrupted:
         assert self.repo.missing() == list(self.repo.keys)
 
 
-def interrupt_hung_sync(repo: ScratchRepo, proxy: TcpProxy, env: dict[str, str]) -> Interrupted:
-    """Run ``envdrift sync --ci`` through ``proxy`` (which hangs every request, each
-    allowed 30 s), send SIGINT once requests hang, and time the exit."""
+def interrupt_hung_sync(
+    repo: ScratchRepo,
+    proxy: TcpProxy,
+    env: dict[str, str],
+    envdrift: Sequence[str] = (sys.executable, "-m", "envdrift"),
+) -> Interrupted:
+    """Run ``envdrift sync --ci`` (``envdrift`` is how to start it) through ``proxy``
+    (which hangs every request, each allowed 30 s), send SIGINT once requests hang, and
+    time the exit."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "envdrift", "sync", "--ci", "--timeout", "30", "-j", "4"],
+        [*envdrift, "sync", "--ci", "--timeout", "30", "-j", "4"],
         cwd=repo.root,
         env=env,
         stdout=subprocess.PIPE,
