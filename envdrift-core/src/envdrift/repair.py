@@ -22,7 +22,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from envdrift._fs import atomic_write, backup_stamp
-from envdrift.dotenvx.crypto import Decryptor, Encryptor, is_encrypted, normalize_public_key
+from envdrift.dotenvx.crypto import (
+    Decryptor,
+    Encryptor,
+    decrypt_with_any,
+    is_encrypted,
+    normalize_public_key,
+)
 from envdrift.dotenvx.envfile import EnvFile, read_env_text
 from envdrift.dotenvx.keyring import Keyring
 from envdrift.dotenvx.keysfile import KeysFile, update_keys_file
@@ -125,22 +131,21 @@ def reencrypt_text(env: EnvFile, vault: Decryptor, local: list[Decryptor]) -> _R
             continue
         assert value is not None
         try:
-            vault_opens = _opens(vault, value) is not None
+            vault_opens = decrypt_with_any([vault], value) is not None
         except FormatError as exc:
             raise FormatError(f"{env.path}, line {entry.line}: {entry.key} holds a {exc}") from None
         if vault_opens:
             result.kept += 1
             continue
-        for decryptor in local:
-            plaintext = _opens(decryptor, value)
-            if plaintext is not None:
-                edits.append((entry, span, encryptor.encrypt(plaintext)))
-                result.reencrypted.append(entry.key)
-                if decryptor not in result.used:
-                    result.used.append(decryptor)
-                break
-        else:
+        opened = decrypt_with_any(local, value)
+        if opened is None:
             failed.append(entry.key)
+            continue
+        index, plaintext = opened
+        edits.append((entry, span, encryptor.encrypt(plaintext)))
+        result.reencrypted.append(entry.key)
+        if local[index] not in result.used:
+            result.used.append(local[index])
     if failed:
         raise NoLocalKeyError(
             f"no key held here opens {', '.join(dict.fromkeys(failed))} in {env.path}"
@@ -153,13 +158,6 @@ def _normalized(public_key: str) -> str | None:
     try:
         return normalize_public_key(public_key)
     except FormatError:
-        return None
-
-
-def _opens(decryptor: Decryptor, value: str) -> str | None:
-    try:
-        return decryptor.decrypt(value)
-    except DecryptionError:
         return None
 
 

@@ -28,7 +28,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envdrift._fs import ENV_FILE_LIMIT, atomic_write, backup_stamp, check_replaceable, read_limited
-from envdrift.dotenvx.crypto import Decryptor, Encryptor, generate_keypair, is_encrypted
+from envdrift.dotenvx.crypto import (
+    Decryptor,
+    Encryptor,
+    decrypt_with_any,
+    generate_keypair,
+    is_encrypted,
+)
 from envdrift.dotenvx.envfile import EnvFile
 from envdrift.dotenvx.keyring import Keyring
 from envdrift.dotenvx.keysfile import KeysFile, check_keys_path, update_keys_file
@@ -103,26 +109,17 @@ def rotate_text(env: EnvFile, current: list[Decryptor], new_public_key: str) -> 
             raise FormatError(
                 f"{env.path}, line {entry.line}: {entry.key} cannot be rewritten in place"
             )
-        plaintext = _decrypt(current, value)
-        if plaintext is None:
+        opened = decrypt_with_any(current, value)
+        if opened is None:
             failed.append(entry.key)
             continue
-        edits.append((entry, span, encryptor.encrypt(plaintext)))
+        edits.append((entry, span, encryptor.encrypt(opened[1])))
         count += 1
     if failed:
         raise DecryptionError(
             f"{env.path}: the current key does not decrypt {', '.join(failed)}; nothing was rotated"
         )
     return env.rewrite(edits), count
-
-
-def _decrypt(decryptors: list[Decryptor], value: str) -> str | None:
-    for decryptor in decryptors:
-        try:
-            return decryptor.decrypt(value)
-        except DecryptionError:
-            continue
-    return None
 
 
 def rotate_file(

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envdrift.dotenvx.crypto import Decryptor, is_encrypted
+from envdrift.dotenvx.crypto import Decryptor, decrypt_with_any, is_encrypted
 from envdrift.dotenvx.envfile import EnvFile, read_env_text
 from envdrift.dotenvx.expand import expand, has_command_substitution, unescape_dollars
 from envdrift.dotenvx.keyring import Keyring, file_public_key
@@ -182,14 +182,11 @@ def _inject(
 
 def _decrypt(value: str, decryptors: list[Decryptor], env: EnvFile, line: int, name: str) -> str:
     """The plaintext, or ``value`` unchanged when no key opens it (dotenvx's rule)."""
-    for decryptor in decryptors:
-        try:
-            return decryptor.decrypt(value)
-        except DecryptionError:
-            continue
-        except FormatError as exc:
-            raise FormatError(f"{env.path}, line {line}: {name} holds a {exc}") from None
-    return value
+    try:
+        opened = decrypt_with_any(decryptors, value)
+    except FormatError as exc:
+        raise FormatError(f"{env.path}, line {line}: {name} holds a {exc}") from None
+    return value if opened is None else opened[1]
 
 
 def _keys(

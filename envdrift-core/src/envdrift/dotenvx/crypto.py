@@ -30,6 +30,8 @@ from envdrift.errors import DecryptionError, FormatError
 from envdrift.secrets import Secret
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import coincurve
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "Encryptor",
     "KeyPair",
     "decrypt_value",
+    "decrypt_with_any",
     "encrypt_value",
     "generate_keypair",
     "is_encrypted",
@@ -277,3 +280,18 @@ def encrypt_value(public_key: str, plaintext: str) -> str:
 def decrypt_value(private_key: Secret, value: str) -> str:
     """Decrypt one ``encrypted:…`` value; see ``Decryptor`` for many values."""
     return Decryptor(private_key).decrypt(value)
+
+
+def decrypt_with_any(decryptors: Sequence[Decryptor], value: str) -> tuple[int, str] | None:
+    """Try ``decryptors`` in order on ``value``: the index of the first that opens it and
+    the plaintext, or ``None`` when none does.
+
+    Raises:
+        FormatError: ``value`` is not a well-formed dotenvx ciphertext.
+    """
+    for index, decryptor in enumerate(decryptors):
+        try:
+            return index, decryptor.decrypt(value)
+        except DecryptionError:
+            continue
+    return None

@@ -16,6 +16,7 @@ from envdrift._fs import atomic_write
 from envdrift.dotenvx.crypto import (
     Decryptor,
     Encryptor,
+    decrypt_with_any,
     generate_keypair,
     is_encrypted,
     normalize_public_key,
@@ -581,23 +582,19 @@ def decrypt_text(env: EnvFile, decryptors: list[Decryptor]) -> _Decrypted:
                 Leftover(entry.key, entry.line, "stays encrypted: " + _why(entry))
             )
             continue
-        plaintext = None
-        for index, decryptor in enumerate(order):
-            try:
-                plaintext = decryptor.decrypt(value)
-            except DecryptionError:
-                continue
-            except FormatError as exc:
-                where = f"{env.path}, line {entry.line}" if env.path else f"line {entry.line}"
-                raise FormatError(f"{where}: {entry.key} holds a {exc}") from None
-            if index:  # the key that worked goes first for the next value
-                order.insert(0, order.pop(index))
-            if decryptor not in result.used:
-                result.used.append(decryptor)
-            break
-        if plaintext is None:
+        try:
+            opened = decrypt_with_any(order, value)
+        except FormatError as exc:
+            where = f"{env.path}, line {entry.line}" if env.path else f"line {entry.line}"
+            raise FormatError(f"{where}: {entry.key} holds a {exc}") from None
+        if opened is None:
             result.failed.append(entry)
             continue
+        index, plaintext = opened
+        decryptor = order.pop(index)
+        order.insert(0, decryptor)  # the key that worked goes first for the next value
+        if decryptor not in result.used:
+            result.used.append(decryptor)
         line_end = max(span.end, entry.end)
         tail = env.text[span.end : line_end]
         quote_follows = plaintext == "" and env.quote_follows(line_end)
