@@ -1,4 +1,4 @@
-"""Did-you-mean suggestions for misspelled names."""
+"""Wording that messages share: did-you-mean suggestions for misspelled names, counts."""
 
 from __future__ import annotations
 
@@ -11,3 +11,8 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless one: ``1 mapping``, ``3 mappings``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from envdrift._suggest import counted
 from envdrift.errors import EnvdriftError, UnavailableError, VaultError
 
 __all__ = [
@@ -256,7 +257,7 @@ class Retrier:
                 elapsed = time.monotonic() - started
                 wait, stop = self._next_wait(exc, attempt, elapsed, budget)
                 if stop:
-                    note = f"gave up after {_attempts(attempt)} in {elapsed:.1f} s: {stop}"
+                    note = f"gave up after {counted(attempt, 'attempt')} in {elapsed:.1f} s: {stop}"
                     failure = _noted(exc, note)
                     self._failed(failure)
                     _log.debug("%s: %s", what, failure)
@@ -270,7 +271,7 @@ class Retrier:
                     exc,
                 )
                 if not self.deadline.sleep(wait):
-                    failure = _noted(exc, f"interrupted after {_attempts(attempt)}")
+                    failure = _noted(exc, f"interrupted after {counted(attempt, 'attempt')}")
                     raise failure.with_traceback(exc.__traceback__) from exc.__cause__
             else:
                 self._settled()
@@ -331,7 +332,7 @@ class Retrier:
         if not self.policy.breaker or count < self.policy.breaker:
             return ""
         return (
-            f"{self._vault()} failed {_calls(count)} in a row, so it is taken to be down "
+            f"{self._vault()} failed {counted(count, 'call')} in a row, so it is taken to be down "
             "for the rest of this run"
         )
 
@@ -351,14 +352,6 @@ class Retrier:
         # The vault answered (a value, or a definite "no"): it is not down.
         with self._lock:
             self._failed_in_a_row = 0
-
-
-def _attempts(count: int) -> str:
-    return f"{count} attempt{'s' if count != 1 else ''}"
-
-
-def _calls(count: int) -> str:
-    return f"{count} call{'s' if count != 1 else ''}"
 
 
 def _noted(exc: EnvdriftError, note: str) -> EnvdriftError:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from envdrift._suggest import counted
 from envdrift.cli._options import PathType
 from envdrift.cli._output import Output
 
@@ -55,9 +56,9 @@ def check_keys(ctx: click.Context, files: tuple[Path, ...], keys_filename: str) 
             out.error(f"{path} {reason}" if reason.startswith("is ") else f"{path}, {reason}")
     if found:
         out.info(
-            f"{found} file{'s' if found != 1 else ''} with private keys: unstage "
+            f"{counted(found, 'file')} with private keys: unstage "
             f"{'them' if found != 1 else 'it'} (git restore --staged FILE) and keep "
             "keys in the vault and .env.keys (git-ignored) only"
         )
         ctx.exit(1)
-    out.line(f"no private keys in {len(paths)} file{'s' if len(paths) != 1 else ''}")
+    out.line(f"no private keys in {counted(len(paths), 'file')}")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from envdrift._suggest import counted
 from envdrift.cli._options import (
     format_option,
     jobs_option,
@@ -166,8 +167,8 @@ def _print_text(
     if stopped:
         problems = [lock for lock in locks if lock.problem]
         out.error(
-            f"lock stopped before encrypting anything: {len(problems)} "
-            f"mapping{'s' if len(problems) != 1 else ''} not in line with the vault"
+            f"lock stopped before encrypting anything: {counted(len(problems), 'mapping')} "
+            "not in line with the vault"
         )
         for lock in problems:
             out.info(f"  {lock.mapping.folder_path} ({lock.mapping.origin}): {lock.problem}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from envdrift._suggest import counted
 from envdrift.cli._options import (
     ci_option,
     format_option,
@@ -123,7 +124,7 @@ def _decrypt_cell(pull: MappingPull) -> str:
     if not decrypted:
         return "unchanged"
     values = sum(f.values for f in decrypted)
-    return f"{len(decrypted)} file{'s' if len(decrypted) != 1 else ''} ({values} values)"
+    return f"{counted(len(decrypted), 'file')} ({values} values)"
 
 
 def _print_text(out: Output, report: SyncReport, pulls: list[MappingPull]) -> None:
@@ -167,10 +168,10 @@ def _decrypt_summary(pulls: list[MappingPull]) -> str:
     if counts["files_error"]:
         parts.append(f"{counts['files_error']} failed")
     total = counts["files"]
-    line = f"{total} env file{'s' if total != 1 else ''}: {', '.join(parts)}"
+    line = f"{counted(total, 'env file')}: {', '.join(parts)}"
     not_decrypted = counts["not_decrypted"]
     if not_decrypted:
-        line += f"; {not_decrypted} mapping{'s' if not_decrypted != 1 else ''} not decrypted"
+        line += f"; {counted(not_decrypted, 'mapping')} not decrypted"
     return line
 
 

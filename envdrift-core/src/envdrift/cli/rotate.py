@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from envdrift._suggest import counted
 from envdrift.cli._options import PathType, registry_from, vault_options
 from envdrift.cli._output import Output
 
@@ -52,7 +53,7 @@ def rotate(
         )
         result = rotate_file(file, target, vaults, recover=recover)
     out.line(
-        f"rotated {file}: {result.values} value{'s' if result.values != 1 else ''} "
+        f"rotated {file}: {counted(result.values, 'value')} "
         f"re-encrypted for {result.public_key[:10]}…, new key stored in secret "
         f"{result.secret!r} in {result.vault} and verified"
     )

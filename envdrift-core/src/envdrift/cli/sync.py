@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from envdrift._suggest import counted
 from envdrift.cli._options import (
     ci_option,
     format_option,
@@ -244,7 +245,7 @@ def sync_summary(report: SyncReport) -> str:
         for name in ("created", "updated", "unchanged", "ephemeral", "skipped", "drift", "error")
         if counts[name]
     ]
-    line = f"{total} mapping{'s' if total != 1 else ''}: {', '.join(parts) or 'nothing to do'}"
+    line = f"{counted(total, 'mapping')}: {', '.join(parts) or 'nothing to do'}"
     if counts["decryption_failed"]:
         line += f"; {counts['decryption_failed']} failed the decryption check"
     if report.options.verify:

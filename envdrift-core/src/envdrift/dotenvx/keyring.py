@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envdrift._suggest import counted
 from envdrift.dotenvx.crypto import normalize_public_key, public_key_of
 from envdrift.dotenvx.keysfile import KeysFile
 from envdrift.dotenvx.suffix import PRIVATE_KEY_NAME
@@ -136,7 +137,7 @@ class Keyring:
                 continue
             keys = KeysFile.read(place)
             found = keys.named_candidates()
-            self.looked_at.append(f"{place} ({len(found)} key{'s' if len(found) != 1 else ''})")
+            self.looked_at.append(f"{place} ({counted(len(found), 'key')})")
             for name, secret in found:
                 self._add(secret, name, str(place))
 
