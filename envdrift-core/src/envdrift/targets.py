@@ -182,8 +182,7 @@ def resolve_target(
     if found is not None:
         config = load_config(found, cwd)
         mapping = mapping_for(config, folder, environment or file_env)
-        discovered = find_config(cwd)
-        discoverable = discovered is not None and os.path.samefile(discovered, config.path)
+        discoverable = discoverable_from(config, cwd)
     else:
         config = Config(
             path=cwd / "(command line)", kind="envdrift.toml", root=cwd, label="the command line"
@@ -213,6 +212,12 @@ def resolve_target(
         if environment is not None:
             mapping = replace(mapping, environment=environment)
     return Target(config, mapping, found is not None, discoverable)
+
+
+def discoverable_from(config: Config, cwd: Path) -> bool:
+    """Whether a run in ``cwd`` finds ``config`` by itself, so a command needs no ``-c``."""
+    found = find_config(cwd)
+    return found is not None and os.path.samefile(found, config.path)
 
 
 def covering_target(env_file: Path, *, cwd: Path | None = None) -> Target | None:

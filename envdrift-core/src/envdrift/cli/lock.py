@@ -3,7 +3,6 @@ env file to it (``envdrift.lock``); ``--check`` only reports plaintext."""
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -111,7 +110,7 @@ def lock(
     stopped = not check and any(lock.problem for lock in locks)
     failed = any(f.outcome in {"error", "plaintext"} for lock in locks for f in lock.files)
     code = 1 if stopped or failed else 0
-    fixes = {id(lock): "" if check else _fix(lock, config, registry, vault_flags) for lock in locks}
+    fixes = _fixes(locks, config, registry, vault_flags) if stopped else {}
     if out.json_mode:
         body = _body(config, locks, fixes, check, force, profile, warnings, stopped)
         out.document("lock", body, exit_code=code)
@@ -120,18 +119,34 @@ def lock(
     ctx.exit(code)
 
 
-def _fix(lock: MappingLock, config: Config, registry: PluginRegistry, flags: VaultFlags) -> str:
-    """The command that clears ``lock``'s problem ("" when there is none)."""
-    if not lock.problem:
-        return ""
-    import shlex
+def _fixes(
+    locks: list[MappingLock], config: Config, registry: PluginRegistry, flags: VaultFlags
+) -> dict[int, str]:
+    """The command that clears each lock's problem, by ``id`` of the lock with one."""
     from pathlib import Path
 
-    from envdrift.config import find_config
+    from envdrift.targets import discoverable_from
+
+    discoverable = discoverable_from(config, Path.cwd())
+    return {
+        id(lock): _fix(lock, config, registry, flags, discoverable)
+        for lock in locks
+        if lock.problem
+    }
+
+
+def _fix(
+    lock: MappingLock,
+    config: Config,
+    registry: PluginRegistry,
+    flags: VaultFlags,
+    discoverable: bool,
+) -> str:
+    """The command that clears ``lock``'s problem."""
+    import shlex
+
     from envdrift.targets import Target
 
-    found = find_config(Path.cwd())
-    discoverable = found is not None and os.path.samefile(found, config.path)
     target = Target(config, lock.mapping, True, discoverable)
     sync = target.sync_command(registry, provider=flags.provider, flags=flags.flags)
     secret = lock.sync.secret_name if lock.sync is not None else lock.mapping.secret_name
@@ -229,7 +244,7 @@ def _body(
                 "ok": not lock.problem
                 and all(f.outcome not in {"error", "plaintext"} for f in lock.files),
                 "problem": lock.problem or None,
-                "fix": fixes[id(lock)] or None,
+                "fix": fixes.get(id(lock)),
                 "files": [f.as_dict(config.root) for f in lock.files],
             }
             for lock in locks
