@@ -41,7 +41,7 @@ COMMANDS: dict[str, str] = {
     "rotate": "envdrift.cli.rotate:rotate",
     "run": "envdrift.cli.run:run",
     "get": "envdrift.cli.get:get",
-    "set": "envdrift.cli.set:set_",
+    "set": "envdrift.cli.set_:set_",
     "pull": "envdrift.cli.pull:pull",
     "lock": "envdrift.cli.lock:lock",
     "check-keys": "envdrift.cli.check_keys:check_keys",
@@ -203,7 +203,6 @@ class LazyGroup(click.Group):
             return
         own = args[args.index(name) + 1 :]
         own = own[: own.index("--")] if "--" in own else own
-        # Not set(): in this package `set` is the `envdrift set` command's module.
         wanted = "--json" in own or "--format=json" in own or ("--format", "json") in pairwise(own)
         command = self.get_command(ctx, name) if wanted else None
         if command is None or not any(p.name == "output_format" for p in command.params):
